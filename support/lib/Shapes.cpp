@@ -1,0 +1,464 @@
+//===- Shapes.cpp - Shape rules shared by the dialect and the runtime -----===//
+//
+// Messages are written for users: they name the axis, the dims and the
+// shapes involved, and the dialect prefixes them with the op.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/Support/Shapes.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace kiln::shapes {
+
+std::string toString(Dims shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+std::optional<int64_t> numElements(Dims shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return std::nullopt;
+    if (d != 0 && n > std::numeric_limits<int64_t>::max() / d)
+      return std::nullopt;
+    n *= d;
+  }
+  return n;
+}
+
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return std::nullopt;
+  return axis < 0 ? axis + rank : axis;
+}
+
+static std::string axisError(int64_t axis, int64_t rank) {
+  return "axis " + std::to_string(axis) + " is out of range for rank " +
+         std::to_string(rank);
+}
+
+ShapeOr broadcast(Dims a, Dims b) {
+  size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return ShapeOr::error("shapes " + toString(a) + " and " + toString(b) +
+                            " do not broadcast (dimension " +
+                            std::to_string(i) + ": " + std::to_string(da) +
+                            " vs " + std::to_string(db) + ")");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+ShapeOr broadcast(const std::vector<Shape> &shapes) {
+  Shape acc;
+  for (const Shape &s : shapes) {
+    ShapeOr r = broadcast(acc, s);
+    if (!r)
+      return r;
+    acc = *r;
+  }
+  return acc;
+}
+
+bool broadcastsTo(Dims from, Dims to) {
+  if (from.size() > to.size())
+    return false;
+  size_t lead = to.size() - from.size();
+  for (size_t i = 0; i < from.size(); ++i)
+    if (from[i] != 1 && from[i] != to[lead + i])
+      return false;
+  return true;
+}
+
+std::optional<std::vector<int64_t>> reductionAxes(Dims axes, int64_t rank) {
+  std::vector<int64_t> out;
+  if (axes.empty()) {
+    for (int64_t i = 0; i < rank; ++i)
+      out.push_back(i);
+    return out;
+  }
+  for (int64_t a : axes) {
+    auto n = normalizeAxis(a, rank);
+    if (!n)
+      return std::nullopt;
+    out.push_back(*n);
+  }
+  std::sort(out.begin(), out.end());
+  if (std::adjacent_find(out.begin(), out.end()) != out.end())
+    return std::nullopt;
+  return out;
+}
+
+ShapeOr reduce(Dims input, Dims axes, bool keepDims) {
+  int64_t rank = input.size();
+  for (int64_t a : axes)
+    if (!normalizeAxis(a, rank))
+      return ShapeOr::error(axisError(a, rank));
+  auto norm = reductionAxes(axes, rank);
+  if (!norm)
+    return ShapeOr::error("reduction axes " + toString(axes) +
+                          " repeat an axis");
+  Shape out;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool reduced = std::binary_search(norm->begin(), norm->end(), i);
+    if (!reduced)
+      out.push_back(input[i]);
+    else if (keepDims)
+      out.push_back(1);
+  }
+  return out;
+}
+
+ShapeOr matmul(Dims lhs, Dims rhs, bool transposeLhs, bool transposeRhs) {
+  if (lhs.size() < 2 || rhs.size() < 2)
+    return ShapeOr::error("matmul operands must have rank >= 2, got " +
+                          toString(lhs) + " and " + toString(rhs));
+  size_t rl = lhs.size(), rr = rhs.size();
+  int64_t m = transposeLhs ? lhs[rl - 1] : lhs[rl - 2];
+  int64_t kl = transposeLhs ? lhs[rl - 2] : lhs[rl - 1];
+  int64_t kr = transposeRhs ? rhs[rr - 1] : rhs[rr - 2];
+  int64_t n = transposeRhs ? rhs[rr - 2] : rhs[rr - 1];
+  if (kl != kr)
+    return ShapeOr::error("matmul contraction dims differ: " + toString(lhs) +
+                          " x " + toString(rhs) + " contracts " +
+                          std::to_string(kl) + " with " + std::to_string(kr));
+  ShapeOr batch = broadcast(lhs.subspan(0, rl - 2), rhs.subspan(0, rr - 2));
+  if (!batch)
+    return ShapeOr::error("matmul batch dims: " + batch.message());
+  Shape out = *batch;
+  out.push_back(m);
+  out.push_back(n);
+  return out;
+}
+
+std::optional<std::string> checkWindow(const Window2D &w) {
+  if (w.kernel.size() != 2 || w.strides.size() != 2 || w.pads.size() != 4 ||
+      w.dilations.size() != 2)
+    return "window needs 2 kernel sizes, 2 strides, 4 pads and 2 dilations";
+  for (int64_t k : w.kernel)
+    if (k < 1)
+      return "kernel sizes must be >= 1, got " + toString(w.kernel);
+  for (int64_t s : w.strides)
+    if (s < 1)
+      return "strides must be >= 1, got " + toString(w.strides);
+  for (int64_t p : w.pads)
+    if (p < 0)
+      return "pads must be >= 0, got " + toString(w.pads);
+  for (int64_t d : w.dilations)
+    if (d < 1)
+      return "dilations must be >= 1, got " + toString(w.dilations);
+  return std::nullopt;
+}
+
+ShapeOr windowOutput(int64_t h, int64_t w, const Window2D &win) {
+  if (auto err = checkWindow(win))
+    return ShapeOr::error(*err);
+  Shape out;
+  int64_t in[2] = {h, w};
+  for (int i = 0; i < 2; ++i) {
+    int64_t padded = in[i] + win.pads[i] + win.pads[i + 2];
+    int64_t span = win.dilations[i] * (win.kernel[i] - 1) + 1;
+    if (padded < span)
+      return ShapeOr::error("window of extent " + std::to_string(span) +
+                            " does not fit the padded input of size " +
+                            std::to_string(padded) + " (spatial dim " +
+                            std::to_string(i) + ")");
+    int64_t num = padded - span;
+    int64_t o = win.ceilMode ? (num + win.strides[i] - 1) / win.strides[i]
+                             : num / win.strides[i];
+    // With ceil mode the last window must start inside the input or the
+    // left padding (PyTorch/ONNX rule).
+    if (win.ceilMode && o * win.strides[i] >= in[i] + win.pads[i])
+      --o;
+    out.push_back(o + 1);
+  }
+  return out;
+}
+
+static std::optional<std::string> checkRank4(Dims s, const char *what) {
+  if (s.size() != 4)
+    return std::string(what) + " must have rank 4 (NCHW), got " + toString(s);
+  return std::nullopt;
+}
+
+ShapeOr conv2d(Dims input, Dims weight, const Window2D &win, int64_t groups) {
+  if (auto e = checkRank4(input, "conv2d input"))
+    return ShapeOr::error(*e);
+  if (auto e = checkRank4(weight, "conv2d weight"))
+    return ShapeOr::error(*e);
+  if (groups < 1)
+    return ShapeOr::error("groups must be >= 1, got " + std::to_string(groups));
+  if (input[1] % groups != 0 || weight[0] % groups != 0)
+    return ShapeOr::error("groups " + std::to_string(groups) +
+                          " must divide the input channels (" +
+                          std::to_string(input[1]) + ") and the filters (" +
+                          std::to_string(weight[0]) + ")");
+  if (weight[1] * groups != input[1])
+    return ShapeOr::error("conv2d weight " + toString(weight) + " expects " +
+                          std::to_string(weight[1] * groups) +
+                          " input channels, input has " +
+                          std::to_string(input[1]));
+  Window2D w = win;
+  w.kernel = {weight[2], weight[3]};
+  ShapeOr hw = windowOutput(input[2], input[3], w);
+  if (!hw)
+    return hw;
+  return Shape{input[0], weight[0], (*hw)[0], (*hw)[1]};
+}
+
+ShapeOr convTranspose2d(Dims input, Dims weight, const Window2D &win,
+                        int64_t groups, Dims outputPadding) {
+  if (auto e = checkRank4(input, "conv_transpose2d input"))
+    return ShapeOr::error(*e);
+  if (auto e = checkRank4(weight, "conv_transpose2d weight"))
+    return ShapeOr::error(*e);
+  if (groups < 1)
+    return ShapeOr::error("groups must be >= 1, got " + std::to_string(groups));
+  if (weight[0] != input[1])
+    return ShapeOr::error("conv_transpose2d weight " + toString(weight) +
+                          " expects " + std::to_string(weight[0]) +
+                          " input channels, input has " +
+                          std::to_string(input[1]));
+  if (input[1] % groups != 0)
+    return ShapeOr::error("groups " + std::to_string(groups) +
+                          " must divide the input channels (" +
+                          std::to_string(input[1]) + ")");
+  Window2D w = win;
+  w.kernel = {weight[2], weight[3]};
+  if (auto err = checkWindow(w))
+    return ShapeOr::error(*err);
+  if (outputPadding.size() != 2)
+    return ShapeOr::error("output_padding needs 2 values");
+  Shape out = {input[0], weight[1] * groups};
+  for (int i = 0; i < 2; ++i) {
+    if (outputPadding[i] < 0 ||
+        outputPadding[i] >= std::max(w.strides[i], w.dilations[i]))
+      return ShapeOr::error("output_padding " + toString(outputPadding) +
+                            " must be >= 0 and smaller than the stride or "
+                            "dilation");
+    int64_t o = (input[2 + i] - 1) * w.strides[i] - w.pads[i] - w.pads[i + 2] +
+                w.dilations[i] * (w.kernel[i] - 1) + outputPadding[i] + 1;
+    if (o < 1)
+      return ShapeOr::error("conv_transpose2d output size would be " +
+                            std::to_string(o) + " in spatial dim " +
+                            std::to_string(i));
+    out.push_back(o);
+  }
+  return out;
+}
+
+ShapeOr pool2d(Dims input, const Window2D &win) {
+  if (auto e = checkRank4(input, "pooling input"))
+    return ShapeOr::error(*e);
+  if (win.pads.size() == 4 && win.kernel.size() == 2)
+    for (int i = 0; i < 2; ++i)
+      if (win.pads[i] >= win.kernel[i] || win.pads[i + 2] >= win.kernel[i])
+        return ShapeOr::error("pads " + toString(win.pads) +
+                              " must be smaller than the kernel " +
+                              toString(win.kernel));
+  ShapeOr hw = windowOutput(input[2], input[3], win);
+  if (!hw)
+    return hw;
+  return Shape{input[0], input[1], (*hw)[0], (*hw)[1]};
+}
+
+ShapeOr transpose(Dims input, Dims permutation) {
+  int64_t rank = input.size();
+  if ((int64_t)permutation.size() != rank)
+    return ShapeOr::error("permutation " + toString(permutation) +
+                          " has " + std::to_string(permutation.size()) +
+                          " entries for rank " + std::to_string(rank));
+  std::vector<bool> seen(rank, false);
+  Shape out;
+  for (int64_t p : permutation) {
+    if (p < 0 || p >= rank || seen[p])
+      return ShapeOr::error("permutation " + toString(permutation) +
+                            " is not a permutation of [0, " +
+                            std::to_string(rank) + ")");
+    seen[p] = true;
+    out.push_back(input[p]);
+  }
+  return out;
+}
+
+ShapeOr concat(const std::vector<Shape> &inputs, int64_t axis) {
+  if (inputs.empty())
+    return ShapeOr::error("concat needs at least one operand");
+  int64_t rank = inputs[0].size();
+  auto a = normalizeAxis(axis, rank);
+  if (!a)
+    return ShapeOr::error(axisError(axis, rank));
+  Shape out = inputs[0];
+  for (size_t i = 1; i < inputs.size(); ++i) {
+    const Shape &s = inputs[i];
+    if ((int64_t)s.size() != rank)
+      return ShapeOr::error("concat operand " + std::to_string(i) +
+                            " has rank " + std::to_string(s.size()) +
+                            ", expected " + std::to_string(rank));
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != *a && s[d] != out[d])
+        return ShapeOr::error("concat operand " + std::to_string(i) +
+                              " has shape " + toString(s) + ", which differs "
+                              "from " + toString(inputs[0]) +
+                              " outside axis " + std::to_string(*a));
+    out[*a] += s[*a];
+  }
+  return out;
+}
+
+ShapeOr slice(Dims input, Dims starts, Dims ends, Dims steps) {
+  size_t rank = input.size();
+  if (starts.size() != rank || ends.size() != rank || steps.size() != rank)
+    return ShapeOr::error("slice needs one start, end and step per dimension "
+                          "(rank " + std::to_string(rank) + ")");
+  Shape out;
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t n = input[i], step = steps[i];
+    if (step == 0)
+      return ShapeOr::error("slice step is 0 in dimension " +
+                            std::to_string(i));
+    // Python semantics: negative indices count from the end, then clamp.
+    auto clampIndex = [&](int64_t v, bool isStart) {
+      if (v < 0)
+        v += n;
+      if (step > 0)
+        return std::clamp<int64_t>(v, 0, n);
+      (void)isStart;
+      return std::clamp<int64_t>(v, -1, n - 1);
+    };
+    int64_t s = clampIndex(starts[i], true), e = clampIndex(ends[i], false);
+    int64_t len = step > 0 ? (e > s ? (e - s + step - 1) / step : 0)
+                           : (s > e ? (s - e + (-step) - 1) / (-step) : 0);
+    out.push_back(len);
+  }
+  return out;
+}
+
+ShapeOr pad(Dims input, Dims pads) {
+  size_t rank = input.size();
+  if (pads.size() != 2 * rank)
+    return ShapeOr::error("pad needs " + std::to_string(2 * rank) +
+                          " values (low and high per dimension), got " +
+                          std::to_string(pads.size()));
+  Shape out;
+  for (size_t i = 0; i < rank; ++i) {
+    if (pads[i] < 0 || pads[rank + i] < 0)
+      return ShapeOr::error("pads must be >= 0, got " + toString(pads));
+    out.push_back(input[i] + pads[i] + pads[rank + i]);
+  }
+  return out;
+}
+
+std::optional<std::string> checkSplit(Dims input, int64_t axis, Dims sizes) {
+  int64_t rank = input.size();
+  auto a = normalizeAxis(axis, rank);
+  if (!a)
+    return axisError(axis, rank);
+  if (sizes.empty())
+    return std::string("split needs at least one piece");
+  int64_t total = 0;
+  for (int64_t s : sizes) {
+    if (s < 0)
+      return "split sizes must be >= 0, got " + toString(sizes);
+    total += s;
+  }
+  if (total != input[*a])
+    return "split sizes " + toString(sizes) + " sum to " +
+           std::to_string(total) + " but axis " + std::to_string(*a) +
+           " has size " + std::to_string(input[*a]);
+  return std::nullopt;
+}
+
+ShapeOr squeeze(Dims input, Dims axes) {
+  int64_t rank = input.size();
+  auto norm = reductionAxes(axes, rank);
+  for (int64_t a : axes)
+    if (!normalizeAxis(a, rank))
+      return ShapeOr::error(axisError(a, rank));
+  if (!norm)
+    return ShapeOr::error("squeeze axes " + toString(axes) + " repeat an axis");
+  Shape out;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool listed = std::binary_search(norm->begin(), norm->end(), i);
+    if (listed && input[i] != 1) {
+      if (!axes.empty())
+        return ShapeOr::error("cannot squeeze axis " + std::to_string(i) +
+                              " of size " + std::to_string(input[i]));
+      out.push_back(input[i]); // empty axes: squeeze only the size-1 dims
+      continue;
+    }
+    if (!listed)
+      out.push_back(input[i]);
+  }
+  return out;
+}
+
+ShapeOr expandDims(Dims input, Dims axes) {
+  int64_t outRank = input.size() + axes.size();
+  if (axes.empty())
+    return ShapeOr::error("expand_dims needs at least one axis");
+  for (int64_t a : axes)
+    if (!normalizeAxis(a, outRank))
+      return ShapeOr::error(axisError(a, outRank));
+  auto norm = reductionAxes(axes, outRank);
+  if (!norm)
+    return ShapeOr::error("expand_dims axes " + toString(axes) +
+                          " repeat an axis");
+  Shape out;
+  size_t next = 0;
+  for (int64_t i = 0; i < outRank; ++i)
+    out.push_back(std::binary_search(norm->begin(), norm->end(), i)
+                      ? 1
+                      : input[next++]);
+  return out;
+}
+
+ShapeOr gather(Dims data, Dims indices, int64_t axis) {
+  int64_t rank = data.size();
+  if (rank == 0)
+    return ShapeOr::error("gather needs data of rank >= 1");
+  auto a = normalizeAxis(axis, rank);
+  if (!a)
+    return ShapeOr::error(axisError(axis, rank));
+  Shape out(data.begin(), data.begin() + *a);
+  out.insert(out.end(), indices.begin(), indices.end());
+  out.insert(out.end(), data.begin() + *a + 1, data.end());
+  return out;
+}
+
+ShapeOr oneHot(Dims indices, int64_t depth, int64_t axis) {
+  if (depth < 1)
+    return ShapeOr::error("one_hot depth must be >= 1, got " +
+                          std::to_string(depth));
+  int64_t outRank = indices.size() + 1;
+  auto a = normalizeAxis(axis, outRank);
+  if (!a)
+    return ShapeOr::error(axisError(axis, outRank));
+  Shape out(indices.begin(), indices.end());
+  out.insert(out.begin() + *a, depth);
+  return out;
+}
+
+std::optional<std::string> checkReshape(Dims from, Dims to) {
+  auto a = numElements(from), b = numElements(to);
+  if (!a || !b)
+    return std::string("element count overflows");
+  if (*a != *b)
+    return "cannot reshape " + toString(from) + " (" + std::to_string(*a) +
+           " elements) to " + toString(to) + " (" + std::to_string(*b) +
+           " elements)";
+  return std::nullopt;
+}
+
+} // namespace kiln::shapes

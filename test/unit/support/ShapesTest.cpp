@@ -1,0 +1,115 @@
+//===- ShapesTest.cpp - Unit tests for the shared shape rules -------------===//
+#include "kiln/Support/Shapes.h"
+
+#include <gtest/gtest.h>
+
+using namespace kiln::shapes;
+
+namespace {
+
+Shape ok(const ShapeOr &r) {
+  EXPECT_TRUE(r.ok()) << r.message();
+  return r.value();
+}
+
+void expectError(const ShapeOr &r, const std::string &fragment) {
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find(fragment), std::string::npos)
+      << "message was: " << r.message();
+}
+
+TEST(Broadcast, NumpyRules) {
+  EXPECT_EQ(ok(broadcast(Shape{2, 1, 4}, Shape{3, 1})), (Shape{2, 3, 4}));
+  EXPECT_EQ(ok(broadcast(Shape{}, Shape{5})), (Shape{5}));
+  EXPECT_EQ(ok(broadcast(Shape{0, 1}, Shape{1, 7})), (Shape{0, 7}));
+  EXPECT_EQ(ok(broadcast(std::vector<Shape>{{2, 1}, {1, 3}, {3}})),
+            (Shape{2, 3}));
+  expectError(broadcast(Shape{2, 3}, Shape{4}), "do not broadcast");
+  EXPECT_TRUE(broadcastsTo(Shape{3, 1}, Shape{2, 3, 5}));
+  EXPECT_FALSE(broadcastsTo(Shape{2, 3}, Shape{3}));
+  EXPECT_FALSE(broadcastsTo(Shape{4}, Shape{2, 3}));
+}
+
+TEST(Reduce, AxesAndKeepDims) {
+  EXPECT_EQ(ok(reduce(Shape{2, 3, 4}, Shape{1}, false)), (Shape{2, 4}));
+  EXPECT_EQ(ok(reduce(Shape{2, 3, 4}, Shape{-1, 0}, true)), (Shape{1, 3, 1}));
+  EXPECT_EQ(ok(reduce(Shape{2, 3}, Shape{}, false)), (Shape{}));
+  expectError(reduce(Shape{2, 3}, Shape{2}, false), "axis 2 is out of range");
+  expectError(reduce(Shape{2, 3}, Shape{1, -1}, false), "repeat");
+}
+
+TEST(Matmul, BatchAndTranspose) {
+  EXPECT_EQ(ok(matmul(Shape{4, 2, 3}, Shape{3, 5}, false, false)),
+            (Shape{4, 2, 5}));
+  EXPECT_EQ(ok(matmul(Shape{3, 2}, Shape{5, 3}, true, true)), (Shape{2, 5}));
+  EXPECT_EQ(ok(matmul(Shape{2, 1, 2, 3}, Shape{7, 3, 4}, false, false)),
+            (Shape{2, 7, 2, 4}));
+  expectError(matmul(Shape{2, 3}, Shape{4, 5}, false, false),
+              "contracts 3 with 4");
+  expectError(matmul(Shape{3}, Shape{3, 5}, false, false), "rank >= 2");
+}
+
+TEST(Conv, OutputSizes) {
+  Window2D w{{0, 0}, {1, 1}, {1, 1, 1, 1}, {1, 1}};
+  EXPECT_EQ(ok(conv2d(Shape{1, 3, 32, 32}, Shape{16, 3, 3, 3}, w, 1)),
+            (Shape{1, 16, 32, 32}));
+  Window2D s2{{0, 0}, {2, 2}, {0, 0, 0, 0}, {1, 1}};
+  EXPECT_EQ(ok(conv2d(Shape{2, 4, 7, 7}, Shape{8, 2, 3, 3}, s2, 2)),
+            (Shape{2, 8, 3, 3}));
+  expectError(conv2d(Shape{1, 3, 8, 8}, Shape{4, 2, 3, 3}, w, 1),
+              "expects 2 input channels");
+  expectError(conv2d(Shape{1, 3, 8}, Shape{4, 3, 3, 3}, w, 1), "rank 4");
+  expectError(conv2d(Shape{1, 3, 2, 2}, Shape{4, 3, 5, 5}, s2, 1),
+              "does not fit");
+  // conv_transpose2d inverts a stride-2 conv: 3 -> 7 with k=3.
+  EXPECT_EQ(ok(convTranspose2d(Shape{1, 8, 3, 3}, Shape{8, 4, 3, 3}, s2, 1,
+                               Shape{0, 0})),
+            (Shape{1, 4, 7, 7}));
+}
+
+TEST(Pool, CeilMode) {
+  Window2D w{{2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}};
+  EXPECT_EQ(ok(pool2d(Shape{1, 1, 5, 5}, w)), (Shape{1, 1, 2, 2}));
+  w.ceilMode = true;
+  EXPECT_EQ(ok(pool2d(Shape{1, 1, 5, 5}, w)), (Shape{1, 1, 3, 3}));
+  Window2D bad{{2, 2}, {0, 1}, {0, 0, 0, 0}, {1, 1}};
+  expectError(pool2d(Shape{1, 1, 5, 5}, bad), "strides must be >= 1");
+}
+
+TEST(ShapeOps, TransposeConcatSlicePad) {
+  EXPECT_EQ(ok(transpose(Shape{2, 3, 4}, Shape{2, 0, 1})), (Shape{4, 2, 3}));
+  expectError(transpose(Shape{2, 3}, Shape{0, 0}), "not a permutation");
+  EXPECT_EQ(ok(concat({{2, 3}, {2, 5}}, -1)), (Shape{2, 8}));
+  expectError(concat({{2, 3}, {3, 3}}, 1), "outside axis 1");
+  EXPECT_EQ(ok(slice(Shape{10}, Shape{1}, Shape{8}, Shape{3})), (Shape{3}));
+  EXPECT_EQ(ok(slice(Shape{10}, Shape{-1}, Shape{-100}, Shape{-1})),
+            (Shape{10}));
+  EXPECT_EQ(ok(slice(Shape{4}, Shape{5}, Shape{9}, Shape{1})), (Shape{0}));
+  expectError(slice(Shape{4}, Shape{0}, Shape{4}, Shape{0}), "step is 0");
+  EXPECT_EQ(ok(pad(Shape{2, 3}, Shape{1, 0, 1, 2})), (Shape{4, 5}));
+  expectError(pad(Shape{2, 3}, Shape{1, 2}), "needs 4 values");
+}
+
+TEST(ShapeOps, SplitSqueezeExpandGatherOneHot) {
+  EXPECT_FALSE(checkSplit(Shape{6, 2}, 0, Shape{2, 4}).has_value());
+  EXPECT_TRUE(checkSplit(Shape{6, 2}, 0, Shape{2, 3}).has_value());
+  EXPECT_EQ(ok(squeeze(Shape{1, 3, 1}, Shape{0})), (Shape{3, 1}));
+  EXPECT_EQ(ok(squeeze(Shape{1, 3, 1}, Shape{})), (Shape{3}));
+  expectError(squeeze(Shape{2, 3}, Shape{0}), "cannot squeeze axis 0");
+  EXPECT_EQ(ok(expandDims(Shape{3, 4}, Shape{0, -1})), (Shape{1, 3, 4, 1}));
+  EXPECT_EQ(ok(gather(Shape{10, 4}, Shape{2, 3}, 0)), (Shape{2, 3, 4}));
+  EXPECT_EQ(ok(gather(Shape{5, 6, 7}, Shape{2}, 1)), (Shape{5, 2, 7}));
+  EXPECT_EQ(ok(oneHot(Shape{4}, 10, -1)), (Shape{4, 10}));
+  EXPECT_EQ(ok(oneHot(Shape{4}, 10, 0)), (Shape{10, 4}));
+  EXPECT_TRUE(checkReshape(Shape{2, 3}, Shape{6}) == std::nullopt);
+  EXPECT_TRUE(checkReshape(Shape{2, 3}, Shape{5}).has_value());
+}
+
+TEST(Elements, OverflowIsDetected) {
+  EXPECT_EQ(numElements(Shape{2, 3}), 6);
+  EXPECT_EQ(numElements(Shape{}), 1);
+  EXPECT_EQ(numElements(Shape{int64_t(1) << 40, int64_t(1) << 40}),
+            std::nullopt);
+}
+
+} // namespace
