@@ -1,0 +1,82 @@
+//===- ThreadPool.h - The one thread pool of the runtime -------------------===//
+//
+// One pool runs every parallel kernel. Its size comes from KILN_NUM_THREADS
+// (default: the hardware threads); the GEMM libraries are told the same
+// count, because two pools spinning on the same cores make both slow
+// (DESIGN.md, "Performance method").
+//
+// parallelFor splits [begin, end) into chunks of at least `grain` items; the
+// calling thread works too, so a pool of N threads has N - 1 workers. A
+// parallelFor issued from inside a worker, or while another thread holds the
+// pool, runs inline on the caller: nested parallelism never deadlocks.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_THREADPOOL_H
+#define KILN_THREADPOOL_H
+
+#include "kiln/Status.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace kiln {
+
+class ThreadPool {
+public:
+  /// fn(chunkBegin, chunkEnd).
+  using RangeFn = std::function<void(int64_t, int64_t)>;
+
+  /// The process-wide pool, created on first use with
+  /// configuredNumThreads() threads.
+  static ThreadPool &global();
+  /// A separate pool (tests, benchmarks). numThreads >= 1.
+  static Expected<std::unique_ptr<ThreadPool>> create(int numThreads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool &) = delete;
+  ThreadPool &operator=(const ThreadPool &) = delete;
+
+  /// Threads that run chunks, the caller included.
+  int numThreads() const { return int(workers_.size()) + 1; }
+
+  /// Runs fn over [begin, end) in chunks of >= grain items (grain >= 1).
+  /// Returns when every chunk is done. fn must not throw.
+  void parallelFor(int64_t begin, int64_t end, int64_t grain,
+                   const RangeFn &fn);
+
+private:
+  explicit ThreadPool(int numThreads);
+  void workerLoop();
+  void runChunks();
+
+  std::vector<std::thread> workers_;
+  std::mutex submitMutex_; // One parallelFor at a time.
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  // The job being run; valid while active_ is set.
+  const RangeFn *fn_ = nullptr;
+  int64_t begin_ = 0, end_ = 0, chunk_ = 1, numChunks_ = 0;
+  std::atomic<int64_t> nextChunk_{0};
+  int64_t chunksDone_ = 0;  // Guarded by mutex_.
+  int64_t busyWorkers_ = 0; // Workers inside runChunks; guarded by mutex_.
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+/// KILN_NUM_THREADS when it is a positive integer, else the hardware thread
+/// count (at least 1).
+int configuredNumThreads();
+
+/// Sets the thread count of the linked GEMM/convolution libraries (OpenBLAS,
+/// and oneDNN's OpenMP for the calling thread).
+void setLibraryThreads(int numThreads);
+
+} // namespace kiln
+
+#endif // KILN_THREADPOOL_H

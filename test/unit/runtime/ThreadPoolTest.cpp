@@ -1,0 +1,84 @@
+//===- ThreadPoolTest.cpp - The runtime's thread pool ----------------------===//
+#include "kiln/ThreadPool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <numeric>
+#include <vector>
+
+using namespace kiln;
+
+namespace {
+
+TEST(ThreadPool, CoversRangeExactlyOnce) {
+  auto pool = ThreadPool::create(4);
+  ASSERT_TRUE(pool.ok());
+  for (int64_t n : {0, 1, 7, 100, 1001, 100000}) {
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+    (*pool)->parallelFor(0, n, 3, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i)
+        hits[size_t(i)]++;
+    });
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_EQ(hits[size_t(i)].load(), 1) << "n=" << n << " i=" << i;
+  }
+}
+
+TEST(ThreadPool, RespectsGrain) {
+  auto pool = std::move(*ThreadPool::create(3));
+  std::atomic<int> chunks{0};
+  pool->parallelFor(10, 1010, 250, [&](int64_t b, int64_t e) {
+    EXPECT_TRUE(e - b >= 250 || e == 1010);
+    chunks++;
+  });
+  EXPECT_LE(chunks.load(), 4);
+}
+
+TEST(ThreadPool, NestedCallsRunInline) {
+  auto pool = std::move(*ThreadPool::create(2));
+  std::atomic<int64_t> sum{0};
+  pool->parallelFor(0, 8, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      pool->parallelFor(0, 100, 1, [&](int64_t b2, int64_t e2) {
+        for (int64_t j = b2; j < e2; ++j)
+          sum += j;
+      });
+  });
+  EXPECT_EQ(sum.load(), 8 * 4950);
+}
+
+TEST(ThreadPool, ManyJobsBackToBack) {
+  auto pool = std::move(*ThreadPool::create(4));
+  for (int iter = 0; iter < 2000; ++iter) {
+    std::atomic<int64_t> sum{0};
+    pool->parallelFor(0, 64, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i)
+        sum += i;
+    });
+    ASSERT_EQ(sum.load(), 2016);
+  }
+}
+
+TEST(ThreadPool, BadSizeIsAnError) {
+  EXPECT_EQ(ThreadPool::create(0).status().code(), StatusCode::InvalidArgument);
+}
+
+TEST(ThreadPool, SizeFromEnvironment) {
+  const char *old = std::getenv("KILN_NUM_THREADS");
+  std::string saved = old ? old : "";
+  setenv("KILN_NUM_THREADS", "3", 1);
+  EXPECT_EQ(configuredNumThreads(), 3);
+  setenv("KILN_NUM_THREADS", "banana", 1); // Ignored, not fatal.
+  EXPECT_GE(configuredNumThreads(), 1);
+  setenv("KILN_NUM_THREADS", "0", 1);
+  EXPECT_GE(configuredNumThreads(), 1);
+  if (old)
+    setenv("KILN_NUM_THREADS", saved.c_str(), 1);
+  else
+    unsetenv("KILN_NUM_THREADS");
+  EXPECT_GE(ThreadPool::global().numThreads(), 1);
+}
+
+} // namespace
