@@ -1,0 +1,35 @@
+//===- KilnReductionOps.td - Reductions over axes -------------------------===//
+#ifndef KILN_REDUCTION_OPS_TD
+#define KILN_REDUCTION_OPS_TD
+
+include "kiln/Dialect/Kiln/IR/KilnBase.td"
+
+def Kiln_SumOp : Kiln_ReduceOp<"sum", Kiln_NumericTensor>;
+def Kiln_MeanOp : Kiln_ReduceOp<"mean", Kiln_FloatTensor>;
+def Kiln_ReduceMaxOp : Kiln_ReduceOp<"reduce_max", Kiln_NumericTensor>;
+def Kiln_ReduceMinOp : Kiln_ReduceOp<"reduce_min", Kiln_NumericTensor>;
+def Kiln_ProdOp : Kiln_ReduceOp<"prod", Kiln_NumericTensor>;
+
+/// Index of the largest/smallest element along one axis (first on ties).
+class Kiln_ArgReduceOp<string mnemonic> : Kiln_InferredOp<mnemonic> {
+  let arguments = (ins Kiln_NumericTensor:$input,
+                       DefaultValuedAttr<I64Attr, "0">:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$keepdims);
+  let results = (outs StaticShapeTensorOf<[I64]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *context, std::optional<::mlir::Location> loc,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      int64_t axis = attrOr(adaptor.getAxisAttr(), 0);
+      return ::mlir::kiln::inferReduceResult(loc, adaptor.getInput().getType(),
+          ::llvm::ArrayRef<int64_t>(axis),
+          attrOr(adaptor.getKeepdimsAttr(), false),
+          /*indexResult=*/true, types);
+    }
+  }];
+}
+def Kiln_ArgMaxOp : Kiln_ArgReduceOp<"argmax">;
+def Kiln_ArgMinOp : Kiln_ArgReduceOp<"argmin">;
+
+#endif // KILN_REDUCTION_OPS_TD
