@@ -29,6 +29,10 @@ namespace {
 class HostMemorySource final : public MemorySource {
 public:
   void *map(size_t bytes) override {
+    // More than the machine's RAM cannot be a real request; refusing it here
+    // gives an OutOfMemory status instead of a swap storm (or an ASan abort).
+    if (bytes > capacity())
+      return nullptr;
     return std::aligned_alloc(kAllocationAlignment, bytes);
   }
   void unmap(void *ptr, size_t) override { std::free(ptr); }

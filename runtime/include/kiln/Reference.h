@@ -1,0 +1,54 @@
+//===- Reference.h - Naive reference kernels: the numerics oracle ----------===//
+//
+// Obviously correct, slow kernels that compute every op in f64 with plain
+// nested loops over multi-indices, sharing no code with the fast kernels
+// (only the shape rules of kiln::shapes). Every numerics test in the
+// project, eager and compiled, compares against these with the tolerances of
+// DESIGN.md via ref::compare, which names the worst element on failure.
+//
+// Result dtypes: f64 for ops whose result is a float; the op's own result
+// dtype otherwise (i1 for comparisons, the input's integer dtype for integer
+// arithmetic, i64 for argmax/argmin).
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_REFERENCE_H
+#define KILN_REFERENCE_H
+
+#include "kiln/Ops.h"
+#include "kiln/Tensor.h"
+
+#include <string>
+
+namespace kiln::ref {
+
+Expected<Tensor> unary(UnaryOp op, const Tensor &x, const UnaryParams &params);
+Expected<Tensor> binary(BinaryOp op, const Tensor &a, const Tensor &b);
+Expected<Tensor> select(const Tensor &cond, const Tensor &onTrue,
+                        const Tensor &onFalse);
+Expected<Tensor> reduce(ReduceOp op, const Tensor &x,
+                        std::span<const int64_t> axes, bool keepDims);
+Expected<Tensor> argReduce(bool isMax, const Tensor &x, int64_t axis,
+                           bool keepDims);
+Expected<Tensor> matmul(const Tensor &a, const Tensor &b, bool transposeA,
+                        bool transposeB);
+
+/// |actual - expected| <= atol + rtol * |expected| per element.
+struct Tolerance {
+  double rtol = 0, atol = 0;
+};
+/// DESIGN.md: f32 (1.3e-6, 1e-5), f16 (1e-3, 1e-5), bf16 (1.6e-2, 1e-5),
+/// f64 (1e-7, 1e-7); exact for integers and i1.
+Tolerance toleranceFor(DType dtype);
+
+struct Comparison {
+  bool ok = true;
+  std::string message; ///< Names the worst element when !ok.
+  double maxAbsError = 0;
+};
+/// Compares shapes, then values (NaN equals NaN, infinities must match).
+Comparison compare(const Tensor &actual, const Tensor &expected,
+                   Tolerance tolerance);
+
+} // namespace kiln::ref
+
+#endif // KILN_REFERENCE_H
