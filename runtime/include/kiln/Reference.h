@@ -15,6 +15,7 @@
 #define KILN_REFERENCE_H
 
 #include "kiln/Ops.h"
+#include "kiln/Support/Shapes.h"
 #include "kiln/Tensor.h"
 
 #include <string>
@@ -31,6 +32,28 @@ Expected<Tensor> argReduce(bool isMax, const Tensor &x, int64_t axis,
                            bool keepDims);
 Expected<Tensor> matmul(const Tensor &a, const Tensor &b, bool transposeA,
                         bool transposeB);
+
+// Neural-network and shape ops (ReferenceNN.cpp); arguments as in NNOps.h.
+Expected<Tensor> conv2d(const Tensor &x, const Tensor &w, const Tensor &bias,
+                        const shapes::Window2D &win, int64_t groups);
+Expected<Tensor> convTranspose2d(const Tensor &x, const Tensor &w,
+                                 const Tensor &bias, const shapes::Window2D &win,
+                                 std::span<const int64_t> outputPadding,
+                                 int64_t groups);
+Expected<Tensor> pool2d(const Tensor &x, const shapes::Window2D &win,
+                        bool isMax, bool countIncludePad);
+Expected<Tensor> softmax(const Tensor &x, int64_t axis, bool logForm);
+Expected<Tensor> layerNorm(const Tensor &x, const Tensor &scale,
+                           const Tensor &bias, int64_t axis, double epsilon);
+Expected<Tensor> batchNorm(const Tensor &x, const Tensor &scale,
+                           const Tensor &bias, const Tensor &mean,
+                           const Tensor &variance, double epsilon);
+Expected<Tensor> gather(const Tensor &data, const Tensor &indices, int64_t axis);
+Expected<Tensor> pad(const Tensor &x, std::span<const int64_t> pads, double value);
+Expected<Tensor> concat(const std::vector<Tensor> &inputs, int64_t axis);
+/// Per-sample / per-element losses ("none" reduction).
+Expected<Tensor> crossEntropy(const Tensor &logits, const Tensor &labels);
+Expected<Tensor> bceWithLogits(const Tensor &logits, const Tensor &target);
 
 /// |actual - expected| <= atol + rtol * |expected| per element.
 struct Tolerance {
