@@ -23,6 +23,9 @@ void KilnDialect::initialize() {
       ,
 #define GET_OP_LIST
 #include "kiln/Dialect/Kiln/IR/KilnShapeOps.cpp.inc"
+      ,
+#define GET_OP_LIST
+#include "kiln/Dialect/Kiln/IR/KilnFusionOps.cpp.inc"
       >();
 }
 

@@ -9,6 +9,7 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -67,5 +68,7 @@ OpFoldResult foldIdentityReduce(Operation *op, Value input);
 #include "kiln/Dialect/Kiln/IR/KilnNNOps.h.inc"
 #define GET_OP_CLASSES
 #include "kiln/Dialect/Kiln/IR/KilnShapeOps.h.inc"
+#define GET_OP_CLASSES
+#include "kiln/Dialect/Kiln/IR/KilnFusionOps.h.inc"
 
 #endif // KILN_DIALECT_KILN_IR_KILNOPS_H
