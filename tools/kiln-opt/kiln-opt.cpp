@@ -2,9 +2,12 @@
 //
 // The driver for graph-level lit tests: `kiln-opt file.mlir [passes]`.
 // It knows the kiln dialect, the upstream dialects Kiln lowers through and
-// the upstream transformation passes (canonicalize, cse, ...).
+// the upstream transformation passes (canonicalize, cse, ...), Kiln's passes
+// (--kiln-*) and the compile pipeline (--kiln-pipeline).
 //
 //===----------------------------------------------------------------------===//
+#include "kiln/Compiler/Pipelines/Pipeline.h"
+#include "kiln/Compiler/Transforms/Passes.h"
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -30,6 +33,8 @@ int main(int argc, char **argv) {
                   mlir::bufferization::BufferizationDialect,
                   mlir::vector::VectorDialect, mlir::LLVM::LLVMDialect>();
   mlir::registerTransformsPasses();
+  mlir::kiln::registerKilnPasses();
+  mlir::kiln::registerPipelines();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "Kiln graph optimizer: parses, verifies and transforms kiln IR\n",
       registry));

@@ -1,0 +1,186 @@
+//===- PlanMemory.cpp - One arena for every intermediate tensor -----------===//
+//
+// 1. Buffers: every result of a top-level op that a kernel writes. Views
+//    (reshape) alias their operand's buffer; constants and parameters live
+//    apart; function arguments belong to the caller.
+// 2. Live ranges in program order; a buffer returned by the function lives
+//    to the end.
+// 3. In place: an elementwise fusion may write over an input buffer of the
+//    same byte size whose live range ends at that op (and which no view
+//    still reads): the two share one buffer and one range.
+// 4. Placement: greedy by size: largest first, each at the lowest 64-byte
+//    aligned offset overlapping no placed buffer with an intersecting range.
+//
+//===----------------------------------------------------------------------===//
+#include "OpClasses.h"
+#include "kiln/Compiler/Transforms/Passes.h"
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::kiln {
+#define GEN_PASS_DEF_PLANMEMORY
+#include "kiln/Compiler/Transforms/Passes.h.inc"
+} // namespace mlir::kiln
+
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+constexpr int64_t kAlignment = 64;
+
+int64_t alignUp(int64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
+
+int64_t byteSize(Type type) {
+  auto t = cast<RankedTensorType>(type);
+  int64_t bits = t.getElementTypeBitWidth();
+  int64_t bytes = bits == 1 ? 1 : bits / 8; // i1 is stored as one byte
+  return t.getNumElements() * bytes;
+}
+
+struct Buffer {
+  int64_t size = 0;
+  int64_t first = 0, last = 0; // live range, op indices, inclusive
+  int64_t offset = -1;
+};
+
+struct PlanMemoryPass : mlir::kiln::impl::PlanMemoryBase<PlanMemoryPass> {
+  using PlanMemoryBase::PlanMemoryBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    Block &body = func.getBody().front();
+    SmallVector<Buffer> buffers;
+    DenseMap<Value, int64_t> bufferOf; // value -> index into buffers
+    DenseMap<Operation *, int64_t> index;
+    int64_t n = 0;
+    for (Operation &op : body)
+      index[&op] = n++;
+
+    // 1-2. Buffers and live ranges.
+    for (Operation &op : body) {
+      int64_t i = index[&op];
+      for (Value operand : op.getOperands())
+        if (auto it = bufferOf.find(operand); it != bufferOf.end())
+          buffers[it->second].last = std::max(buffers[it->second].last, i);
+      if (isa<func::ReturnOp>(op))
+        for (Value v : op.getOperands())
+          if (auto it = bufferOf.find(v); it != bufferOf.end())
+            buffers[it->second].last = n;
+      if (!isa<KilnDialect>(op.getDialect()))
+        continue;
+      OpRole role = classify(&op).role;
+      if (role == OpRole::Source)
+        continue;
+      if (role == OpRole::View) {
+        if (auto it = bufferOf.find(op.getOperand(0)); it != bufferOf.end())
+          bufferOf[op.getResult(0)] = it->second;
+        continue;
+      }
+      for (Value result : op.getResults()) {
+        // 3. In place over an input that dies here.
+        if (inPlace && isInPlaceCandidate(op)) {
+          int64_t reused = -1;
+          for (Value operand : op.getOperands()) {
+            auto it = bufferOf.find(operand);
+            if (it == bufferOf.end())
+              continue;
+            Buffer &b = buffers[it->second];
+            // Views share their source's buffer and extended its range,
+            // so `last == i` means no alias is read after this op either.
+            if (b.last == i && b.size == byteSize(result.getType())) {
+              reused = it->second;
+              break;
+            }
+          }
+          if (reused >= 0) {
+            bufferOf[result] = reused;
+            continue;
+          }
+        }
+        bufferOf[result] = buffers.size();
+        buffers.push_back({byteSize(result.getType()), i, i, -1});
+      }
+    }
+    // A buffer that no one reads still has to exist while its op runs.
+    for (Buffer &b : buffers)
+      b.last = std::max(b.last, b.first);
+
+    // 4. Greedy by size.
+    SmallVector<int64_t> order(buffers.size());
+    for (size_t k = 0; k < order.size(); ++k)
+      order[k] = k;
+    llvm::stable_sort(order, [&](int64_t a, int64_t b) {
+      return buffers[a].size > buffers[b].size;
+    });
+    SmallVector<int64_t> placed;
+    int64_t arena = 0;
+    for (int64_t k : order) {
+      Buffer &b = buffers[k];
+      // Placed buffers whose range meets b's, by offset.
+      SmallVector<Buffer *> overlapping;
+      for (int64_t p : placed) {
+        Buffer &q = buffers[p];
+        if (q.first <= b.last && b.first <= q.last)
+          overlapping.push_back(&q);
+      }
+      llvm::sort(overlapping,
+                 [](Buffer *x, Buffer *y) { return x->offset < y->offset; });
+      int64_t offset = 0;
+      for (Buffer *q : overlapping) {
+        if (offset + b.size <= q->offset)
+          break;
+        offset = std::max(offset, alignUp(q->offset + q->size));
+      }
+      b.offset = offset;
+      arena = std::max(arena, alignUp(offset + b.size));
+      placed.push_back(k);
+    }
+
+    // Lower bound: the largest total of buffers live at one time.
+    int64_t lowerBound = 0, noReuse = 0;
+    for (Buffer &b : buffers)
+      noReuse += alignUp(b.size);
+    for (int64_t t = 0; t <= n; ++t) {
+      int64_t live = 0;
+      for (Buffer &b : buffers)
+        if (b.first <= t && t <= b.last)
+          live += alignUp(b.size);
+      lowerBound = std::max(lowerBound, live);
+    }
+
+    Builder builder(&getContext());
+    for (Operation &op : body) {
+      if (op.getNumResults() == 0 || !isa<KilnDialect>(op.getDialect()))
+        continue;
+      SmallVector<int64_t> offsets;
+      for (Value r : op.getResults()) {
+        auto it = bufferOf.find(r);
+        offsets.push_back(it == bufferOf.end() ? -1
+                                               : buffers[it->second].offset);
+      }
+      op.setAttr("kiln.offsets", builder.getDenseI64ArrayAttr(offsets));
+    }
+    func->setAttr("kiln.arena_size", builder.getI64IntegerAttr(arena));
+    func->setAttr("kiln.arena_lower_bound", builder.getI64IntegerAttr(lowerBound));
+    func->setAttr("kiln.arena_no_reuse", builder.getI64IntegerAttr(noReuse));
+    if (report)
+      func.emitRemark() << "arena " << arena << " bytes (lower bound "
+                        << lowerBound << ", without reuse " << noReuse << ", "
+                        << buffers.size() << " buffers)";
+  }
+
+  /// Elementwise kernels read element i before writing element i, so
+  /// writing over a same-sized input is safe. Broadcast inputs differ in
+  /// size and never qualify.
+  static bool isInPlaceCandidate(Operation &op) {
+    if (auto fusion = dyn_cast<FusionOp>(op))
+      return fusion.getKind() == "loop";
+    return classify(&op).role == OpRole::Elementwise;
+  }
+};
+
+} // namespace

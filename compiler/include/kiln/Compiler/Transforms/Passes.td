@@ -1,0 +1,114 @@
+//===- Passes.td - Kiln's graph passes ------------------------------------===//
+//
+// Grouped by stage, alphabetical within a group. The order in which they
+// run lives in one place only: compiler/Pipelines/Pipeline.cpp.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_COMPILER_TRANSFORMS_PASSES_TD
+#define KILN_COMPILER_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Fusion
+//===----------------------------------------------------------------------===//
+
+def FuseElementwise : Pass<"kiln-fuse-elementwise", "func::FuncOp"> {
+  let summary = "Groups elementwise chains and reductions into kiln.fusion kernels";
+  let description = [{
+    Walks each function from its last op to its first. Every elementwise op
+    or reduction not yet in a group roots a new group, which then pulls in
+    its elementwise producers (producer-consumer fusion) while:
+      - all of a producer's users are in the group; otherwise a cheap
+        producer (add, mul, cast, ...) is recomputed inside the group and
+        an expensive one (exp, tanh, erf, pow, ...) is left outside: the
+        cost rule never recomputes expensive work;
+      - an expensive producer is not broadcast into a larger root (it would
+        be evaluated once per output element).
+    Splat constants are cloned into the body; everything else the group
+    reads becomes an input. Each group becomes one `kiln.fusion`: "loop" for
+    elementwise roots, "reduction" for reductions, softmax, log_softmax and
+    layer_norm roots.
+
+    Before:
+    ```mlir
+    %0 = kiln.add %x, %b : tensor<8x64xf32>, tensor<64xf32>
+    %1 = kiln.gelu %0 : tensor<8x64xf32>
+    %2 = kiln.add %1, %r : tensor<8x64xf32>, tensor<8x64xf32>
+    ```
+    After:
+    ```mlir
+    %2 = kiln.fusion "loop" (%x, %b, %r) : (...) -> tensor<8x64xf32> {
+    ^bb0(%a: tensor<8x64xf32>, %c: tensor<64xf32>, %d: tensor<8x64xf32>):
+      %0 = kiln.add %a, %c ...
+      %1 = kiln.gelu %0 ...
+      %2 = kiln.add %1, %d ...
+      kiln.yield %2 : tensor<8x64xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
+def FuseEpilogues : Pass<"kiln-fuse-epilogues", "func::FuncOp"> {
+  let summary = "Folds bias adds and activations into GEMM and convolution calls";
+  let description = [{
+    `activation(matmul(a, b) + bias)` with a bias along the last dim becomes
+    one `kiln.gemm` (oneDNN post-ops and cuBLASLt epilogues do the rest in
+    the library call); `conv2d(x, w) + b` with a per-channel `b` becomes a
+    conv2d with a bias operand. Only single-use intermediates are folded, so
+    no value is computed twice.
+
+    Before:
+    ```mlir
+    %m = kiln.matmul %x, %w : tensor<8x64xf32>, tensor<64x32xf32>
+    %a = kiln.add %m, %b : tensor<8x32xf32>, tensor<32xf32>
+    %r = kiln.relu %a : tensor<8x32xf32>
+    ```
+    After:
+    ```mlir
+    %r = kiln.gemm %x, %w, %b {activation = "relu"} : tensor<8x64xf32>, tensor<64x32xf32>, tensor<32xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
+def FusionReport : Pass<"kiln-fusion-report", "func::FuncOp"> {
+  let summary = "Reports the kernels a function will run as remarks";
+  let description = [{
+    Emits one remark per function: the number of graph ops (counting those
+    inside fusions), the number of kernels it dispatches (fusions, library
+    calls and other ops), and one remark per fusion listing its ops. Run it
+    after the fusion passes; `kiln-opt --verify-diagnostics` checks it.
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Memory
+//===----------------------------------------------------------------------===//
+
+def PlanMemory : Pass<"kiln-plan-memory", "func::FuncOp"> {
+  let summary = "Assigns every intermediate tensor an offset in one arena";
+  let description = [{
+    Computes the live range of every value a kernel writes (in program
+    order; a reshape is a view and extends its source's range), lets an
+    elementwise kernel write over an input that dies there (in place), and
+    places buffers greedily by size at the lowest 64-byte-aligned offset
+    that overlaps no buffer live at the same time. Function arguments belong
+    to the caller; constants and parameters are stored apart, read-only.
+
+    Each op gets `kiln.offsets` (one arena offset per result, -1 for a
+    view's source-relative result) and each function `kiln.arena_size`,
+    `kiln.arena_lower_bound` (the largest total of buffers live at once)
+    and `kiln.arena_no_reuse` (the sum of all buffers). With `report`, a
+    remark states the three.
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark with the arena size, lower bound and no-reuse sum">,
+    Option<"inPlace", "in-place", "bool", /*default=*/"true",
+           "Let elementwise kernels write over an input that dies there">,
+  ];
+}
+
+#endif // KILN_COMPILER_TRANSFORMS_PASSES_TD
