@@ -68,7 +68,10 @@ Expected<Tensor> unary(UnaryOp op, const Tensor &x);
 Expected<Tensor> binary(BinaryOp op, const Tensor &a, const Tensor &b);
 
 #define KILN_UNARY_OP(E, fn, name, domain)                                     \
-  inline Expected<Tensor> fn(const Tensor &x) { return unary(UnaryOp::E, x); }
+  inline Expected<Tensor> fn(const Tensor &x) { return unary(UnaryOp::E, x); } \
+  inline Expected<Tensor> fn(const Expected<Tensor> &x) {                      \
+    return x ? unary(UnaryOp::E, *x) : Expected<Tensor>(x.status());           \
+  }
 #include "kiln/OpTables.def"
 #define KILN_BINARY_OP(E, fn, name, domain)                                    \
   inline Expected<Tensor> fn(const Tensor &a, const Tensor &b) {               \
@@ -121,9 +124,10 @@ Expected<Tensor> argmin(const Tensor &x, int64_t axis = 0, bool keepDims = false
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-/// Batched matmul (rank >= 2, batch dims broadcast), floats only. f32/f64
-/// go to OpenBLAS or oneDNN by shape (see MatmulBackend); f16/bf16 compute
-/// in f32.
+/// Batched matmul (rank >= 2, batch dims broadcast), any numeric dtype.
+/// f32 goes to OpenBLAS or oneDNN by shape (see MatmulBackend), f64 to
+/// OpenBLAS; f16/bf16 compute in f32; integers use a blocked loop that
+/// accumulates in 64 bits and wraps.
 Expected<Tensor> matmul(const Tensor &a, const Tensor &b,
                         bool transposeA = false, bool transposeB = false);
 
@@ -132,7 +136,9 @@ enum class MatmulBackend : unsigned char { Auto, OpenBlas, OneDnn, Naive };
 /// Forces a backend for matmul (benchmarks, tests); Auto picks by shape.
 /// Unavailable when the library is not linked.
 Status setMatmulBackend(MatmulBackend backend);
-/// The backend Auto picks for one GEMM of this shape.
+/// The backend Auto picks for one f32 GEMM of this shape: the measured
+/// winner of its size bucket once one ran (KILN_MATMUL_TUNE=0 turns the
+/// measuring off), else oneDNN for M <= 16 and OpenBLAS above.
 MatmulBackend chooseMatmulBackend(int64_t m, int64_t n, int64_t k);
 
 //===----------------------------------------------------------------------===//

@@ -11,11 +11,21 @@
 #include "kiln/Ops.h"
 
 #include "EagerUtil.h"
+#include "kiln/ThreadPool.h"
 #include "kiln/Support/Shapes.h"
 
 #include <atomic>
 #include <climits>
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <string_view>
 #include <cstring>
+#include <vector>
 
 #if KILN_HAVE_OPENBLAS
 #include <cblas.h>
@@ -29,9 +39,37 @@ namespace kiln {
 namespace {
 std::atomic<MatmulBackend> forcedBackend{MatmulBackend::Auto};
 
-/// M at or below which oneDNN beats OpenBLAS here (DESIGN.md: 4x at M=1,
-/// ~2x at M=8; OpenBLAS wins from M=32 up).
+/// M at or below which oneDNN beats OpenBLAS on DESIGN.md's machine (4x at
+/// M=1, ~2x at M=8; OpenBLAS wins from M=32 up there). The static rule for
+/// tiny GEMMs and when tuning is off; everything else is measured.
 constexpr int64_t kOneDnnMaxM = 16;
+
+/// The per-shape table built by measurement: each (log2 M, log2 N, log2 K)
+/// bucket is timed once on both libraries, the first time a GEMM of that
+/// bucket runs, and the faster one is kept for the process. Machines differ
+/// (AVX2 Zen vs AVX-512 Xeon flip the winner of large GEMMs), so a fixed
+/// table would be wrong somewhere.
+struct TuneTable {
+  std::mutex mutex;
+  std::map<std::array<int, 3>, MatmulBackend> best;
+};
+TuneTable &tuneTable() {
+  static TuneTable *t = new TuneTable; // Leaked: used from any thread, any time.
+  return *t;
+}
+std::array<int, 3> bucketOf(int64_t m, int64_t n, int64_t k) {
+  return {int(std::bit_width(uint64_t(m))), int(std::bit_width(uint64_t(n))),
+          int(std::bit_width(uint64_t(k)))};
+}
+bool tuningEnabled() {
+  static const bool on = [] {
+    const char *e = std::getenv("KILN_MATMUL_TUNE");
+    return !(e && std::string_view(e) == "0");
+  }();
+  return on;
+}
+/// GEMMs below this many multiply-adds are too short to time reliably.
+constexpr int64_t kMinTunedWork = 1 << 18;
 
 /// One matrix operand as a GEMM library wants it: row-major with leading
 /// dimension `ld`, possibly transposed.
@@ -56,16 +94,28 @@ std::optional<GemmOperand> asGemm(const void *data, int64_t rows, int64_t cols,
   return std::nullopt;
 }
 
+/// The fallback, and the kernel for integers (no BLAS has them): i-k-j
+/// order so the inner loop streams rows of B and C. Integers accumulate in
+/// 64 bits and wrap, as the dialect's integer arithmetic does.
 template <typename T>
 void naiveGemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t ars,
                int64_t acs, const T *b, int64_t brs, int64_t bcs, T *c) {
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double acc = 0;
-      for (int64_t p = 0; p < k; ++p)
-        acc += double(a[i * ars + p * acs]) * double(b[p * brs + j * bcs]);
-      c[i * n + j] = T(acc);
+  using Acc = std::conditional_t<std::is_integral_v<T>, uint64_t, double>;
+  ThreadPool::global().parallelFor(0, m, std::max<int64_t>(1, 4096 / std::max<int64_t>(n * k, 1)),
+                                   [&](int64_t i0, int64_t i1) {
+    std::vector<Acc> row(static_cast<size_t>(n));
+    for (int64_t i = i0; i < i1; ++i) {
+      std::fill(row.begin(), row.end(), Acc(0));
+      for (int64_t p = 0; p < k; ++p) {
+        Acc av = Acc(a[i * ars + p * acs]);
+        const T *brow = b + p * brs;
+        for (int64_t j = 0; j < n; ++j)
+          row[size_t(j)] += av * Acc(brow[j * bcs]);
+      }
+      for (int64_t j = 0; j < n; ++j)
+        c[i * n + j] = T(row[size_t(j)]);
     }
+  });
 }
 
 /// C[m, n] = A[m, k] * B[k, n], C contiguous.
@@ -79,7 +129,7 @@ Status gemm(MatmulBackend backend, int64_t m, int64_t n, int64_t k,
   }
   auto ga = asGemm(a, m, k, ars, acs);
   auto gb = asGemm(b, k, n, brs, bcs);
-  if (backend == MatmulBackend::Naive || !ga || !gb) {
+  if (backend == MatmulBackend::Naive || !ga || !gb || std::is_integral_v<T>) {
     naiveGemm(m, n, k, a, ars, acs, b, brs, bcs, c);
     return Status();
   }
@@ -102,7 +152,9 @@ Status gemm(MatmulBackend backend, int64_t m, int64_t n, int64_t k,
     return invalidArgument("op 'matmul': dimensions exceed the BLAS int range");
   auto ta = ga->trans ? CblasTrans : CblasNoTrans;
   auto tb = gb->trans ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<T, float>)
+  if constexpr (std::is_integral_v<T>)
+    return internalError("integer GEMM reached BLAS");
+  else if constexpr (std::is_same_v<T, float>)
     cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), 1.0f,
                 static_cast<const float *>(ga->data), int(ga->ld),
                 static_cast<const float *>(gb->data), int(gb->ld), 0.0f, c,
@@ -132,8 +184,8 @@ Status batchedMatmul(const Tensor &a, const Tensor &b, bool ta, bool tb,
   int64_t brs = tb ? bs1 : bs0, bcs = tb ? bs0 : bs1;
   MatmulBackend backend = forcedBackend.load();
   if (backend == MatmulBackend::Auto)
-    backend = std::is_same_v<T, double> ? MatmulBackend::OpenBlas
-                                        : chooseMatmulBackend(m, n, k);
+    backend = std::is_same_v<T, float> ? chooseMatmulBackend(m, n, k)
+                                       : MatmulBackend::OpenBlas;
   // Walk the broadcast batch dims.
   int64_t batchRank = r - 2, numBatch = 1;
   for (int64_t d = 0; d < batchRank; ++d)
@@ -152,6 +204,39 @@ Status batchedMatmul(const Tensor &a, const Tensor &b, bool ta, bool tb,
   const T *pa = static_cast<const T *>(a.rawData());
   const T *pb = static_cast<const T *>(b.rawData());
   T *pc = static_cast<T *>(out.rawData());
+#if KILN_HAVE_OPENBLAS && KILN_HAVE_DNNL
+  if constexpr (std::is_same_v<T, float>) {
+    if (forcedBackend.load() == MatmulBackend::Auto && tuningEnabled() &&
+        m * n * k >= kMinTunedWork) {
+      auto key = bucketOf(m, n, k);
+      TuneTable &table = tuneTable();
+      std::lock_guard<std::mutex> lock(table.mutex);
+      auto it = table.best.find(key);
+      if (it == table.best.end()) {
+        // Time both on the first product (warm-up, then best of two); its
+        // output is recomputed below anyway.
+        double best = 1e300;
+        MatmulBackend winner = backend;
+        for (MatmulBackend be : {MatmulBackend::OpenBlas, MatmulBackend::OneDnn}) {
+          KILN_RETURN_IF_ERROR(gemm<T>(be, m, n, k, pa, ars, acs, pb, brs, bcs, pc));
+          for (int rep = 0; rep < 2; ++rep) {
+            auto start = std::chrono::steady_clock::now();
+            KILN_RETURN_IF_ERROR(gemm<T>(be, m, n, k, pa, ars, acs, pb, brs, bcs, pc));
+            double t = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+            if (t < best) {
+              best = t;
+              winner = be;
+            }
+          }
+        }
+        it = table.best.emplace(key, winner).first;
+      }
+      backend = it->second;
+    }
+  }
+#endif
   for (int64_t bi = 0; bi < numBatch; ++bi)
     KILN_RETURN_IF_ERROR(gemm<T>(backend, m, n, k, pa + batchOffset(a, bi), ars,
                                  acs, pb + batchOffset(b, bi), brs, bcs,
@@ -171,6 +256,13 @@ Expected<Tensor> blasReady(const Tensor &t) {
 } // namespace
 
 MatmulBackend chooseMatmulBackend(int64_t m, int64_t n, int64_t k) {
+  {
+    TuneTable &table = tuneTable();
+    std::lock_guard<std::mutex> lock(table.mutex);
+    auto it = table.best.find(bucketOf(m, n, k));
+    if (it != table.best.end())
+      return it->second;
+  }
 #if KILN_HAVE_DNNL
   if (m <= kOneDnnMaxM)
     return MatmulBackend::OneDnn;
@@ -204,9 +296,9 @@ Expected<Tensor> matmul(const Tensor &a, const Tensor &b, bool transposeA,
     return invalidArgument("op 'matmul': operand dtypes differ (",
                            dtypeName(a.dtype()), " vs ", dtypeName(b.dtype()),
                            ")");
-  if (!isFloat(a.dtype()))
-    return invalidArgument("op 'matmul': operands have dtype ",
-                           dtypeName(a.dtype()), ", expected a float dtype");
+  if (a.dtype() == DType::Bool)
+    return invalidArgument("op 'matmul': operands have dtype i1, expected a "
+                           "numeric dtype");
   auto shape = shapes::matmul(a.shape(), b.shape(), transposeA, transposeB);
   if (!shape)
     return invalidArgument("op 'matmul': ", shape.message());
@@ -221,10 +313,25 @@ Expected<Tensor> matmul(const Tensor &a, const Tensor &b, bool transposeA,
     return out;
   KILN_ASSIGN_OR_RETURN(Tensor ra, blasReady(a));
   KILN_ASSIGN_OR_RETURN(Tensor rb, blasReady(b));
-  if (a.dtype() == DType::F32)
+  switch (a.dtype()) {
+  case DType::F32:
     KILN_RETURN_IF_ERROR(batchedMatmul<float>(ra, rb, transposeA, transposeB, out));
-  else
+    break;
+  case DType::F64:
     KILN_RETURN_IF_ERROR(batchedMatmul<double>(ra, rb, transposeA, transposeB, out));
+    break;
+  case DType::I64:
+    KILN_RETURN_IF_ERROR(batchedMatmul<int64_t>(ra, rb, transposeA, transposeB, out));
+    break;
+  case DType::I32:
+    KILN_RETURN_IF_ERROR(batchedMatmul<int32_t>(ra, rb, transposeA, transposeB, out));
+    break;
+  case DType::I8:
+    KILN_RETURN_IF_ERROR(batchedMatmul<int8_t>(ra, rb, transposeA, transposeB, out));
+    break;
+  default:
+    return internalError("matmul: unexpected dtype");
+  }
   return out;
 }
 

@@ -71,13 +71,33 @@ TEST(Matmul, BroadcastBatchView) {
                       matmulTolerance(DType::F32, 8)));
 }
 
+TEST(Matmul, Integers) {
+  uint64_t seed = 77;
+  for (DType dt : {DType::I64, DType::I32, DType::I8})
+    for (const Case &c : kCases) {
+      // i8 sums must stay in range: the f64 reference cast back saturates.
+      bool small = dt == DType::I8;
+      if (small && c.a.back() > 100)
+        continue;
+      Tensor a = randomTensor(c.a, dt, small ? -1 : -3, small ? 2 : 4, seed++);
+      Tensor b = randomTensor(c.b, dt, small ? -1 : -3, small ? 2 : 4, seed++);
+      auto got = matmul(a, b, c.ta, c.tb);
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(got->dtype(), dt);
+      auto want = ref::matmul(a, b, c.ta, c.tb);
+      // The reference is f64; i8 results wrap, so compare after casting it.
+      EXPECT_TRUE(closeTo(*got, *want->to(dt), {0, 0}))
+          << dtypeName(dt) << " " << a.toString(0) << " x " << b.toString(0);
+    }
+}
+
 TEST(Matmul, BadInputs) {
   Tensor a = *Tensor::zeros({2, 3}, DType::F32);
   Tensor b = *Tensor::zeros({4, 5}, DType::F32);
   auto r = matmul(a, b);
   EXPECT_EQ(r.status().code(), StatusCode::InvalidArgument);
   EXPECT_NE(r.status().message().find("op 'matmul'"), std::string::npos);
-  Tensor i = *Tensor::zeros({3, 3}, DType::I32);
+  Tensor i = *Tensor::zeros({3, 3}, DType::Bool);
   EXPECT_EQ(matmul(i, i).status().code(), StatusCode::InvalidArgument);
   Tensor v = *Tensor::zeros({3}, DType::F32);
   EXPECT_EQ(matmul(v, v).status().code(), StatusCode::InvalidArgument);
