@@ -129,6 +129,14 @@ struct FuseElementwisePass : mlir::kiln::impl::FuseElementwiseBase<FuseElementwi
     llvm::sort(members, [&](Operation *a, Operation *b) {
       return position[a] < position[b];
     });
+    // A group whose every user was recomputed into later kernels (a cheap
+    // shared producer) is dead: drop it instead of emitting a kernel.
+    if (g.root->use_empty()) {
+      for (Operation *op : llvm::reverse(members))
+        if (!g.cloned.contains(op) && op->use_empty())
+          op->erase();
+      return;
+    }
     llvm::SetVector<Value> inputs;
     for (Operation *op : members)
       for (Value v : op->getOperands()) {

@@ -37,6 +37,9 @@ struct FusionReportPass : mlir::kiln::impl::FusionReportBase<FusionReportPass> {
       if (!isa<KilnDialect>(op.getDialect()))
         continue;
       ++graphOps;
+      // A gemm stands for the matmul, bias add and activation it absorbed.
+      if (auto gemm = dyn_cast<GemmOp>(op))
+        graphOps += (gemm.getBias() ? 1 : 0) + (gemm.getActivation() != "none");
       switch (classify(&op).role) {
       case OpRole::Library:
         ++library;

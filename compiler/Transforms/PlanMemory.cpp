@@ -60,55 +60,53 @@ struct PlanMemoryPass : mlir::kiln::impl::PlanMemoryBase<PlanMemoryPass> {
     for (Operation &op : body)
       index[&op] = n++;
 
-    // 1-2. Buffers and live ranges.
+    // Last use of every value, in op indices; returned values live to the end.
+    DenseMap<Value, int64_t> lastUse;
+    for (Operation &op : body)
+      for (Value operand : op.getOperands())
+        lastUse[operand] = isa<func::ReturnOp>(op) ? n : index[&op];
+    auto lastUseOf = [&](Value v) {
+      auto it = lastUse.find(v);
+      return it == lastUse.end() ? int64_t(-1) : it->second;
+    };
+
+    // 1-3. Buffers, live ranges, in-place reuse.
     for (Operation &op : body) {
       int64_t i = index[&op];
-      for (Value operand : op.getOperands())
-        if (auto it = bufferOf.find(operand); it != bufferOf.end())
-          buffers[it->second].last = std::max(buffers[it->second].last, i);
-      if (isa<func::ReturnOp>(op))
-        for (Value v : op.getOperands())
-          if (auto it = bufferOf.find(v); it != bufferOf.end())
-            buffers[it->second].last = n;
       if (!isa<KilnDialect>(op.getDialect()))
         continue;
       OpRole role = classify(&op).role;
       if (role == OpRole::Source)
         continue;
       if (role == OpRole::View) {
-        if (auto it = bufferOf.find(op.getOperand(0)); it != bufferOf.end())
+        if (auto it = bufferOf.find(op.getOperand(0)); it != bufferOf.end()) {
           bufferOf[op.getResult(0)] = it->second;
+          Buffer &b = buffers[it->second];
+          b.last = std::max(b.last, lastUseOf(op.getResult(0)));
+        }
         continue;
       }
       for (Value result : op.getResults()) {
-        // 3. In place over an input that dies here.
+        int64_t size = byteSize(result.getType());
+        // Views share their source's buffer and extended its range, so
+        // `last == i` means nothing reads the buffer after this op.
         if (inPlace && isInPlaceCandidate(op)) {
-          int64_t reused = -1;
-          for (Value operand : op.getOperands()) {
+          auto reusable = llvm::find_if(op.getOperands(), [&](Value operand) {
             auto it = bufferOf.find(operand);
-            if (it == bufferOf.end())
-              continue;
-            Buffer &b = buffers[it->second];
-            // Views share their source's buffer and extended its range,
-            // so `last == i` means no alias is read after this op either.
-            if (b.last == i && b.size == byteSize(result.getType())) {
-              reused = it->second;
-              break;
-            }
-          }
-          if (reused >= 0) {
-            bufferOf[result] = reused;
+            return it != bufferOf.end() && buffers[it->second].last == i &&
+                   buffers[it->second].size == size;
+          });
+          if (reusable != op.getOperands().end()) {
+            int64_t b = bufferOf[*reusable];
+            bufferOf[result] = b;
+            buffers[b].last = std::max(i, lastUseOf(result));
             continue;
           }
         }
         bufferOf[result] = buffers.size();
-        buffers.push_back({byteSize(result.getType()), i, i, -1});
+        buffers.push_back({size, i, std::max(i, lastUseOf(result)), -1});
       }
     }
-    // A buffer that no one reads still has to exist while its op runs.
-    for (Buffer &b : buffers)
-      b.last = std::max(b.last, b.first);
-
     // 4. Greedy by size.
     SmallVector<int64_t> order(buffers.size());
     for (size_t k = 0; k < order.size(); ++k)
@@ -162,7 +160,8 @@ struct PlanMemoryPass : mlir::kiln::impl::PlanMemoryBase<PlanMemoryPass> {
         offsets.push_back(it == bufferOf.end() ? -1
                                                : buffers[it->second].offset);
       }
-      op.setAttr("kiln.offsets", builder.getDenseI64ArrayAttr(offsets));
+      if (llvm::any_of(offsets, [](int64_t o) { return o >= 0; }))
+        op.setAttr("kiln.offsets", builder.getDenseI64ArrayAttr(offsets));
     }
     func->setAttr("kiln.arena_size", builder.getI64IntegerAttr(arena));
     func->setAttr("kiln.arena_lower_bound", builder.getI64IntegerAttr(lowerBound));

@@ -77,7 +77,8 @@ def FusionReport : Pass<"kiln-fusion-report", "func::FuncOp"> {
   let summary = "Reports the kernels a function will run as remarks";
   let description = [{
     Emits one remark per function: the number of graph ops (counting those
-    inside fusions), the number of kernels it dispatches (fusions, library
+    inside fusions, and a gemm as the matmul, bias add and activation it
+    absorbed; constants and return excluded), the number of kernels it dispatches (fusions, library
     calls and other ops), and one remark per fusion listing its ops. Run it
     after the fusion passes; `kiln-opt --verify-diagnostics` checks it.
   }];
@@ -97,8 +98,9 @@ def PlanMemory : Pass<"kiln-plan-memory", "func::FuncOp"> {
     that overlaps no buffer live at the same time. Function arguments belong
     to the caller; constants and parameters are stored apart, read-only.
 
-    Each op gets `kiln.offsets` (one arena offset per result, -1 for a
-    view's source-relative result) and each function `kiln.arena_size`,
+    Each op that writes (or views) arena memory gets `kiln.offsets`, one
+    byte offset per result (-1: not in the arena), and each function
+    `kiln.arena_size`,
     `kiln.arena_lower_bound` (the largest total of buffers live at once)
     and `kiln.arena_no_reuse` (the sum of all buffers). With `report`, a
     remark states the three.
