@@ -251,9 +251,15 @@ int main(int argc, char **argv) {
     Tensor w = must(g.uniform({64, 64, 3, 3}, -1, 1, DType::F32));
     Window2D win = makeWindow(3, 3);
     win.pads = {1, 1, 1, 1};
-    double t = medianSeconds([&] { must(conv2d(x, w, Tensor(), win)); }, reps);
-    row("conv2d 3x3 64->64 56x56 (im2col+GEMM)",
-        2.0 * 64 * 64 * 9 * 56 * 56 / t / 1e9, "GFLOP/s", peak);
+    for (ConvBackend be : {ConvBackend::OneDnn, ConvBackend::Im2colGemm}) {
+      if (!setConvBackend(be).isOk())
+        continue;
+      double t = medianSeconds([&] { must(conv2d(x, w, Tensor(), win)); }, reps);
+      row(be == ConvBackend::OneDnn ? "conv2d 3x3 64->64 56x56 (oneDNN, NCHW in/out)"
+                                    : "conv2d 3x3 64->64 56x56 (im2col+GEMM)",
+          2.0 * 64 * 64 * 9 * 56 * 56 / t / 1e9, "GFLOP/s", peak);
+    }
+    (void)setConvBackend(ConvBackend::Auto);
   }
   AllocatorStats st = cpuDevice().allocator().stats();
   std::printf("  allocator: %lld allocations, %.1f%% cache hits, peak %s\n",

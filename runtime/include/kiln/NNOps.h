@@ -35,6 +35,11 @@ Window2D makeWindow(int64_t kH, int64_t kW);
 Expected<Tensor> conv2d(const Tensor &input, const Tensor &weight,
                         const Tensor &bias, const Window2D &win,
                         int64_t groups = 1);
+/// Which implementation runs f32 conv2d: oneDNN (Auto, when linked) or
+/// im2col + GEMM (always available; f64 always uses it).
+enum class ConvBackend : unsigned char { Auto, OneDnn, Im2colGemm };
+Status setConvBackend(ConvBackend backend);
+
 /// input [N, C, H, W], weight [C, F/groups, kH, kW] -> [N, F, oH, oW].
 Expected<Tensor> convTranspose2d(const Tensor &input, const Tensor &weight,
                                  const Tensor &bias, const Window2D &win,

@@ -10,9 +10,11 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/NNOps.h"
 
+#include "../cpu/DnnlConv.h"
 #include "EagerUtil.h"
 #include "kiln/ThreadPool.h"
 
+#include <atomic>
 #include <cstring>
 
 namespace kiln {
@@ -24,6 +26,11 @@ struct ConvGeometry {
 };
 
 DType computeTypeOf(DType t) { return t == DType::F64 ? DType::F64 : DType::F32; }
+
+/// t converted to `dtype` and contiguous, copying only when needed.
+Expected<Tensor> asContiguous(const Tensor &t, DType dtype) {
+  return t.dtype() == dtype ? t.contiguous() : t.to(dtype);
+}
 
 Status checkConvOperands(const char *op, const Tensor &x, const Tensor &w,
                          const Tensor &bias) {
@@ -113,6 +120,18 @@ void col2im(const C *cols, int64_t c0, int64_t cg, const ConvGeometry &g,
 
 } // namespace
 
+namespace {
+std::atomic<bool> dnnlConvEnabled{true};
+bool useDnnlConv() { return dnnlConvEnabled.load(); }
+} // namespace
+
+Status setConvBackend(ConvBackend backend) {
+  if (backend == ConvBackend::OneDnn && !cpu::haveDnnlConv())
+    return unavailable("oneDNN is not linked into this runtime");
+  dnnlConvEnabled.store(backend != ConvBackend::Im2colGemm);
+  return Status();
+}
+
 Expected<Tensor> conv2d(const Tensor &input, const Tensor &weight,
                         const Tensor &bias, const Window2D &winIn,
                         int64_t groups) {
@@ -127,9 +146,22 @@ Expected<Tensor> conv2d(const Tensor &input, const Tensor &weight,
                  input.shape()[3], weight.shape()[0], win.kernel[0],
                  win.kernel[1], (*shape)[2], (*shape)[3], groups};
   DType ct = computeTypeOf(input.dtype());
-  KILN_ASSIGN_OR_RETURN(Tensor x, input.to(ct));
-  KILN_ASSIGN_OR_RETURN(Tensor w, weight.to(ct));
+  KILN_ASSIGN_OR_RETURN(Tensor x, asContiguous(input, ct));
+  KILN_ASSIGN_OR_RETURN(Tensor w, asContiguous(weight, ct));
   KILN_ASSIGN_OR_RETURN(Tensor out, Tensor::zeros(*shape, ct));
+  if (ct == DType::F32 && cpu::haveDnnlConv() && out.numel() > 0 &&
+      useDnnlConv()) {
+    Tensor b32;
+    if (bias.defined()) {
+      if (bias.shape() != Shape{g.f})
+        return invalidArgument("op 'conv2d': bias has shape ",
+                               shapes::toString(bias.shape()), ", expected [",
+                               g.f, "]");
+      KILN_ASSIGN_OR_RETURN(b32, bias.to(DType::F32));
+    }
+    KILN_RETURN_IF_ERROR(cpu::dnnlConv2d(x, w, b32, win, groups, out));
+    return input.dtype() == ct ? Expected<Tensor>(out) : out.to(input.dtype());
+  }
   int64_t cg = g.c / groups, fg = g.f / groups, k = cg * g.kh * g.kw;
   int64_t spatial = g.oh * g.ow;
   if (out.numel() > 0 && k > 0) {
@@ -173,8 +205,8 @@ Expected<Tensor> convTranspose2d(const Tensor &input, const Tensor &weight,
                  fg * groups, win.kernel[0], win.kernel[1], (*shape)[2],
                  (*shape)[3], groups};
   DType ct = computeTypeOf(input.dtype());
-  KILN_ASSIGN_OR_RETURN(Tensor x, input.to(ct));
-  KILN_ASSIGN_OR_RETURN(Tensor w, weight.to(ct));
+  KILN_ASSIGN_OR_RETURN(Tensor x, asContiguous(input, ct));
+  KILN_ASSIGN_OR_RETURN(Tensor w, asContiguous(weight, ct));
   KILN_ASSIGN_OR_RETURN(Tensor out, Tensor::zeros(*shape, ct));
   int64_t cg = c / groups, k = fg * g.kh * g.kw, spatial = g.h * g.w;
   if (out.numel() > 0 && cg > 0 && spatial > 0) {

@@ -49,12 +49,15 @@ std::vector<ConvCase> convCases() {
 
 TEST(NNOps, Conv2dMatchesReference) {
   uint64_t seed = 1;
+  for (ConvBackend backend : {ConvBackend::Auto, ConvBackend::Im2colGemm})
   for (DType dt : {DType::F32, DType::F64, DType::F16})
     for (const ConvCase &c : convCases()) {
       Tensor x = nonContiguous(randomTensor(c.x, dt, -1, 1, seed++));
       Tensor w = randomTensor(c.w, dt, -1, 1, seed++);
       Tensor b = c.bias ? randomTensor({c.w[0]}, dt, -1, 1, seed++) : Tensor();
+      ASSERT_TRUE(setConvBackend(backend).isOk());
       auto got = conv2d(x, w, b, c.win, c.groups);
+      ASSERT_TRUE(setConvBackend(ConvBackend::Auto).isOk());
       ASSERT_TRUE(got.ok()) << got.status();
       auto want = ref::conv2d(x, w, b, c.win, c.groups);
       ASSERT_TRUE(want.ok()) << want.status();
