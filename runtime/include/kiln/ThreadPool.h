@@ -77,6 +77,14 @@ int configuredNumThreads();
 /// and oneDNN's OpenMP for the calling thread).
 void setLibraryThreads(int numThreads);
 
+/// What the libraries report back (-1: library absent), to check that they
+/// obey setLibraryThreads.
+struct LibraryThreads {
+  int openblas = -1;
+  int openmp = -1;
+};
+LibraryThreads libraryThreads();
+
 } // namespace kiln
 
 #endif // KILN_THREADPOOL_H

@@ -9,6 +9,7 @@
 
 #if KILN_HAVE_OPENBLAS
 extern "C" void openblas_set_num_threads(int numThreads);
+extern "C" int openblas_get_num_threads(void);
 #endif
 
 namespace kiln {
@@ -40,6 +41,17 @@ void setLibraryThreads(int numThreads) {
   using SetFn = void (*)(int);
   if (auto set = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads")))
     set(numThreads);
+}
+
+LibraryThreads libraryThreads() {
+  LibraryThreads t;
+#if KILN_HAVE_OPENBLAS
+  t.openblas = openblas_get_num_threads();
+#endif
+  using GetFn = int (*)();
+  if (auto get = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "omp_get_max_threads")))
+    t.openmp = get();
+  return t;
 }
 
 ThreadPool &ThreadPool::global() {

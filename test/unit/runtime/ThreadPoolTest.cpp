@@ -61,6 +61,20 @@ TEST(ThreadPool, ManyJobsBackToBack) {
   }
 }
 
+TEST(ThreadPool, LibrariesObeyThePoolSize) {
+  int n = ThreadPool::global().numThreads();
+  LibraryThreads t = libraryThreads();
+  if (t.openblas >= 0)
+    EXPECT_EQ(t.openblas, n);
+  if (t.openmp >= 0)
+    EXPECT_EQ(t.openmp, n);
+  setLibraryThreads(1);
+  t = libraryThreads();
+  if (t.openblas >= 0)
+    EXPECT_EQ(t.openblas, 1);
+  setLibraryThreads(n);
+}
+
 TEST(ThreadPool, BadSizeIsAnError) {
   EXPECT_EQ(ThreadPool::create(0).status().code(), StatusCode::InvalidArgument);
 }

@@ -1,0 +1,90 @@
+//===- Module.h - Loading and running compiled .kiln models ---------------===//
+//
+//   KILN_ASSIGN_OR_RETURN(std::shared_ptr<kiln::Module> model,
+//                         kiln::Module::load("mlp.kiln"));
+//   KILN_ASSIGN_OR_RETURN(kiln::Session session, model->newSession("main"));
+//   KILN_ASSIGN_OR_RETURN(std::vector<kiln::Tensor> out, session.run({x}));
+//
+// load() verifies the whole file before anything runs: the FlatBuffers
+// structure, the format version, the payload checksum, and every index,
+// offset, size, dtype and shape (a bad file is a DataLoss or InvalidArgument
+// status naming what is wrong, never a crash).
+//
+// Ownership and threads
+//  - A Module is immutable after load and shared (std::shared_ptr); its
+//    constants (weights) are read-only views into the loaded file.
+//  - A Session owns one arena for one function, allocated once at
+//    newSession() and reused by every run(). It runs from one thread at a
+//    time; for concurrency give each thread its own Session (of the same
+//    Module). Sessions keep their Module alive.
+//  - run() returns tensors that own their memory (copies out of the arena),
+//    so they stay valid across later runs.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_MODULE_H
+#define KILN_MODULE_H
+
+#include "kiln/Status.h"
+#include "kiln/Tensor.h"
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kiln {
+
+/// Name, dtype and shape of a function argument or result.
+struct TensorSpec {
+  std::string name;
+  DType dtype;
+  Shape shape;
+};
+
+class Module;
+struct ModuleData;
+
+/// One function of a module with its arena. See the header comment.
+class Session {
+public:
+  /// Runs the function. Inputs must match inputs() in count, dtype and shape.
+  Expected<std::vector<Tensor>> run(std::span<const Tensor> inputs);
+  Expected<std::vector<Tensor>> run(std::initializer_list<Tensor> inputs) {
+    return run(std::span<const Tensor>(inputs.begin(), inputs.size()));
+  }
+  const std::vector<TensorSpec> &inputs() const;
+  const std::vector<TensorSpec> &outputs() const;
+  /// Bytes of the arena this session allocated.
+  size_t arenaBytes() const;
+
+private:
+  friend class Module;
+  Session(std::shared_ptr<const ModuleData> data, size_t function, Tensor arena)
+      : data_(std::move(data)), function_(function), arena_(std::move(arena)) {}
+  std::shared_ptr<const ModuleData> data_;
+  size_t function_;
+  Tensor arena_; // u8 storage, arena_size bytes
+};
+
+class Module {
+public:
+  /// Reads and verifies a .kiln file.
+  static Expected<std::shared_ptr<Module>> load(const std::string &path);
+  /// Verifies and adopts the bytes of a .kiln file; `name` appears in errors.
+  static Expected<std::shared_ptr<Module>>
+  loadBytes(std::vector<uint8_t> bytes, std::string name = "<memory>");
+
+  std::vector<std::string> functionNames() const;
+  /// A session for `function`, with its arena allocated.
+  Expected<Session> newSession(std::string_view function) const;
+
+private:
+  explicit Module(std::shared_ptr<const ModuleData> data)
+      : data_(std::move(data)) {}
+  std::shared_ptr<const ModuleData> data_;
+};
+
+} // namespace kiln
+
+#endif // KILN_MODULE_H
