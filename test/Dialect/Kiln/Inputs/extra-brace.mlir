@@ -1,0 +1,6 @@
+// A stray closing brace after a complete function.
+func.func @f(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = kiln.exp %x : tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+}
