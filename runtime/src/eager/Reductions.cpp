@@ -15,7 +15,9 @@
 #include "kiln/Support/Shapes.h"
 #include "kiln/ThreadPool.h"
 
+#include <algorithm>
 #include <array>
+#include <vector>
 #include <cmath>
 
 namespace kiln {
@@ -137,50 +139,94 @@ AccT<T> sumRun(const T *p, int64_t stride, int64_t n) {
   return a;
 }
 
-template <ReduceOp op, typename T>
-void reduceKernel(const ReducePlan &p, const T *x, T *out) {
+/// The running state of one reduction: add runs of elements, merge two
+/// partial states (for split rows), and produce the result.
+template <ReduceOp op, typename T> struct Accumulator {
   using C = cpu::ComputeT<T>;
   using A = AccT<T>;
-  auto one = [&](int64_t o) {
-    const T *base = keptBase(p, x, o);
+  static constexpr bool kExtremum = op == ReduceOp::Max || op == ReduceOp::Min;
+  std::conditional_t<kExtremum, C, A> acc;
+  bool empty = true; // Max/min start from their first element.
+
+  Accumulator() : acc(op == ReduceOp::Prod ? 1 : 0) {}
+
+  void addRun(const T *r, int64_t s, int64_t n) {
     if constexpr (op == ReduceOp::Sum || op == ReduceOp::Mean) {
-      A acc = 0;
-      forEachReducedRun(p, base, [&](const T *r, int64_t s, int64_t n) {
-        acc += sumRun(r, s, n);
-      });
-      if constexpr (op == ReduceOp::Mean)
-        out[o] = cpu::convertValue<T>(double(acc) / double(p.numRed));
-      else if constexpr (std::is_integral_v<T>)
-        out[o] = T(std::make_signed_t<A>(acc)); // Wraps (C++20).
-      else
-        out[o] = cpu::convertValue<T>(acc);
+      acc += sumRun(r, s, n);
     } else if constexpr (op == ReduceOp::Prod) {
-      A acc = 1;
-      forEachReducedRun(p, base, [&](const T *r, int64_t s, int64_t n) {
-        for (int64_t i = 0; i < n; ++i)
-          acc *= A(cpu::toCompute(r[i * s]));
-      });
-      if constexpr (std::is_integral_v<T>)
-        out[o] = T(std::make_signed_t<A>(acc));
-      else
-        out[o] = cpu::convertValue<T>(acc);
-    } else { // Max, Min
-      C acc = cpu::toCompute(*base);
-      forEachReducedRun(p, base, [&](const T *r, int64_t s, int64_t n) {
-        for (int64_t i = 0; i < n; ++i) {
-          C v = cpu::toCompute(r[i * s]);
-          bool better = op == ReduceOp::Max ? v > acc : v < acc;
-          if (better || v != v)
-            acc = (acc != acc) ? acc : v; // Keep the first NaN.
-        }
-      });
-      out[o] = cpu::convertValue<T>(acc);
+      for (int64_t i = 0; i < n; ++i)
+        acc *= A(cpu::toCompute(r[i * s]));
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        addValue(cpu::toCompute(r[i * s]));
     }
-  };
+  }
+  void addValue(C v) {
+    if (empty) {
+      acc = v;
+      empty = false;
+      return;
+    }
+    bool better = op == ReduceOp::Max ? v > acc : v < acc;
+    if ((better || v != v) && acc == acc) // The first NaN sticks.
+      acc = v;
+  }
+  void merge(const Accumulator &o) {
+    if constexpr (kExtremum) {
+      if (!o.empty)
+        addValue(o.acc);
+    } else if constexpr (op == ReduceOp::Prod) {
+      acc *= o.acc;
+    } else {
+      acc += o.acc;
+    }
+  }
+  T result(int64_t count) const {
+    if constexpr (op == ReduceOp::Mean)
+      return cpu::convertValue<T>(double(acc) / double(count));
+    else if constexpr (!kExtremum && std::is_integral_v<T>)
+      return T(std::make_signed_t<A>(acc)); // Wraps (C++20).
+    else
+      return cpu::convertValue<T>(acc);
+  }
+};
+
+/// Rows longer than this are split into pieces of this size when there are
+/// too few outputs to keep the pool busy. The pieces are fixed, not per
+/// thread, so the result does not depend on the thread count.
+constexpr int64_t kReducePiece = 1 << 15;
+
+template <ReduceOp op, typename T>
+void reduceKernel(const ReducePlan &p, const T *x, T *out) {
+  using Acc = Accumulator<op, T>;
+  ThreadPool &pool = ThreadPool::global();
+  if (p.redRank == 1 && p.numOut < pool.numThreads() &&
+      p.numRed >= 2 * kReducePiece) {
+    int64_t n = p.redShape[0], s = p.redStride[0];
+    int64_t pieces = (n + kReducePiece - 1) / kReducePiece;
+    for (int64_t o = 0; o < p.numOut; ++o) {
+      const T *base = keptBase(p, x, o);
+      std::vector<Acc> partial(static_cast<size_t>(pieces));
+      pool.parallelFor(0, pieces, 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i)
+          partial[size_t(i)].addRun(base + i * kReducePiece * s, s,
+                                    std::min(kReducePiece, n - i * kReducePiece));
+      });
+      Acc total;
+      for (const Acc &a : partial)
+        total.merge(a);
+      out[o] = total.result(p.numRed);
+    }
+    return;
+  }
   int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(p.numRed, 1));
-  ThreadPool::global().parallelFor(0, p.numOut, grain, [&](int64_t b, int64_t e) {
-    for (int64_t o = b; o < e; ++o)
-      one(o);
+  pool.parallelFor(0, p.numOut, grain, [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) {
+      Acc acc;
+      forEachReducedRun(p, keptBase(p, x, o),
+                        [&](const T *r, int64_t s, int64_t n) { acc.addRun(r, s, n); });
+      out[o] = acc.result(p.numRed);
+    }
   });
 }
 

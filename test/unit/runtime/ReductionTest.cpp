@@ -109,3 +109,22 @@ TEST(Reduce, LongF32SumIsAccurate) {
 }
 
 } // namespace
+
+namespace {
+// Long single-output rows are split into fixed pieces across the pool.
+TEST(Reduce, LongRowsSplitAcrossThreads) {
+  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min}) {
+    Tensor x = nonContiguous(randomTensor({200001}, DType::F32, -1, 1, 21));
+    auto got = reduce(op, x, {}, false);
+    auto want = ref::reduce(op, x, {}, false);
+    EXPECT_TRUE(closeTo(*got, *want, ref::toleranceFor(DType::F32))) << opName(op);
+  }
+  Tensor ints = randomTensor({3, 100000}, DType::I64, -5, 5, 22);
+  EXPECT_TRUE(closeTo(*sum(ints, {1}), *ref::reduce(ReduceOp::Sum, ints, std::vector<int64_t>{1}, false),
+                      {0, 0}));
+  Tensor withNan = randomTensor({100000}, DType::F32, -1, 1, 23);
+  ASSERT_TRUE(withNan.set(std::vector<int64_t>{70000}, NAN).isOk());
+  EXPECT_TRUE(std::isnan(*reduceMax(withNan)->item()));
+  EXPECT_TRUE(std::isnan(*reduceMin(withNan)->item()));
+}
+} // namespace

@@ -1,0 +1,240 @@
+//===- Verify.cpp - Checking a .kiln file before anything runs ------------===//
+//
+// Order: structure (size prefix, identifier, FlatBuffers Verifier), version,
+// payload checksum, constants, then each function's values and ops. Every
+// failure names the file and the element at fault.
+//
+//===----------------------------------------------------------------------===//
+#include "ModuleData.h"
+
+#include "kiln/Support/Checksum.h"
+#include "kiln/Support/Shapes.h"
+
+#include <limits>
+
+namespace kiln {
+namespace {
+
+constexpr size_t kMaxRankOnDisk = 16;
+
+/// Element type, shape and byte size of a serialized tensor type.
+Expected<std::pair<TensorSpec, size_t>> readType(const format::TensorType *t,
+                                                 const std::string &where) {
+  if (!t)
+    return dataLoss(where, ": missing tensor type");
+  auto et = static_cast<int>(t->element_type());
+  if (et < 0 || et > static_cast<int>(format::ElementType::MAX))
+    return dataLoss(where, ": unknown element type ", et);
+  TensorSpec spec{"", static_cast<DType>(et), {}};
+  if (t->shape()) {
+    if (t->shape()->size() > kMaxRankOnDisk)
+      return dataLoss(where, ": rank ", t->shape()->size(), " exceeds ",
+                      kMaxRankOnDisk);
+    for (int64_t d : *t->shape()) {
+      if (d < 0)
+        return dataLoss(where, ": negative dimension ", d);
+      spec.shape.push_back(d);
+    }
+  }
+  auto n = shapes::numElements(spec.shape);
+  size_t elem = sizeOf(spec.dtype);
+  if (!n || *n > int64_t(std::numeric_limits<int64_t>::max() / elem))
+    return dataLoss(where, ": shape ", shapes::toString(spec.shape),
+                    " overflows");
+  return std::make_pair(spec, size_t(*n) * elem);
+}
+
+bool fitsIn(uint64_t offset, uint64_t size, uint64_t limit) {
+  return offset <= limit && size <= limit - offset;
+}
+
+Status verifyFunction(const format::Function *fn, size_t index,
+                      const ModuleData &module, FunctionData &out) {
+  std::string where = strCat(module.name, ": function #", index);
+  if (!fn->name() || fn->name()->size() == 0)
+    return dataLoss(where, " has no name");
+  out.name = fn->name()->str();
+  where = strCat(module.name, ": function '", out.name, "'");
+  out.arenaSize = fn->arena_size();
+  if (!fn->values() || !fn->ops() || !fn->inputs() || !fn->outputs())
+    return dataLoss(where, " lacks values, ops, inputs or outputs");
+
+  size_t numValues = fn->values()->size();
+  size_t numInputs = fn->inputs()->size();
+  for (size_t v = 0; v < numValues; ++v) {
+    const format::Value *value = fn->values()->Get(v);
+    std::string vwhere = strCat(where, ", value #", v);
+    KILN_ASSIGN_OR_RETURN(auto typed, readType(value->type(), vwhere));
+    ValueData data{typed.first, value->storage(), value->index(), typed.second};
+    switch (value->storage()) {
+    case format::Storage::Input:
+      if (value->index() < 0 || size_t(value->index()) >= numInputs)
+        return dataLoss(vwhere, ": input index ", value->index(),
+                        " out of range (", numInputs, " inputs)");
+      break;
+    case format::Storage::Constant: {
+      if (value->index() < 0 ||
+          size_t(value->index()) >= module.constants.size())
+        return dataLoss(vwhere, ": constant index ", value->index(),
+                        " out of range");
+      const Tensor &c = module.constants[value->index()];
+      if (c.dtype() != data.spec.dtype || c.shape() != data.spec.shape)
+        return dataLoss(vwhere, ": type differs from constant #",
+                        value->index());
+      break;
+    }
+    case format::Storage::Arena:
+      if (value->index() < 0 ||
+          !fitsIn(uint64_t(value->index()), data.bytes, out.arenaSize))
+        return dataLoss(vwhere, ": arena slice [", value->index(), ", +",
+                        data.bytes, ") outside the arena of ", out.arenaSize,
+                        " bytes");
+      break;
+    case format::Storage::Temporary:
+      break;
+    default:
+      return dataLoss(vwhere, ": unknown storage ",
+                      static_cast<int>(value->storage()));
+    }
+    out.values.push_back(std::move(data));
+  }
+
+  std::vector<bool> defined(numValues, false);
+  for (size_t i = 0; i < numInputs; ++i) {
+    uint32_t id = fn->inputs()->Get(i);
+    if (id >= numValues || out.values[id].storage != format::Storage::Input ||
+        out.values[id].index != int64_t(i))
+      return dataLoss(where, ": input #", i, " is not an input value");
+    TensorSpec spec = out.values[id].spec;
+    if (fn->input_names() && i < fn->input_names()->size())
+      spec.name = fn->input_names()->Get(i)->str();
+    out.inputs.push_back(spec);
+    out.inputIds.push_back(id);
+    defined[id] = true;
+  }
+  for (size_t v = 0; v < numValues; ++v)
+    if (out.values[v].storage == format::Storage::Constant)
+      defined[v] = true;
+
+  for (size_t o = 0; o < fn->ops()->size(); ++o) {
+    const format::Op *op = fn->ops()->Get(o);
+    std::string owhere = strCat(where, ", op #", o);
+    if (!op->name())
+      return dataLoss(owhere, " has no name");
+    owhere += strCat(" (", op->name()->string_view(), ")");
+    const OpHandler *handler = findOpHandler(op->name()->string_view());
+    if (!handler)
+      return invalidArgument(owhere, ": no kernel for this op in this runtime");
+    OpData data{op, handler, {}, {}, op->kernel()};
+    if (op->operands())
+      data.operands.assign(op->operands()->begin(), op->operands()->end());
+    if (op->results())
+      data.results.assign(op->results()->begin(), op->results()->end());
+    auto arity = [](size_t n, int lo, int hi) {
+      return int64_t(n) >= lo && (hi < 0 || int64_t(n) <= hi);
+    };
+    if (!arity(data.operands.size(), handler->minOperands, handler->maxOperands) ||
+        !arity(data.results.size(), handler->minResults, handler->maxResults))
+      return dataLoss(owhere, ": wrong number of operands (",
+                      data.operands.size(), ") or results (",
+                      data.results.size(), ")");
+    for (uint32_t id : data.operands)
+      if (id >= numValues || !defined[id])
+        return dataLoss(owhere, ": operand value #", id,
+                        " is out of range or read before it is written");
+    for (uint32_t id : data.results) {
+      if (id >= numValues)
+        return dataLoss(owhere, ": result value #", id, " out of range");
+      auto storage = out.values[id].storage;
+      if (storage == format::Storage::Input ||
+          storage == format::Storage::Constant)
+        return dataLoss(owhere, ": writes into an input or a constant");
+      defined[id] = true;
+    }
+    out.ops.push_back(std::move(data));
+  }
+  for (size_t i = 0; i < fn->outputs()->size(); ++i) {
+    uint32_t id = fn->outputs()->Get(i);
+    if (id >= numValues || !defined[id])
+      return dataLoss(where, ": output #", i, " is never written");
+    out.outputs.push_back(out.values[id].spec);
+    out.outputIds.push_back(id);
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+Expected<std::shared_ptr<ModuleData>> parseModule(std::vector<uint8_t> bytes,
+                                                  std::string name) {
+  if (bytes.size() < 8)
+    return dataLoss(name, ": ", bytes.size(),
+                    " bytes is too short for a .kiln file");
+  uint32_t declared = flatbuffers::ReadScalar<uint32_t>(bytes.data());
+  if (uint64_t(declared) + 4 != bytes.size())
+    return dataLoss(name, ": size prefix says ", declared, " bytes but ",
+                    bytes.size() - 4,
+                    " follow (truncated or trailing data)");
+  if (!flatbuffers::BufferHasIdentifier(bytes.data(),
+                                        format::ModuleIdentifier(), true))
+    return dataLoss(name, ": not a .kiln file (missing the KILN identifier)");
+  flatbuffers::Verifier::Options options;
+  options.max_depth = 16;
+  options.max_tables = 10'000'000;
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
+  if (!format::VerifySizePrefixedModuleBuffer(verifier))
+    return dataLoss(name, ": corrupt .kiln structure (FlatBuffers "
+                          "verification failed)");
+  const format::Module *fb = format::GetSizePrefixedModule(bytes.data());
+  if (fb->version_major() > kKilnFormatMajor)
+    return invalidArgument(name, ": written by a newer Kiln (format ",
+                           fb->version_major(), ".", fb->version_minor(),
+                           "); this runtime reads format ", kKilnFormatMajor,
+                           ".x");
+  const auto *payload = fb->payload();
+  size_t payloadSize = payload ? payload->size() : 0;
+  uint64_t sum = fnv1a64(payload ? payload->data() : nullptr, payloadSize);
+  if (sum != fb->payload_checksum())
+    return dataLoss(name, ": payload checksum mismatch (the weights are "
+                          "corrupt)");
+
+  auto data = std::make_shared<ModuleData>();
+  data->name = name;
+  data->bytes = std::move(bytes);
+  // The vector's buffer did not move; re-read the root from it.
+  fb = format::GetSizePrefixedModule(data->bytes.data());
+  payload = fb->payload();
+  if (fb->constants()) {
+    for (size_t c = 0; c < fb->constants()->size(); ++c) {
+      const format::Constant *constant = fb->constants()->Get(c);
+      std::string where = strCat(name, ": constant #", c);
+      KILN_ASSIGN_OR_RETURN(auto typed, readType(constant->type(), where));
+      if (constant->size() != typed.second)
+        return dataLoss(where, ": ", constant->size(), " bytes for a ",
+                        dtypeName(typed.first.dtype), " tensor of shape ",
+                        shapes::toString(typed.first.shape), " (",
+                        typed.second, " bytes)");
+      if (!fitsIn(constant->offset(), constant->size(), payloadSize))
+        return dataLoss(where, ": bytes [", constant->offset(), ", +",
+                        constant->size(), ") outside the payload of ",
+                        payloadSize, " bytes");
+      auto *ptr = const_cast<uint8_t *>(payload->data()) + constant->offset();
+      auto storage = Storage::wrap(cpuDevice(), ptr, constant->size(), {});
+      KILN_ASSIGN_OR_RETURN(
+          Tensor t,
+          Tensor::fromStorage(storage, typed.first.dtype, typed.first.shape,
+                              contiguousStrides(typed.first.shape), 0));
+      data->constants.push_back(std::move(t));
+    }
+  }
+  if (!fb->functions() || fb->functions()->size() == 0)
+    return dataLoss(name, ": the module has no functions");
+  for (size_t f = 0; f < fb->functions()->size(); ++f) {
+    FunctionData fn;
+    KILN_RETURN_IF_ERROR(verifyFunction(fb->functions()->Get(f), f, *data, fn));
+    data->functions.push_back(std::move(fn));
+  }
+  return data;
+}
+
+} // namespace kiln
