@@ -42,6 +42,7 @@
 #include "kiln/DType.h"
 #include "kiln/Device.h"
 #include "kiln/NNOps.h"
+#include "kiln/Module.h"
 #include "kiln/Npy.h"
 #include "kiln/Ops.h"
 #include "kiln/Random.h"

@@ -60,11 +60,12 @@ public:
 
 private:
   friend class Module;
-  Session(std::shared_ptr<const ModuleData> data, size_t function, Tensor arena)
+  Session(std::shared_ptr<const ModuleData> data, size_t function,
+          std::shared_ptr<Storage> arena)
       : data_(std::move(data)), function_(function), arena_(std::move(arena)) {}
   std::shared_ptr<const ModuleData> data_;
   size_t function_;
-  Tensor arena_; // u8 storage, arena_size bytes
+  std::shared_ptr<Storage> arena_; // arena_size bytes, from the allocator
 };
 
 class Module {

@@ -1,0 +1,394 @@
+//===- KilnWriter.cpp - Writing a planned kiln module as a .kiln file -----===//
+//
+// Each function becomes a value table and a dispatch list. Values live in
+// the caller's inputs, the constant payload (literals and parameters), the
+// arena (at the offsets kiln-plan-memory chose) or, for the insides of
+// fused kernels and values the plan left out, the executor's temporaries.
+// A kiln.fusion is written as its body ops tagged with one kernel number.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/Compiler/Serialize/KilnWriter.h"
+
+#include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Support/Checksum.h"
+#include "kiln/format/kiln_generated.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <map>
+
+namespace fb = kiln::format;
+using namespace mlir;
+using namespace mlir::kiln;
+
+namespace {
+
+FailureOr<fb::ElementType> elementTypeOf(Location loc, Type t) {
+  if (t.isF64()) return fb::ElementType::F64;
+  if (t.isF32()) return fb::ElementType::F32;
+  if (t.isF16()) return fb::ElementType::F16;
+  if (t.isBF16()) return fb::ElementType::BF16;
+  if (t.isInteger(64)) return fb::ElementType::I64;
+  if (t.isInteger(32)) return fb::ElementType::I32;
+  if (t.isInteger(8)) return fb::ElementType::I8;
+  if (t.isInteger(1)) return fb::ElementType::I1;
+  return emitError(loc) << "cannot store element type " << t << " in a .kiln file";
+}
+
+/// Row-major bytes of a dense constant in Kiln's storage layout (i1 as one
+/// byte per element; splats expanded).
+FailureOr<std::vector<uint8_t>> constantBytes(Location loc, ElementsAttr attr) {
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense)
+    return emitError(loc) << "only dense constants can be serialized";
+  Type et = dense.getElementType();
+  int64_t n = dense.getNumElements();
+  std::vector<uint8_t> out;
+  auto append = [&](uint64_t bits, unsigned bytes) {
+    for (unsigned b = 0; b < bytes; ++b)
+      out.push_back(uint8_t(bits >> (8 * b))); // little-endian host
+  };
+  if (isa<FloatType>(et)) {
+    unsigned bytes = et.getIntOrFloatBitWidth() / 8;
+    out.reserve(n * bytes);
+    if (dense.isSplat()) {
+      uint64_t bits = dense.getSplatValue<APFloat>().bitcastToAPInt().getZExtValue();
+      for (int64_t i = 0; i < n; ++i)
+        append(bits, bytes);
+    } else {
+      for (const APFloat &v : dense.getValues<APFloat>())
+        append(v.bitcastToAPInt().getZExtValue(), bytes);
+    }
+    return out;
+  }
+  if (auto it = dyn_cast<IntegerType>(et)) {
+    unsigned bytes = it.getWidth() == 1 ? 1 : it.getWidth() / 8;
+    out.reserve(n * bytes);
+    if (dense.isSplat()) {
+      uint64_t bits = dense.getSplatValue<APInt>().getZExtValue();
+      for (int64_t i = 0; i < n; ++i)
+        append(bits, bytes);
+    } else {
+      for (const APInt &v : dense.getValues<APInt>())
+        append(v.getZExtValue(), bytes);
+    }
+    return out;
+  }
+  return emitError(loc) << "cannot serialize constants of type " << et;
+}
+
+class Writer {
+public:
+  Writer(const ParameterSource &parameters) : parameters_(parameters) {}
+
+  LogicalResult writeModule(ModuleOp module, std::vector<uint8_t> &out) {
+    std::vector<flatbuffers::Offset<fb::Function>> functions;
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      auto f = writeFunction(func);
+      if (failed(f))
+        return failure();
+      functions.push_back(*f);
+    }
+    if (functions.empty())
+      return module.emitError("nothing to compile: the module has no function "
+                              "with a body");
+    auto payload = builder_.CreateVector(payload_);
+    uint64_t checksum = ::kiln::fnv1a64(payload_.data(), payload_.size());
+    auto root = fb::CreateModule(
+        builder_, ::kiln::kKilnFormatMajor, ::kiln::kKilnFormatMinor,
+        builder_.CreateString("kiln-compile 0.1"),
+        builder_.CreateVector(functions), builder_.CreateVector(constants_),
+        payload, checksum);
+    builder_.FinishSizePrefixed(root, fb::ModuleIdentifier());
+    out.assign(builder_.GetBufferPointer(),
+               builder_.GetBufferPointer() + builder_.GetSize());
+    return success();
+  }
+
+private:
+  FailureOr<flatbuffers::Offset<fb::TensorType>> tensorType(Location loc, Type t) {
+    auto rt = dyn_cast<RankedTensorType>(t);
+    if (!rt || !rt.hasStaticShape())
+      return emitError(loc) << "expected a statically shaped tensor, got " << t;
+    auto et = elementTypeOf(loc, rt.getElementType());
+    if (failed(et))
+      return failure();
+    return fb::CreateTensorType(builder_, *et,
+                                builder_.CreateVector(rt.getShape().vec()));
+  }
+
+  /// Adds a value of `type` stored in `storage` at `index`; returns its id.
+  FailureOr<uint32_t> addValue(Location loc, Type type, fb::Storage storage,
+                               int64_t index) {
+    auto t = tensorType(loc, type);
+    if (failed(t))
+      return failure();
+    values_.push_back(fb::CreateValue(builder_, *t, storage, index));
+    return uint32_t(values_.size() - 1);
+  }
+
+  /// Appends bytes to the payload (64-byte aligned) as a constant.
+  FailureOr<int64_t> addConstant(Location loc, StringRef name, Type type,
+                                 const std::vector<uint8_t> &bytes) {
+    auto t = tensorType(loc, type);
+    if (failed(t))
+      return failure();
+    while (payload_.size() % 64)
+      payload_.push_back(0);
+    uint64_t offset = payload_.size();
+    payload_.insert(payload_.end(), bytes.begin(), bytes.end());
+    constants_.push_back(fb::CreateConstant(builder_, builder_.CreateString(name.str()),
+                                            *t, offset, bytes.size()));
+    return int64_t(constants_.size() - 1);
+  }
+
+  FailureOr<flatbuffers::Offset<fb::Attr>> attr(Operation *op, NamedAttribute a) {
+    auto name = builder_.CreateString(a.getName().strref().str());
+    Attribute v = a.getValue();
+    fb::AttrBuilder b(builder_);
+    if (auto i = dyn_cast<IntegerAttr>(v)) {
+      b.add_name(name);
+      b.add_kind(i.getType().isInteger(1) ? fb::AttrKind::Bool : fb::AttrKind::Int);
+      b.add_int_value(i.getValue().getSExtValue());
+      return b.Finish();
+    }
+    if (auto boolean = dyn_cast<BoolAttr>(v)) {
+      b.add_name(name);
+      b.add_kind(fb::AttrKind::Bool);
+      b.add_int_value(boolean.getValue());
+      return b.Finish();
+    }
+    if (auto f = dyn_cast<FloatAttr>(v)) {
+      b.add_name(name);
+      b.add_kind(fb::AttrKind::Float);
+      b.add_float_value(f.getValueAsDouble());
+      return b.Finish();
+    }
+    if (auto s = dyn_cast<StringAttr>(v)) {
+      auto str = builder_.CreateString(s.strref().str());
+      fb::AttrBuilder sb(builder_);
+      sb.add_name(name);
+      sb.add_kind(fb::AttrKind::String);
+      sb.add_string_value(str);
+      return sb.Finish();
+    }
+    if (auto ints = dyn_cast<DenseI64ArrayAttr>(v)) {
+      auto vec = builder_.CreateVector(ints.asArrayRef().vec());
+      fb::AttrBuilder ib(builder_);
+      ib.add_name(name);
+      ib.add_kind(fb::AttrKind::Ints);
+      ib.add_ints(vec);
+      return ib.Finish();
+    }
+    return op->emitError("cannot serialize attribute '")
+           << a.getName().strref() << "' = " << v;
+  }
+
+  /// Writes one op of the dispatch list.
+  LogicalResult addOp(Operation *op, ArrayRef<uint32_t> results,
+                      uint32_t kernel) {
+    SmallVector<uint32_t> operands;
+    for (Value v : op->getOperands()) {
+      auto it = ids_.find(v);
+      if (it == ids_.end())
+        return op->emitError("operand is not defined in this function");
+      operands.push_back(it->second);
+    }
+    std::vector<flatbuffers::Offset<fb::Attr>> attrs;
+    for (NamedAttribute a : op->getAttrs()) {
+      if (a.getName().strref().starts_with("kiln."))
+        continue; // compiler annotations (offsets), not op semantics
+      auto encoded = attr(op, a);
+      if (failed(encoded))
+        return failure();
+      attrs.push_back(*encoded);
+    }
+    auto name = builder_.CreateString(op->getName().stripDialect().str());
+    ops_.push_back(fb::CreateOp(builder_, name,
+                                builder_.CreateVector(operands.data(),
+                                                      operands.size()),
+                                builder_.CreateVector(results.vec()),
+                                builder_.CreateVector(attrs), kernel));
+    return success();
+  }
+
+  /// Results of a top-level op: in the arena where the plan put them.
+  FailureOr<SmallVector<uint32_t>> placeResults(Operation *op) {
+    auto offsets = op->getAttrOfType<DenseI64ArrayAttr>("kiln.offsets");
+    SmallVector<uint32_t> ids;
+    for (auto [i, r] : llvm::enumerate(op->getResults())) {
+      int64_t offset = offsets && int64_t(i) < offsets.size() ? offsets[i] : -1;
+      auto id = offset >= 0 ? addValue(op->getLoc(), r.getType(),
+                                       fb::Storage::Arena, offset)
+                            : addValue(op->getLoc(), r.getType(),
+                                       fb::Storage::Temporary, 0);
+      if (failed(id))
+        return failure();
+      ids_[r] = *id;
+      ids.push_back(*id);
+    }
+    return ids;
+  }
+
+  LogicalResult writeSource(Operation *op) {
+    std::vector<uint8_t> bytes;
+    std::string name;
+    if (auto c = dyn_cast<ConstantOp>(op)) {
+      auto b = constantBytes(op->getLoc(), c.getValue());
+      if (failed(b))
+        return failure();
+      bytes = std::move(*b);
+    } else {
+      auto p = cast<ParameterOp>(op);
+      name = p.getName().str();
+      auto it = parameterConstants_.find(name);
+      if (it == parameterConstants_.end()) {
+        auto b = parameters_(name, p.getType());
+        if (failed(b))
+          return failure();
+        int64_t expected = p.getType().getNumElements() *
+                           (p.getType().getElementTypeBitWidth() == 1
+                                ? 1
+                                : p.getType().getElementTypeBitWidth() / 8);
+        if (int64_t(b->size()) != expected)
+          return op->emitError("parameter '")
+                 << name << "' has " << b->size() << " bytes, expected "
+                 << expected;
+        auto index = addConstant(op->getLoc(), name, p.getType(), *b);
+        if (failed(index))
+          return failure();
+        it = parameterConstants_.insert({name, *index}).first;
+      }
+      auto id = addValue(op->getLoc(), p.getType(), fb::Storage::Constant,
+                         it->second);
+      if (failed(id))
+        return failure();
+      ids_[p.getResult()] = *id;
+      return success();
+    }
+    auto index = addConstant(op->getLoc(), name, op->getResult(0).getType(), bytes);
+    if (failed(index))
+      return failure();
+    auto id = addValue(op->getLoc(), op->getResult(0).getType(),
+                       fb::Storage::Constant, *index);
+    if (failed(id))
+      return failure();
+    ids_[op->getResult(0)] = *id;
+    return success();
+  }
+
+  LogicalResult writeFusion(FusionOp fusion, uint32_t kernel) {
+    auto resultIds = placeResults(fusion);
+    if (failed(resultIds))
+      return failure();
+    Block &body = fusion.getBodyBlock();
+    for (auto [arg, input] : llvm::zip(body.getArguments(), fusion.getInputs()))
+      ids_[arg] = ids_.lookup(input);
+    auto yield = cast<YieldOp>(body.getTerminator());
+    // The op computing a yielded value writes straight into the result.
+    DenseMap<Value, uint32_t> yielded;
+    for (auto [v, id] : llvm::zip(yield.getValues(), *resultIds))
+      yielded[v] = id;
+    for (Operation &op : body.without_terminator()) {
+      if (isa<ConstantOp>(op)) {
+        if (failed(writeSource(&op)))
+          return failure();
+        continue;
+      }
+      SmallVector<uint32_t> results;
+      for (Value r : op.getResults()) {
+        if (auto it = yielded.find(r); it != yielded.end()) {
+          ids_[r] = it->second;
+          results.push_back(it->second);
+          continue;
+        }
+        auto id = addValue(op.getLoc(), r.getType(), fb::Storage::Temporary, 0);
+        if (failed(id))
+          return failure();
+        ids_[r] = *id;
+        results.push_back(*id);
+      }
+      if (failed(addOp(&op, results, kernel)))
+        return failure();
+    }
+    // A yielded block argument (or constant) still has to reach the result.
+    for (auto [v, id] : llvm::zip(yield.getValues(), *resultIds))
+      if (!v.getDefiningOp() || isa<ConstantOp>(v.getDefiningOp()))
+        return fusion.emitError("a fused kernel must compute its results");
+    return success();
+  }
+
+  FailureOr<flatbuffers::Offset<fb::Function>> writeFunction(func::FuncOp func) {
+    values_.clear();
+    ops_.clear();
+    ids_.clear();
+    auto arena = func->getAttrOfType<IntegerAttr>("kiln.arena_size");
+    auto bound = func->getAttrOfType<IntegerAttr>("kiln.arena_lower_bound");
+    if (!arena)
+      return func.emitError("function has no memory plan: run "
+                            "--kiln-pipeline (or --kiln-plan-memory) first");
+    std::vector<uint32_t> inputs;
+    std::vector<flatbuffers::Offset<flatbuffers::String>> inputNames;
+    for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
+      auto id = addValue(arg.getLoc(), arg.getType(), fb::Storage::Input, i);
+      if (failed(id))
+        return failure();
+      ids_[arg] = *id;
+      inputs.push_back(*id);
+      auto name = func.getArgAttrOfType<StringAttr>(i, "kiln.name");
+      inputNames.push_back(builder_.CreateString(
+          name ? name.str() : "arg" + std::to_string(i)));
+    }
+    std::vector<uint32_t> outputs;
+    uint32_t kernels = 0;
+    for (Operation &op : func.getBody().front()) {
+      if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+        for (Value v : ret.getOperands())
+          outputs.push_back(ids_.lookup(v));
+        continue;
+      }
+      if (!isa<KilnDialect>(op.getDialect()))
+        return op.emitError("only kiln ops can be compiled");
+      if (isa<ConstantOp, ParameterOp>(op)) {
+        if (failed(writeSource(&op)))
+          return failure();
+        continue;
+      }
+      if (auto fusion = dyn_cast<FusionOp>(op)) {
+        if (failed(writeFusion(fusion, ++kernels)))
+          return failure();
+        continue;
+      }
+      auto results = placeResults(&op);
+      if (failed(results) || failed(addOp(&op, *results, 0)))
+        return failure();
+      ++kernels;
+    }
+    return fb::CreateFunction(
+        builder_, builder_.CreateString(func.getSymName().str()),
+        builder_.CreateVector(inputs), builder_.CreateVector(inputNames),
+        builder_.CreateVector(outputs), builder_.CreateVector(values_),
+        builder_.CreateVector(ops_), uint64_t(arena.getInt()),
+        bound ? uint64_t(bound.getInt()) : 0, kernels);
+  }
+
+  const ParameterSource &parameters_;
+  flatbuffers::FlatBufferBuilder builder_{1 << 16};
+  std::vector<uint8_t> payload_;
+  std::vector<flatbuffers::Offset<fb::Constant>> constants_;
+  std::map<std::string, int64_t> parameterConstants_; // shared weights: once
+  std::vector<flatbuffers::Offset<fb::Value>> values_;
+  std::vector<flatbuffers::Offset<fb::Op>> ops_;
+  DenseMap<Value, uint32_t> ids_;
+};
+
+} // namespace
+
+LogicalResult mlir::kiln::writeKilnFile(ModuleOp module,
+                                        const ParameterSource &parameters,
+                                        std::vector<uint8_t> &out) {
+  Writer writer(parameters);
+  return writer.writeModule(module, out);
+}

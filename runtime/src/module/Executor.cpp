@@ -1,0 +1,383 @@
+//===- Executor.cpp - Running a function's dispatch list ------------------===//
+//
+// Each op of the dispatch list runs through the eager kernel of the same
+// name (one table, below), reading its operands from the caller's inputs,
+// the module's constants, the arena or the executor's temporaries, and
+// writing its results where the compiler's memory plan put them.
+//
+// Ops the compiler fused (same non-zero `kernel`) still run one by one here:
+// generated code for fused kernels replaces them when CPU code generation
+// lands. Their intermediates are Temporary values, never in the arena.
+//
+//===----------------------------------------------------------------------===//
+#include "ModuleData.h"
+
+#include "kiln/NNOps.h"
+#include "kiln/Ops.h"
+
+#include <cstring>
+#include <limits>
+#include <unordered_map>
+
+namespace kiln {
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+const format::Attr *OpAttrs::find(std::string_view name) const {
+  if (!op_->attrs())
+    return nullptr;
+  for (const format::Attr *a : *op_->attrs())
+    if (a->name()->string_view() == name)
+      return a;
+  return nullptr;
+}
+int64_t OpAttrs::getInt(std::string_view name, int64_t dflt) const {
+  const format::Attr *a = find(name);
+  return a && (a->kind() == format::AttrKind::Int ||
+               a->kind() == format::AttrKind::Bool)
+             ? a->int_value()
+             : dflt;
+}
+double OpAttrs::getFloat(std::string_view name, double dflt) const {
+  const format::Attr *a = find(name);
+  return a && a->kind() == format::AttrKind::Float ? a->float_value() : dflt;
+}
+bool OpAttrs::getBool(std::string_view name, bool dflt) const {
+  return getInt(name, dflt) != 0;
+}
+std::string_view OpAttrs::getString(std::string_view name,
+                                    std::string_view dflt) const {
+  const format::Attr *a = find(name);
+  return a && a->kind() == format::AttrKind::String && a->string_value()
+             ? a->string_value()->string_view()
+             : dflt;
+}
+std::vector<int64_t> OpAttrs::getInts(std::string_view name,
+                                      std::vector<int64_t> dflt) const {
+  const format::Attr *a = find(name);
+  if (!a || a->kind() != format::AttrKind::Ints || !a->ints())
+    return dflt;
+  return std::vector<int64_t>(a->ints()->begin(), a->ints()->end());
+}
+
+//===----------------------------------------------------------------------===//
+// The op table
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+using Results = Expected<std::vector<Tensor>>;
+using Operands = std::span<const Tensor>;
+using Specs = std::span<const TensorSpec>;
+
+Results one(Expected<Tensor> t) {
+  if (!t)
+    return t.takeStatus();
+  return std::vector<Tensor>{std::move(*t)};
+}
+
+/// An optional trailing operand (bias), or an undefined tensor.
+Tensor optional(Operands in, size_t i) { return i < in.size() ? in[i] : Tensor(); }
+
+Window2D windowOf(const OpAttrs &a, std::vector<int64_t> kernel) {
+  Window2D w;
+  w.kernel = std::move(kernel);
+  w.strides = a.getInts("strides", {1, 1});
+  w.pads = a.getInts("pads", {0, 0, 0, 0});
+  w.dilations = a.getInts("dilations", {1, 1});
+  w.ceilMode = a.getBool("ceil_mode", false);
+  return w;
+}
+
+/// Applies a gemm epilogue activation by name.
+Expected<Tensor> activate(Expected<Tensor> x, std::string_view activation) {
+  if (!x || activation == "none")
+    return x;
+  if (activation == "relu")
+    return relu(*x);
+  if (activation == "gelu")
+    return gelu(*x, "none");
+  if (activation == "gelu_tanh")
+    return gelu(*x, "tanh");
+  if (activation == "silu")
+    return silu(*x);
+  if (activation == "sigmoid")
+    return sigmoid(*x);
+  if (activation == "tanh")
+    return tanh(*x);
+  return invalidArgument("unknown activation '", activation, "'");
+}
+
+std::unordered_map<std::string_view, OpHandler> buildTable() {
+  std::unordered_map<std::string_view, OpHandler> t;
+  auto fixed = [&](std::string_view name, int operands, OpKernel fn) {
+    t[name] = OpHandler{operands, operands, 1, 1, std::move(fn)};
+  };
+  // Elementwise, from the runtime's op tables (one row per op).
+#define KILN_UNARY_OP(E, fn, name, domain)                                     \
+  fixed(name, 1, [](const OpAttrs &, Operands in, Specs) {                     \
+    return one(unary(UnaryOp::E, in[0]));                                      \
+  });
+#include "kiln/OpTables.def"
+#define KILN_BINARY_OP(E, fn, name, domain)                                    \
+  fixed(name, 2, [](const OpAttrs &, Operands in, Specs) {                     \
+    return one(binary(BinaryOp::E, in[0], in[1]));                             \
+  });
+#include "kiln/OpTables.def"
+#define KILN_REDUCE_OP(E, fn, name, domain)                                    \
+  fixed(name, 1, [](const OpAttrs &a, Operands in, Specs) {                    \
+    std::vector<int64_t> axes = a.getInts("axes");                             \
+    return one(reduce(ReduceOp::E, in[0], axes, a.getBool("keepdims", false))); \
+  });
+#include "kiln/OpTables.def"
+  // Elementwise ops with attributes (replace the attribute-free rows).
+  fixed("leaky_relu", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(leakyRelu(in[0], a.getFloat("alpha", 0.01)));
+  });
+  fixed("elu", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(elu(in[0], a.getFloat("alpha", 1.0)));
+  });
+  fixed("gelu", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(gelu(in[0], a.getString("approximate", "none")));
+  });
+  fixed("clip", 1, [](const OpAttrs &a, Operands in, Specs) {
+    double inf = std::numeric_limits<double>::infinity();
+    return one(clip(in[0], a.getFloat("min", -inf), a.getFloat("max", inf)));
+  });
+  fixed("cast", 1, [](const OpAttrs &, Operands in, Specs out) {
+    return one(cast(in[0], out[0].dtype));
+  });
+  fixed("select", 3, [](const OpAttrs &, Operands in, Specs) {
+    return one(select(in[0], in[1], in[2]));
+  });
+  fixed("argmax", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(argmax(in[0], a.getInt("axis", 0), a.getBool("keepdims", false)));
+  });
+  fixed("argmin", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(argmin(in[0], a.getInt("axis", 0), a.getBool("keepdims", false)));
+  });
+  // Sources computed at run time.
+  t["iota"] = OpHandler{0, 0, 1, 1, [](const OpAttrs &a, Operands, Specs out) {
+    return one(iota(out[0].shape, out[0].dtype, a.getInt("axis", 0),
+                    a.getFloat("start", 0.0), a.getFloat("step", 1.0)));
+  }};
+  // Linear algebra and NN.
+  fixed("matmul", 2, [](const OpAttrs &a, Operands in, Specs) {
+    return one(matmul(in[0], in[1], a.getBool("transpose_lhs", false),
+                      a.getBool("transpose_rhs", false)));
+  });
+  t["gemm"] = OpHandler{2, 3, 1, 1, [](const OpAttrs &a, Operands in, Specs) {
+    Expected<Tensor> acc = matmul(in[0], in[1], a.getBool("transpose_lhs", false),
+                                  a.getBool("transpose_rhs", false));
+    if (acc && in.size() == 3)
+      acc = add(*acc, in[2]);
+    return one(activate(std::move(acc), a.getString("activation", "none")));
+  }};
+  t["conv2d"] = OpHandler{2, 3, 1, 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(conv2d(in[0], in[1], optional(in, 2), windowOf(a, {1, 1}),
+                      a.getInt("groups", 1)));
+  }};
+  t["conv_transpose2d"] =
+      OpHandler{2, 3, 1, 1, [](const OpAttrs &a, Operands in, Specs) {
+        std::vector<int64_t> outputPadding = a.getInts("output_padding", {0, 0});
+        return one(convTranspose2d(in[0], in[1], optional(in, 2),
+                                   windowOf(a, {1, 1}), outputPadding,
+                                   a.getInt("groups", 1)));
+      }};
+  fixed("max_pool2d", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(maxPool2d(in[0], windowOf(a, a.getInts("kernel"))));
+  });
+  fixed("avg_pool2d", 1, [](const OpAttrs &a, Operands in, Specs) {
+    Window2D w = windowOf(a, a.getInts("kernel"));
+    w.dilations = {1, 1};
+    return one(avgPool2d(in[0], w, a.getBool("count_include_pad", false)));
+  });
+  fixed("global_avg_pool", 1, [](const OpAttrs &, Operands in, Specs) {
+    return one(globalAvgPool(in[0]));
+  });
+  fixed("batch_norm", 5, [](const OpAttrs &a, Operands in, Specs) {
+    return one(batchNorm(in[0], in[1], in[2], in[3], in[4],
+                         a.getFloat("epsilon", 1e-5)));
+  });
+  t["layer_norm"] = OpHandler{2, 3, 1, 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(layerNorm(in[0], in[1], optional(in, 2), a.getInt("axis", -1),
+                         a.getFloat("epsilon", 1e-5)));
+  }};
+  fixed("softmax", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(softmax(in[0], a.getInt("axis", -1)));
+  });
+  fixed("log_softmax", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(logSoftmax(in[0], a.getInt("axis", -1)));
+  });
+  fixed("dropout", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(dropout(in[0], a.getFloat("ratio", 0.5),
+                       a.getBool("training", false),
+                       uint64_t(a.getInt("seed", 0))));
+  });
+  fixed("gather", 2, [](const OpAttrs &a, Operands in, Specs) {
+    return one(gather(in[0], in[1], a.getInt("axis", 0)));
+  });
+  fixed("cross_entropy", 2, [](const OpAttrs &a, Operands in, Specs) {
+    return one(crossEntropy(in[0], in[1], a.getString("reduction", "mean")));
+  });
+  fixed("mse", 2, [](const OpAttrs &a, Operands in, Specs) {
+    return one(mse(in[0], in[1], a.getString("reduction", "mean")));
+  });
+  fixed("bce_with_logits", 2, [](const OpAttrs &a, Operands in, Specs) {
+    return one(bceWithLogits(in[0], in[1], a.getString("reduction", "mean")));
+  });
+  // Shape ops.
+  fixed("reshape", 1, [](const OpAttrs &, Operands in, Specs out) {
+    return one(reshape(in[0], out[0].shape));
+  });
+  fixed("transpose", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(transpose(in[0], a.getInts("permutation")));
+  });
+  fixed("broadcast_to", 1, [](const OpAttrs &, Operands in, Specs out) {
+    return one(broadcastTo(in[0], out[0].shape));
+  });
+  t["concat"] = OpHandler{1, -1, 1, 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(concat(std::vector<Tensor>(in.begin(), in.end()),
+                      a.getInt("axis", 0)));
+  }};
+  fixed("slice", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(slice(in[0], a.getInts("starts"), a.getInts("ends"),
+                     a.getInts("steps")));
+  });
+  fixed("pad", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(pad(in[0], a.getInts("pads"), a.getFloat("value", 0.0)));
+  });
+  t["split"] = OpHandler{1, 1, 1, -1, [](const OpAttrs &a, Operands in, Specs) {
+    return split(in[0], a.getInt("axis", 0), a.getInts("sizes"));
+  }};
+  fixed("expand_dims", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(expandDims(in[0], a.getInts("axes")));
+  });
+  fixed("squeeze", 1, [](const OpAttrs &a, Operands in, Specs) {
+    return one(squeeze(in[0], a.getInts("axes")));
+  });
+  fixed("one_hot", 1, [](const OpAttrs &a, Operands in, Specs out) {
+    return one(oneHot(in[0], a.getInt("depth", 1), a.getInt("axis", -1),
+                      a.getFloat("on_value", 1.0), a.getFloat("off_value", 0.0),
+                      out[0].dtype));
+  });
+  return t;
+}
+
+} // namespace
+
+const OpHandler *findOpHandler(std::string_view name) {
+  static const auto table = buildTable();
+  auto it = table.find(name);
+  return it == table.end() ? nullptr : &it->second;
+}
+
+//===----------------------------------------------------------------------===//
+// Running
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A tensor viewing `bytes` of the arena at `offset`.
+Expected<Tensor> arenaView(const std::shared_ptr<Storage> &arena,
+                           const ValueData &v) {
+  return Tensor::fromStorage(arena, v.spec.dtype, v.spec.shape,
+                             contiguousStrides(v.spec.shape),
+                             int64_t(v.index / sizeOf(v.spec.dtype)));
+}
+
+/// Copies `src` (any layout) into the contiguous arena slice of `v`.
+Status storeInArena(const std::shared_ptr<Storage> &arena, const ValueData &v,
+                    const Tensor &src) {
+  KILN_ASSIGN_OR_RETURN(Tensor dense, src.contiguous());
+  uint8_t *slot = static_cast<uint8_t *>(arena->data()) + v.index;
+  if (dense.rawData() == slot)
+    return Status::ok(); // already there (a view of its own slice)
+  std::memmove(slot, dense.rawData(), v.bytes);
+  return Status::ok();
+}
+
+} // namespace
+
+Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
+  const FunctionData &fn = data_->functions[function_];
+  if (inputs.size() != fn.inputs.size())
+    return invalidArgument("function '", fn.name, "' takes ", fn.inputs.size(),
+                           " inputs, got ", inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorSpec &spec = fn.inputs[i];
+    if (!inputs[i].defined() || inputs[i].dtype() != spec.dtype ||
+        inputs[i].shape() != spec.shape)
+      return invalidArgument("function '", fn.name, "' input #", i,
+                             spec.name.empty() ? "" : strCat(" (", spec.name, ")"),
+                             " must be ", dtypeName(spec.dtype), " ",
+                             shapes::toString(spec.shape), ", got ",
+                             inputs[i].defined()
+                                 ? strCat(dtypeName(inputs[i].dtype()), " ",
+                                          shapes::toString(inputs[i].shape()))
+                                 : std::string("an undefined tensor"));
+  }
+
+  std::vector<Tensor> temps(fn.values.size());
+  auto read = [&](uint32_t id) -> Expected<Tensor> {
+    const ValueData &v = fn.values[id];
+    switch (v.storage) {
+    case format::Storage::Input:
+      return inputs[v.index];
+    case format::Storage::Constant:
+      return data_->constants[v.index];
+    case format::Storage::Arena:
+      return arenaView(arena_, v);
+    default:
+      return temps[id];
+    }
+  };
+
+  std::vector<Tensor> operands;
+  for (const OpData &op : fn.ops) {
+    operands.clear();
+    for (uint32_t id : op.operands) {
+      KILN_ASSIGN_OR_RETURN(Tensor t, read(id));
+      operands.push_back(std::move(t));
+    }
+    std::vector<TensorSpec> resultSpecs;
+    for (uint32_t id : op.results)
+      resultSpecs.push_back(fn.values[id].spec);
+    OpAttrs attrs(op.op);
+    Expected<std::vector<Tensor>> results =
+        op.handler->run(attrs, operands, resultSpecs);
+    if (!results)
+      return results.takeStatus().withContext(
+          strCat("function '", fn.name, "', op '", attrs.opName(), "'"));
+    if (results->size() != op.results.size())
+      return internalError("op '", attrs.opName(), "' returned ",
+                           results->size(), " results, expected ",
+                           op.results.size());
+    for (size_t r = 0; r < op.results.size(); ++r) {
+      const ValueData &v = fn.values[op.results[r]];
+      const Tensor &t = (*results)[r];
+      if (t.dtype() != v.spec.dtype || t.shape() != v.spec.shape)
+        return internalError("op '", attrs.opName(), "' produced ",
+                             dtypeName(t.dtype()), " ",
+                             shapes::toString(t.shape()), ", the plan says ",
+                             dtypeName(v.spec.dtype), " ",
+                             shapes::toString(v.spec.shape));
+      if (v.storage == format::Storage::Arena)
+        KILN_RETURN_IF_ERROR(storeInArena(arena_, v, t));
+      else
+        temps[op.results[r]] = t;
+    }
+  }
+
+  std::vector<Tensor> outputs;
+  for (uint32_t id : fn.outputIds) {
+    KILN_ASSIGN_OR_RETURN(Tensor t, read(id));
+    KILN_ASSIGN_OR_RETURN(Tensor copy, t.clone());
+    outputs.push_back(std::move(copy));
+  }
+  return outputs;
+}
+
+} // namespace kiln
