@@ -1,13 +1,13 @@
 //===- kiln-compile.cpp - kiln IR to a .kiln file -------------------------===//
 //
 //   kiln-compile model.mlir -o model.kiln [--weights-dir DIR | --random-weights SEED]
-//                [--no-fusion] [--report] [--emit-mlir]
+//                [--no-fusion] [--no-in-place] [--report] [--emit-mlir]
 //
 // Parses and verifies the graph, runs the compile pipeline
 // (compiler/Pipelines) and writes the .kiln file. Parameter values come
 // from DIR/<name>.npy (dtype and shape checked) or, with --random-weights,
-// from a seeded uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) draw: for tests and
-// benchmarks, never silently.
+// from a seeded uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) draw (integer
+// parameters: zeros): for tests and benchmarks, never silently.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Compiler/Pipelines/Pipeline.h"
@@ -46,6 +46,8 @@ static cl::opt<int64_t> randomWeights(
     "random-weights", cl::desc("Fill parameters from a seeded uniform draw"),
     cl::value_desc("seed"), cl::init(-1));
 static cl::opt<bool> noFusion("no-fusion", cl::desc("Do not fuse kernels"));
+static cl::opt<bool> noInPlace("no-in-place",
+                               cl::desc("Never let a kernel overwrite its input"));
 static cl::opt<bool> report("report",
                             cl::desc("Print the kernels formed and the memory plan"));
 static cl::opt<bool> emitMlir("emit-mlir",
@@ -83,9 +85,15 @@ static FailureOr<std::vector<uint8_t>> parameterBytes(Location loc,
                             << " " << ::kiln::shapes::toString(tensor->shape())
                             << ", the graph wants " << type;
   } else if (randomWeights >= 0) {
-    if (!::kiln::isFloat(*dtype))
-      return emitError(loc) << "--random-weights cannot fill integer parameter '"
-                            << name << "'";
+    if (!::kiln::isFloat(*dtype)) {
+      // Integer parameters (step counters, index tables) get zeros: random
+      // integers would mostly be out-of-range indices.
+      tensor = ::kiln::Tensor::zeros(shape, *dtype);
+      if (!tensor)
+        return emitError(loc) << tensor.status().toString();
+      auto *p = static_cast<const uint8_t *>(tensor->rawData());
+      return std::vector<uint8_t>(p, p + tensor->numel() * tensor->elementSize());
+    }
     // Seeded per parameter name so adding a parameter keeps the others.
     uint64_t seed = uint64_t(randomWeights) ^ llvm::hash_value(name);
     int64_t fanIn = type.getRank() >= 2 ? type.getNumElements() / type.getShape()[0]
@@ -135,6 +143,7 @@ int main(int argc, char **argv) {
   mlir::kiln::PipelineOptions options;
   options.fusion.setValue(!noFusion);
   options.report.setValue(report);
+  options.inPlace.setValue(!noInPlace);
   mlir::kiln::buildPipeline(pm, options);
   if (failed(pm.run(*module)))
     return 1;

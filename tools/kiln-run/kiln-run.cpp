@@ -10,6 +10,7 @@
 // zero. Prints every output, the worst error against --compare files (one
 // per output, in order; exit code 1 beyond the tolerance) and, with
 // --bench, the median and minimum latency of N runs after a warm-up run.
+// .npy has no bf16, so bf16 outputs are written as f32.
 // Links the runtime only: no MLIR, no LLVM.
 //
 //===----------------------------------------------------------------------===//
@@ -170,9 +171,15 @@ kiln::Status run(const Options &o, int &exitCode) {
   KILN_ASSIGN_OR_RETURN(std::vector<kiln::Tensor> outputs, session.run(inputs));
   for (size_t i = 0; i < outputs.size(); ++i) {
     std::printf("output #%zu: %s\n", i, outputs[i].toString().c_str());
-    if (!o.outputDir.empty())
+    if (!o.outputDir.empty()) {
+      // .npy has no bf16: those outputs are written widened to f32 (exact).
+      kiln::Tensor out = outputs[i];
+      if (out.dtype() == kiln::DType::BF16) {
+        KILN_ASSIGN_OR_RETURN(out, out.to(kiln::DType::F32));
+      }
       KILN_RETURN_IF_ERROR(kiln::writeNpy(
-          o.outputDir + "/output" + std::to_string(i) + ".npy", outputs[i]));
+          o.outputDir + "/output" + std::to_string(i) + ".npy", out));
+    }
   }
   if (!o.compare.empty()) {
     if (o.compare.size() != outputs.size())

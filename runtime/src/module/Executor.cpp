@@ -291,6 +291,8 @@ Expected<Tensor> arenaView(const std::shared_ptr<Storage> &arena,
 /// Copies `src` (any layout) into the contiguous arena slice of `v`.
 Status storeInArena(const std::shared_ptr<Storage> &arena, const ValueData &v,
                     const Tensor &src) {
+  if (v.bytes == 0)
+    return Status::ok(); // size-0 tensors have no data (and maybe no pointer)
   KILN_ASSIGN_OR_RETURN(Tensor dense, src.contiguous());
   uint8_t *slot = static_cast<uint8_t *>(arena->data()) + v.index;
   if (dense.rawData() == slot)
