@@ -14,6 +14,14 @@ void mlir::kiln::buildPipeline(OpPassManager &pm,
   // ops, shared weights merged).
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (options.precision != "f32") {
+    LowerPrecisionOptions lower;
+    lower.precision = options.precision;
+    pm.nest<func::FuncOp>().addPass(createLowerPrecision(lower));
+    // Drop the casts back to f32 that nobody reads; merge duplicates.
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
   OpPassManager &fn = pm.nest<func::FuncOp>();
   if (options.fusion) {
     fn.addPass(createFuseEpilogues());
@@ -30,7 +38,7 @@ void mlir::kiln::buildPipeline(OpPassManager &pm,
 void mlir::kiln::registerPipelines() {
   PassPipelineRegistration<PipelineOptions>(
       "kiln-pipeline",
-      "Kiln's compile pipeline: canonicalize, CSE, fuse epilogues and "
-      "elementwise chains, plan memory",
+      "Kiln's compile pipeline: canonicalize, CSE, lower precision, fuse "
+      "epilogues and elementwise chains, plan memory",
       buildPipeline);
 }

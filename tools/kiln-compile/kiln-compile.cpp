@@ -1,7 +1,8 @@
 //===- kiln-compile.cpp - kiln IR to a .kiln file -------------------------===//
 //
 //   kiln-compile model.mlir -o model.kiln [--weights-dir DIR | --random-weights SEED]
-//                [--no-fusion] [--no-in-place] [--report] [--emit-mlir]
+//                [--precision=f32|f16|bf16] [--no-fusion] [--no-in-place]
+//                [--report] [--emit-mlir]
 //
 // Parses and verifies the graph, runs the compile pipeline
 // (compiler/Pipelines) and writes the .kiln file. Parameter values come
@@ -48,6 +49,9 @@ static cl::opt<int64_t> randomWeights(
 static cl::opt<bool> noFusion("no-fusion", cl::desc("Do not fuse kernels"));
 static cl::opt<bool> noInPlace("no-in-place",
                                cl::desc("Never let a kernel overwrite its input"));
+static cl::opt<std::string> precision(
+    "precision", cl::desc("Storage precision: f32 (default), f16 or bf16"),
+    cl::init("f32"));
 static cl::opt<bool> report("report",
                             cl::desc("Print the kernels formed and the memory plan"));
 static cl::opt<bool> emitMlir("emit-mlir",
@@ -79,6 +83,13 @@ static FailureOr<std::vector<uint8_t>> parameterBytes(Location loc,
     if (!tensor)
       return emitError(loc) << "parameter '" << name
                             << "': " << tensor.status().toString();
+    // Mixed precision stores weights in f16/bf16; f32 files convert.
+    if (tensor->dtype() == ::kiln::DType::F32 && *dtype != ::kiln::DType::F32 &&
+        ::kiln::isFloat(*dtype) && tensor->shape() == shape) {
+      tensor = tensor->to(*dtype);
+      if (!tensor)
+        return emitError(loc) << tensor.status().toString();
+    }
     if (tensor->dtype() != *dtype || tensor->shape() != shape)
       return emitError(loc) << "parameter '" << name << "': " << path
                             << " holds " << std::string(::kiln::dtypeName(tensor->dtype()))
@@ -144,6 +155,7 @@ int main(int argc, char **argv) {
   options.fusion.setValue(!noFusion);
   options.report.setValue(report);
   options.inPlace.setValue(!noInPlace);
+  options.precision.setValue(precision);
   mlir::kiln::buildPipeline(pm, options);
   if (failed(pm.run(*module)))
     return 1;

@@ -15,12 +15,17 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
   Option<bool> report{*this, "report",
                       llvm::cl::desc("Emit fusion and memory remarks"),
                       llvm::cl::init(false)};
+  Option<std::string> precision{
+      *this, "precision",
+      llvm::cl::desc("Storage precision: f32 (default), f16 or bf16"),
+      llvm::cl::init("f32")};
   Option<bool> inPlace{*this, "in-place",
                        llvm::cl::desc("Reuse dying inputs in place"),
                        llvm::cl::init(true)};
 };
 
-/// Appends the whole graph pipeline: simplify, fuse, simplify, plan memory.
+/// Appends the whole graph pipeline: simplify, lower precision, simplify,
+/// fuse, plan memory.
 void buildPipeline(OpPassManager &pm, const PipelineOptions &options);
 
 /// Registers `kiln-pipeline` for kiln-opt.

@@ -85,6 +85,51 @@ def FusionReport : Pass<"kiln-fusion-report", "func::FuncOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Precision
+//===----------------------------------------------------------------------===//
+
+def LowerPrecision : Pass<"kiln-lower-precision", "func::FuncOp"> {
+  let summary = "Stores tensors and feeds GEMMs in f16 or bf16, keeping f32 where it matters";
+  let description = [{
+    Mixed precision by op class, as autocast does it:
+      - lowered: GEMMs and convolutions (the runtime accumulates in f32),
+        cheap elementwise ops (add, mul, relu, gelu, ...), data movement
+        (transpose, reshape, slice, concat, pad, gather, pooling);
+      - kept in f32: reductions, softmax, log_softmax, layer_norm,
+        batch_norm, losses, and range-sensitive math (exp, log, pow,
+        softplus, erf), whose f16 results overflow or lose too much.
+    `allow` adds op names to the lowered set and `deny` removes them. The
+    function signature stays f32: casts are inserted at the boundaries
+    between lowered and kept ops (once per value), and a parameter whose
+    every user is lowered is stored in the low precision itself (half the
+    weight bytes; kiln-compile converts f32 .npy weights).
+
+    Before (`precision=bf16`):
+    ```mlir
+    %m = kiln.matmul %x, %w : tensor<8x64xf32>, tensor<64x64xf32>
+    %s = kiln.softmax %m : tensor<8x64xf32>
+    ```
+    After:
+    ```mlir
+    %w = kiln.parameter "w" : tensor<64x64xbf16>
+    %xl = kiln.cast %x : tensor<8x64xf32> -> tensor<8x64xbf16>
+    %m = kiln.matmul %xl, %w : tensor<8x64xbf16>, tensor<64x64xbf16>
+    %mf = kiln.cast %m : tensor<8x64xbf16> -> tensor<8x64xf32>
+    %s = kiln.softmax %mf : tensor<8x64xf32>
+    ```
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"bf16\"",
+           "The low precision: f16 or bf16">,
+    ListOption<"allow", "allow", "std::string",
+               "Op names (without kiln.) to lower in addition">,
+    ListOption<"deny", "deny", "std::string",
+               "Op names (without kiln.) to keep in f32">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Memory
 //===----------------------------------------------------------------------===//
 
