@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <thread>
 
 namespace fb = kiln::format;
 
@@ -149,6 +150,38 @@ TEST(ModuleLoader, RunChecksInputs) {
   auto none = s->run(std::span<const kiln::Tensor>());
   ASSERT_FALSE(none.ok());
   EXPECT_FALSE((*m)->newSession("nope").ok());
+}
+
+// One module, several threads, a session (and arena) each; plus a second
+// module loaded beside it (an ensemble). Results must not interfere.
+TEST(ModuleLoader, ConcurrentSessionsAndEnsembles) {
+  auto a = kiln::Module::loadBytes(buildModule(), "a.kiln");
+  auto b = kiln::Module::loadBytes(buildModule(), "b.kiln");
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      auto &module = t % 2 ? *b : *a;
+      auto s = module->newSession("main");
+      if (!s.ok()) {
+        failures[t] = 1000;
+        return;
+      }
+      for (int i = 0; i < 200; ++i) {
+        float v = float(t + 1);
+        auto x = kiln::Tensor::fromVector<float>({v, v, v, v}, {4});
+        auto out = s->run({*x});
+        std::vector<double> want = {v + 1, std::max(0.f, v - 2), v + 3,
+                                    std::max(0.f, v - 4)};
+        if (!out.ok() || (*out)[0].toDoubles() != want)
+          ++failures[t];
+      }
+    });
+  }
+  for (auto &th : threads)
+    th.join();
+  EXPECT_EQ(failures, (std::vector<int>{0, 0, 0, 0}));
 }
 
 TEST(ModuleLoader, HugeArenaIsOutOfMemoryNotACrash) {
