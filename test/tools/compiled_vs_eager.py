@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Compiled (fused, memory-planned, in place) vs. unfused execution.
+"""Compiled vs. eager vs. reference, for every function of every graph.
 
-For every function of every given .mlir file, compiles the module twice with
-the same seeded weights: once with the full pipeline and once with
---no-fusion --no-in-place (every op its own kernel and its own buffer: the
-op-by-op eager order), runs both on the same seeded inputs, and requires
-the outputs to agree within DESIGN.md's fp32 tolerances. A fusion, epilogue
-or memory-planning bug (a buffer reused while still live) shows up here.
+Compiles each module twice with the same seeded weights: with the full
+pipeline, and with --no-fusion --no-in-place (every op its own kernel and
+its own buffer: the op-by-op eager order). On the same seeded inputs:
+  1. compiled vs. eager must agree within DESIGN.md's per-dtype tolerance
+     (a fusion, epilogue or memory-planning bug, e.g. a buffer reused while
+     still live, shows up here);
+  2. compiled vs. the reference (kiln-run --reference: the whole graph in
+     f64 through the naive reference kernels) within that tolerance widened
+     by WIDEN for graph depth (f32: rtol 1.3e-4, atol 1e-3).
 
 usage: compiled_vs_eager.py KILN_COMPILE KILN_RUN FILE.mlir...
 """
@@ -20,6 +23,9 @@ import tempfile
 def run(cmd):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     return p.returncode, p.stdout + p.stderr
+
+
+WIDEN = "100"  # f32: rtol 1.3e-4, atol 1e-3; bf16 needs it (K-long dot products)
 
 
 def main():
@@ -55,7 +61,20 @@ def main():
                 rc, log = run([run_, builds["fused"], "--function", fn,
                                "--random-inputs", "7"] + compare)
                 if rc != 0:
-                    failed.append((path, fn, "compiled run differs or failed:\n" + log))
+                    failed.append((path, fn, "compiled vs eager differs or failed:\n" + log))
+                    continue
+                oracle = ref_dir + ".f64"
+                os.makedirs(oracle)
+                rc, log = run([run_, builds["unfused"], "--function", fn, "--reference",
+                               "--random-inputs", "7", "--output-dir", oracle])
+                if rc != 0:
+                    failed.append((path, fn, "reference run failed:\n" + log))
+                    continue
+                rc, log = run([run_, builds["fused"], "--function", fn,
+                               "--random-inputs", "7", "--compare-dir", oracle,
+                               "--widen", WIDEN])
+                if rc != 0:
+                    failed.append((path, fn, "compiled vs reference differs:\n" + log))
                 else:
                     passed += 1
     for path, fn, why in failed:

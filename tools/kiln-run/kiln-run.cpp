@@ -2,20 +2,25 @@
 //
 //   kiln-run model.kiln [--function NAME]
 //            [--input NAME=x.npy | --input x.npy]... [--random-inputs SEED]
-//            [--output-dir DIR] [--compare expected.npy]... [--rtol R --atol A]
-//            [--bench N]
+//            [--output-dir DIR] [--compare expected.npy]... [--compare-dir DIR]
+//            [--rtol R --atol A | --widen W] [--reference] [--bench N]
 //
 // Inputs are matched by name (NAME=) or by position. --random-inputs fills
 // the inputs not given: floats uniform in [-1, 1), integers and booleans
 // zero. Prints every output, the worst error against --compare files (one
 // per output, in order; exit code 1 beyond the tolerance) and, with
 // --bench, the median and minimum latency of N runs after a warm-up run.
+// Without --rtol/--atol each output is compared with DESIGN.md's tolerance
+// for its dtype (integers and i1 exactly), multiplied by --widen (default
+// 1) for graph-level comparisons. --reference runs the f64 oracle instead
+// of the compiled plan (naive reference kernels; f64 outputs).
 // .npy has no bf16, so bf16 outputs are written as f32.
 // Links the runtime only: no MLIR, no LLVM.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Kiln.h"
 #include "kiln/Random.h"
+#include "kiln/Reference.h"
 
 #include <algorithm>
 #include <chrono>
@@ -30,17 +35,21 @@ namespace {
 struct Options {
   std::string model, function, outputDir;
   std::vector<std::string> inputs, compare;
+  std::string compareDir;
   long long randomSeed = -1;
   int bench = 0;
-  double rtol = 1.3e-6, atol = 1e-5; // DESIGN.md, fp32
+  double rtol = -1, atol = -1; // < 0: DESIGN.md's tolerance for the dtype
+  double widen = 1;
+  bool reference = false;
 };
 
 int usage(const char *msg) {
   std::fprintf(stderr,
                "kiln-run: %s\nusage: kiln-run model.kiln [--function NAME] "
                "[--input [NAME=]x.npy]... [--random-inputs SEED] "
-               "[--output-dir DIR] [--compare expected.npy]... [--rtol R] "
-               "[--atol A] [--bench N]\n",
+               "[--output-dir DIR] [--compare expected.npy]... "
+               "[--compare-dir DIR] [--rtol R --atol A | --widen W] "
+               "[--reference] [--bench N]\n",
                msg);
   return 2;
 }
@@ -62,6 +71,12 @@ bool parse(int argc, char **argv, Options &o, std::string &error) {
       o.inputs.push_back(v);
     else if (a == "--compare" && (v = next("--compare")))
       o.compare.push_back(v);
+    else if (a == "--compare-dir" && (v = next("--compare-dir")))
+      o.compareDir = v;
+    else if (a == "--widen" && (v = next("--widen")))
+      o.widen = std::atof(v);
+    else if (a == "--reference")
+      o.reference = true;
     else if (a == "--output-dir" && (v = next("--output-dir")))
       o.outputDir = v;
     else if (a == "--random-inputs" && (v = next("--random-inputs")))
@@ -129,7 +144,10 @@ kiln::Expected<std::vector<kiln::Tensor>> gatherInputs(const Options &o,
 
 /// Worst |a - b| and whether every element is within atol + rtol * |b|.
 kiln::Expected<bool> compare(const kiln::Tensor &got, const kiln::Tensor &want,
-                             double rtol, double atol, size_t index) {
+                             const Options &o, size_t index) {
+  kiln::ref::Tolerance dflt = kiln::ref::toleranceFor(got.dtype());
+  double rtol = o.rtol >= 0 ? o.rtol : dflt.rtol * o.widen;
+  double atol = o.atol >= 0 ? o.atol : dflt.atol * o.widen;
   if (got.shape() != want.shape())
     return kiln::invalidArgument("output #", index, " has shape ",
                                  kiln::shapes::toString(got.shape()),
@@ -166,7 +184,10 @@ kiln::Status run(const Options &o, int &exitCode) {
                         kiln::Module::load(o.model));
   std::vector<std::string> names = module->functionNames();
   std::string fn = o.function.empty() ? names.front() : o.function;
-  KILN_ASSIGN_OR_RETURN(kiln::Session session, module->newSession(fn));
+  kiln::SessionOptions sessionOptions;
+  sessionOptions.reference = o.reference;
+  KILN_ASSIGN_OR_RETURN(kiln::Session session,
+                        module->newSession(fn, sessionOptions));
   KILN_ASSIGN_OR_RETURN(std::vector<kiln::Tensor> inputs, gatherInputs(o, session));
   KILN_ASSIGN_OR_RETURN(std::vector<kiln::Tensor> outputs, session.run(inputs));
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -181,13 +202,17 @@ kiln::Status run(const Options &o, int &exitCode) {
           o.outputDir + "/output" + std::to_string(i) + ".npy", out));
     }
   }
-  if (!o.compare.empty()) {
-    if (o.compare.size() != outputs.size())
-      return kiln::invalidArgument(o.compare.size(), " --compare files for ",
+  std::vector<std::string> expected = o.compare;
+  if (!o.compareDir.empty())
+    for (size_t i = 0; i < outputs.size(); ++i)
+      expected.push_back(o.compareDir + "/output" + std::to_string(i) + ".npy");
+  if (!expected.empty()) {
+    if (expected.size() != outputs.size())
+      return kiln::invalidArgument(expected.size(), " expected files for ",
                                    outputs.size(), " outputs");
     for (size_t i = 0; i < outputs.size(); ++i) {
-      KILN_ASSIGN_OR_RETURN(kiln::Tensor want, kiln::readNpy(o.compare[i]));
-      KILN_ASSIGN_OR_RETURN(bool ok, compare(outputs[i], want, o.rtol, o.atol, i));
+      KILN_ASSIGN_OR_RETURN(kiln::Tensor want, kiln::readNpy(expected[i]));
+      KILN_ASSIGN_OR_RETURN(bool ok, compare(outputs[i], want, o, i));
       if (!ok)
         exitCode = 1;
     }

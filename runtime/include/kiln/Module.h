@@ -45,6 +45,12 @@ struct TensorSpec {
 class Module;
 struct ModuleData;
 
+struct SessionOptions {
+  /// Run the oracle instead: every float value in f64, through the naive
+  /// reference kernels (kiln/Reference.h); outputs are f64; no arena.
+  bool reference = false;
+};
+
 /// One function of a module with its arena. See the header comment.
 class Session {
 public:
@@ -61,11 +67,14 @@ public:
 private:
   friend class Module;
   Session(std::shared_ptr<const ModuleData> data, size_t function,
-          std::shared_ptr<Storage> arena)
-      : data_(std::move(data)), function_(function), arena_(std::move(arena)) {}
+          std::shared_ptr<Storage> arena, SessionOptions options)
+      : data_(std::move(data)), function_(function), arena_(std::move(arena)),
+        options_(options) {}
+  Expected<std::vector<Tensor>> runReference(std::span<const Tensor> inputs);
   std::shared_ptr<const ModuleData> data_;
   size_t function_;
   std::shared_ptr<Storage> arena_; // arena_size bytes, from the allocator
+  SessionOptions options_;
 };
 
 class Module {
@@ -78,7 +87,8 @@ public:
 
   std::vector<std::string> functionNames() const;
   /// A session for `function`, with its arena allocated.
-  Expected<Session> newSession(std::string_view function) const;
+  Expected<Session> newSession(std::string_view function,
+                               SessionOptions options = {}) const;
 
 private:
   explicit Module(std::shared_ptr<const ModuleData> data)

@@ -322,6 +322,9 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
                                  : std::string("an undefined tensor"));
   }
 
+  if (options_.reference)
+    return runReference(inputs);
+
   std::vector<Tensor> temps(fn.values.size());
   auto read = [&](uint32_t id) -> Expected<Tensor> {
     const ValueData &v = fn.values[id];
@@ -377,6 +380,67 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
   for (uint32_t id : fn.outputIds) {
     KILN_ASSIGN_OR_RETURN(Tensor t, read(id));
     KILN_ASSIGN_OR_RETURN(Tensor copy, t.clone());
+    outputs.push_back(std::move(copy));
+  }
+  return outputs;
+}
+
+/// The oracle: the same dispatch list with every float value in f64 and
+/// the reference kernels; no arena (values are f64, twice the planned size).
+Expected<std::vector<Tensor>>
+Session::runReference(std::span<const Tensor> inputs) {
+  const FunctionData &fn = data_->functions[function_];
+  auto widen = [](const Tensor &t) -> Expected<Tensor> {
+    return isFloat(t.dtype()) && t.dtype() != DType::F64 ? t.to(DType::F64) : t;
+  };
+  std::vector<Tensor> values(fn.values.size());
+  for (size_t v = 0; v < fn.values.size(); ++v) {
+    const ValueData &d = fn.values[v];
+    if (d.storage == format::Storage::Input) {
+      KILN_ASSIGN_OR_RETURN(values[v], widen(inputs[d.index]));
+    } else if (d.storage == format::Storage::Constant) {
+      KILN_ASSIGN_OR_RETURN(values[v], widen(data_->constants[d.index]));
+    }
+  }
+  std::vector<Tensor> operands;
+  for (const OpData &op : fn.ops) {
+    operands.clear();
+    for (uint32_t id : op.operands)
+      operands.push_back(values[id]);
+    // Float results are f64 here, whatever precision the plan stores.
+    std::vector<TensorSpec> specs;
+    for (uint32_t id : op.results) {
+      TensorSpec spec = fn.values[id].spec;
+      if (isFloat(spec.dtype))
+        spec.dtype = DType::F64;
+      specs.push_back(spec);
+    }
+    OpAttrs attrs(op.op);
+    const OpKernel *kernel = findReferenceKernel(attrs.opName());
+    Expected<std::vector<Tensor>> results =
+        kernel ? (*kernel)(attrs, operands, specs)
+               : op.handler->run(attrs, operands, specs);
+    if (!results)
+      return results.takeStatus().withContext(strCat(
+          "reference run of function '", fn.name, "', op '", attrs.opName(), "'"));
+    if (results->size() != op.results.size())
+      return internalError("op '", attrs.opName(), "' returned ",
+                           results->size(), " results, expected ",
+                           op.results.size());
+    for (size_t r = 0; r < op.results.size(); ++r) {
+      KILN_ASSIGN_OR_RETURN(Tensor t, widen((*results)[r]));
+      if (t.dtype() != specs[r].dtype || t.shape() != specs[r].shape)
+        return internalError("reference op '", attrs.opName(), "' produced ",
+                             dtypeName(t.dtype()), " ",
+                             shapes::toString(t.shape()), ", expected ",
+                             dtypeName(specs[r].dtype), " ",
+                             shapes::toString(specs[r].shape));
+      values[op.results[r]] = std::move(t);
+    }
+  }
+  std::vector<Tensor> outputs;
+  for (uint32_t id : fn.outputIds) {
+    KILN_ASSIGN_OR_RETURN(Tensor copy, values[id].clone());
     outputs.push_back(std::move(copy));
   }
   return outputs;

@@ -34,16 +34,18 @@ std::vector<std::string> Module::functionNames() const {
   return names;
 }
 
-Expected<Session> Module::newSession(std::string_view function) const {
+Expected<Session> Module::newSession(std::string_view function,
+                                     SessionOptions options) const {
   auto it = std::find_if(data_->functions.begin(), data_->functions.end(),
                          [&](const FunctionData &f) { return f.name == function; });
   if (it == data_->functions.end())
     return notFound(data_->name, " has no function '", function, "'");
   // Arena offsets are 64-byte aligned, so element views stay aligned.
-  size_t bytes = std::max<size_t>(it->arenaSize, 64);
+  size_t bytes = options.reference ? 64 : std::max<size_t>(it->arenaSize, 64);
   KILN_ASSIGN_OR_RETURN(std::shared_ptr<Storage> arena,
                         Storage::allocate(cpuDevice(), bytes));
-  return Session(data_, size_t(it - data_->functions.begin()), std::move(arena));
+  return Session(data_, size_t(it - data_->functions.begin()), std::move(arena),
+                 options);
 }
 
 const std::vector<TensorSpec> &Session::inputs() const {

@@ -45,6 +45,9 @@ struct OpHandler {
 };
 /// The handler for a kiln op name, or nullptr.
 const OpHandler *findOpHandler(std::string_view name);
+/// The f64 reference kernel for a kiln op name, or nullptr when the eager
+/// kernel is exact (data movement) and serves as its own reference.
+const OpKernel *findReferenceKernel(std::string_view name);
 
 struct ValueData {
   TensorSpec spec;
