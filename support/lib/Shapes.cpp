@@ -39,6 +39,28 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+/// int64 arithmetic on user-provided sizes: nullopt when the result does not
+/// fit (dims and attributes come straight from the IR, so any of them may be
+/// near INT64_MAX).
+static std::optional<int64_t> add(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    return std::nullopt;
+  return r;
+}
+static std::optional<int64_t> sub(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r))
+    return std::nullopt;
+  return r;
+}
+static std::optional<int64_t> mul(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    return std::nullopt;
+  return r;
+}
+
 static std::string axisError(int64_t axis, int64_t rank) {
   return "axis " + std::to_string(axis) + " is out of range for rank " +
          std::to_string(rank);
@@ -167,35 +189,56 @@ ShapeOr windowOutput(int64_t h, int64_t w, const Window2D &win) {
   Shape out;
   int64_t in[2] = {h, w};
   for (int i = 0; i < 2; ++i) {
-    int64_t padded = in[i] + win.pads[i] + win.pads[i + 2];
-    int64_t span = win.dilations[i] * (win.kernel[i] - 1) + 1;
-    if (padded < span)
-      return ShapeOr::error("window of extent " + std::to_string(span) +
+    std::string where = " (spatial dim " + std::to_string(i) + ")";
+    std::optional<int64_t> lowPadded = add(in[i], win.pads[i]);
+    std::optional<int64_t> padded =
+        lowPadded ? add(*lowPadded, win.pads[i + 2]) : std::nullopt;
+    if (!padded)
+      return ShapeOr::error("padded input size " + std::to_string(in[i]) +
+                            " + " + std::to_string(win.pads[i]) + " + " +
+                            std::to_string(win.pads[i + 2]) +
+                            " overflows int64" + where);
+    std::optional<int64_t> span = mul(win.dilations[i], win.kernel[i] - 1);
+    if (span)
+      span = add(*span, 1);
+    if (!span)
+      return ShapeOr::error("window extent (dilation " +
+                            std::to_string(win.dilations[i]) + ", kernel " +
+                            std::to_string(win.kernel[i]) +
+                            ") overflows int64" + where);
+    if (*padded < *span)
+      return ShapeOr::error("window of extent " + std::to_string(*span) +
                             " does not fit the padded input of size " +
-                            std::to_string(padded) + " (spatial dim " +
-                            std::to_string(i) + ")");
-    int64_t num = padded - span;
-    int64_t o = win.ceilMode ? (num + win.strides[i] - 1) / win.strides[i]
-                             : num / win.strides[i];
-    // With ceil mode the last window must start inside the input or the
-    // left padding (PyTorch/ONNX rule).
-    if (win.ceilMode && o * win.strides[i] >= in[i] + win.pads[i])
-      --o;
-    out.push_back(o + 1);
+                            std::to_string(*padded) + where);
+    int64_t num = *padded - *span, stride = win.strides[i];
+    int64_t o = num / stride;
+    if (win.ceilMode) {
+      if (num % stride != 0)
+        ++o;
+      // With ceil mode the last window must start inside the input or the
+      // left padding (PyTorch/ONNX rule).
+      std::optional<int64_t> lastStart = mul(o, stride);
+      if (!lastStart || *lastStart >= *lowPadded)
+        --o;
+    }
+    out.push_back(o + 1); // o <= num < INT64_MAX
   }
   return out;
 }
 
-static std::optional<std::string> checkRank4(Dims s, const char *what) {
+/// `layout` names the four dims: NCHW for data, OIHW/IOHW for weights.
+static std::optional<std::string> checkRank4(Dims s, const char *what,
+                                             const char *layout = "NCHW") {
   if (s.size() != 4)
-    return std::string(what) + " must have rank 4 (NCHW), got " + toString(s);
+    return std::string(what) + " must have rank 4 (" + layout + "), got " +
+           toString(s);
   return std::nullopt;
 }
 
 ShapeOr conv2d(Dims input, Dims weight, const Window2D &win, int64_t groups) {
   if (auto e = checkRank4(input, "conv2d input"))
     return ShapeOr::error(*e);
-  if (auto e = checkRank4(weight, "conv2d weight"))
+  if (auto e = checkRank4(weight, "conv2d weight", "OIHW"))
     return ShapeOr::error(*e);
   if (groups < 1)
     return ShapeOr::error("groups must be >= 1, got " + std::to_string(groups));
@@ -204,9 +247,14 @@ ShapeOr conv2d(Dims input, Dims weight, const Window2D &win, int64_t groups) {
                           " must divide the input channels (" +
                           std::to_string(input[1]) + ") and the filters (" +
                           std::to_string(weight[0]) + ")");
-  if (weight[1] * groups != input[1])
+  std::optional<int64_t> channels = mul(weight[1], groups);
+  if (!channels)
+    return ShapeOr::error("conv2d input channels " + std::to_string(weight[1]) +
+                          " x groups " + std::to_string(groups) +
+                          " overflows int64");
+  if (*channels != input[1])
     return ShapeOr::error("conv2d weight " + toString(weight) + " expects " +
-                          std::to_string(weight[1] * groups) +
+                          std::to_string(*channels) +
                           " input channels, input has " +
                           std::to_string(input[1]));
   Window2D w = win;
@@ -221,7 +269,7 @@ ShapeOr convTranspose2d(Dims input, Dims weight, const Window2D &win,
                         int64_t groups, Dims outputPadding) {
   if (auto e = checkRank4(input, "conv_transpose2d input"))
     return ShapeOr::error(*e);
-  if (auto e = checkRank4(weight, "conv_transpose2d weight"))
+  if (auto e = checkRank4(weight, "conv_transpose2d weight", "IOHW"))
     return ShapeOr::error(*e);
   if (groups < 1)
     return ShapeOr::error("groups must be >= 1, got " + std::to_string(groups));
@@ -240,20 +288,41 @@ ShapeOr convTranspose2d(Dims input, Dims weight, const Window2D &win,
     return ShapeOr::error(*err);
   if (outputPadding.size() != 2)
     return ShapeOr::error("output_padding needs 2 values");
-  Shape out = {input[0], weight[1] * groups};
+  std::optional<int64_t> filters = mul(weight[1], groups);
+  if (!filters)
+    return ShapeOr::error("conv_transpose2d filters " +
+                          std::to_string(weight[1]) + " x groups " +
+                          std::to_string(groups) + " overflows int64");
+  Shape out = {input[0], *filters};
   for (int i = 0; i < 2; ++i) {
     if (outputPadding[i] < 0 ||
         outputPadding[i] >= std::max(w.strides[i], w.dilations[i]))
       return ShapeOr::error("output_padding " + toString(outputPadding) +
                             " must be >= 0 and smaller than the stride or "
                             "dilation");
-    int64_t o = (input[2 + i] - 1) * w.strides[i] - w.pads[i] - w.pads[i + 2] +
-                w.dilations[i] * (w.kernel[i] - 1) + outputPadding[i] + 1;
-    if (o < 1)
+    // (in - 1) * stride - pad_lo - pad_hi + dilation * (k - 1) + out_pad + 1
+    std::optional<int64_t> o = mul(input[2 + i] - 1, w.strides[i]);
+    if (o)
+      o = sub(*o, w.pads[i]);
+    if (o)
+      o = sub(*o, w.pads[i + 2]);
+    std::optional<int64_t> span = mul(w.dilations[i], w.kernel[i] - 1);
+    if (o && span)
+      o = add(*o, *span);
+    else
+      o = std::nullopt;
+    if (o)
+      o = add(*o, outputPadding[i]);
+    if (o)
+      o = add(*o, 1);
+    if (!o)
+      return ShapeOr::error("conv_transpose2d output size overflows int64 "
+                            "in spatial dim " + std::to_string(i));
+    if (*o < 1)
       return ShapeOr::error("conv_transpose2d output size would be " +
-                            std::to_string(o) + " in spatial dim " +
+                            std::to_string(*o) + " in spatial dim " +
                             std::to_string(i));
-    out.push_back(o);
+    out.push_back(*o);
   }
   return out;
 }
@@ -261,8 +330,10 @@ ShapeOr convTranspose2d(Dims input, Dims weight, const Window2D &win,
 ShapeOr pool2d(Dims input, const Window2D &win) {
   if (auto e = checkRank4(input, "pooling input"))
     return ShapeOr::error(*e);
-  if (win.pads.size() == 4 && win.kernel.size() == 2)
-    for (int i = 0; i < 2; ++i)
+  // The window itself first: a kernel of 0 is the error, not the pads.
+  if (auto err = checkWindow(win))
+    return ShapeOr::error(*err);
+  for (int i = 0; i < 2; ++i)
       if (win.pads[i] >= win.kernel[i] || win.pads[i + 2] >= win.kernel[i])
         return ShapeOr::error("pads " + toString(win.pads) +
                               " must be smaller than the kernel " +
@@ -312,7 +383,11 @@ ShapeOr concat(const std::vector<Shape> &inputs, int64_t axis) {
                               " has shape " + toString(s) + ", which differs "
                               "from " + toString(inputs[0]) +
                               " outside axis " + std::to_string(*a));
-    out[*a] += s[*a];
+    std::optional<int64_t> joined = add(out[*a], s[*a]);
+    if (!joined)
+      return ShapeOr::error("concat result size along axis " +
+                            std::to_string(*a) + " overflows int64");
+    out[*a] = *joined;
   }
   return out;
 }
@@ -338,8 +413,11 @@ ShapeOr slice(Dims input, Dims starts, Dims ends, Dims steps) {
       return std::clamp<int64_t>(v, -1, n - 1);
     };
     int64_t s = clampIndex(starts[i], true), e = clampIndex(ends[i], false);
-    int64_t len = step > 0 ? (e > s ? (e - s + step - 1) / step : 0)
-                           : (s > e ? (s - e + (-step) - 1) / (-step) : 0);
+    // ceil(|e - s| / |step|), written so that neither a step near INT64_MAX
+    // nor INT64_MIN overflows (|e - s| <= n + 1 after clamping; division
+    // truncates toward zero, so (s - e - 1) / step == -((s - e - 1) / -step)).
+    int64_t len = step > 0 ? (e > s ? (e - s - 1) / step + 1 : 0)
+                           : (s > e ? 1 - (s - e - 1) / step : 0);
     out.push_back(len);
   }
   return out;
@@ -355,7 +433,16 @@ ShapeOr pad(Dims input, Dims pads) {
   for (size_t i = 0; i < rank; ++i) {
     if (pads[i] < 0 || pads[rank + i] < 0)
       return ShapeOr::error("pads must be >= 0, got " + toString(pads));
-    out.push_back(input[i] + pads[i] + pads[rank + i]);
+    std::optional<int64_t> padded = add(input[i], pads[i]);
+    if (padded)
+      padded = add(*padded, pads[rank + i]);
+    if (!padded)
+      return ShapeOr::error("padded size of dimension " + std::to_string(i) +
+                            " (" + std::to_string(input[i]) + " + " +
+                            std::to_string(pads[i]) + " + " +
+                            std::to_string(pads[rank + i]) +
+                            ") overflows int64");
+    out.push_back(*padded);
   }
   return out;
 }
@@ -371,7 +458,10 @@ std::optional<std::string> checkSplit(Dims input, int64_t axis, Dims sizes) {
   for (int64_t s : sizes) {
     if (s < 0)
       return "split sizes must be >= 0, got " + toString(sizes);
-    total += s;
+    std::optional<int64_t> sum = add(total, s);
+    if (!sum)
+      return "the sum of split sizes " + toString(sizes) + " overflows int64";
+    total = *sum;
   }
   if (total != input[*a])
     return "split sizes " + toString(sizes) + " sum to " +

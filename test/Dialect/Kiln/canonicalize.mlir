@@ -3,14 +3,56 @@
 // Folders and canonicalization patterns of the kiln dialect: algebraic
 // identities, shape-op simplification, constant folding and its limits.
 
-// x + 0 folds to x.
-// CHECK-LABEL: func.func @add_zero
+// x + -0.0 folds to x: it is exact for every float, -0.0 included.
+// CHECK-LABEL: func.func @add_neg_zero
 // CHECK-NOT: kiln.
 // CHECK: return %arg0 : tensor<3xf32>
-func.func @add_zero(%x: tensor<3xf32>) -> tensor<3xf32> {
-  %z = kiln.constant dense<0.0> : tensor<3xf32>
+func.func @add_neg_zero(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %z = kiln.constant dense<-0.0> : tensor<3xf32>
   %0 = kiln.add %x, %z : tensor<3xf32>, tensor<3xf32>
   return %0 : tensor<3xf32>
+}
+
+// -----
+
+// x + 0.0 does not fold for floats: for x = -0.0 it is +0.0, not x
+// (KNOWN_BUGS 32). Neither does 0.0 + x (which becomes x + 0.0, constants
+// go right).
+// CHECK-LABEL: func.func @add_pos_zero_float
+// CHECK: %[[Z:.*]] = kiln.constant dense<0.000000e+00> : tensor<2xf32>
+// CHECK: %[[A:.*]] = kiln.add %arg0, %[[Z]] : tensor<2xf32>, tensor<2xf32>
+// CHECK: %[[B:.*]] = kiln.add %[[A]], %[[Z]] : tensor<2xf32>, tensor<2xf32>
+// CHECK: return %[[B]] : tensor<2xf32>
+func.func @add_pos_zero_float(%x: tensor<2xf32>) -> tensor<2xf32> {
+  %z = kiln.constant dense<0.0> : tensor<2xf32>
+  %0 = kiln.add %x, %z : tensor<2xf32>, tensor<2xf32>
+  %1 = kiln.add %z, %0 : tensor<2xf32>, tensor<2xf32>
+  return %1 : tensor<2xf32>
+}
+
+// -----
+
+// x - -0.0 is x + 0.0: not folded either; x - 0.0 is (checked below).
+// CHECK-LABEL: func.func @sub_neg_zero_float
+// CHECK: %[[Z:.*]] = kiln.constant dense<-0.000000e+00> : tensor<2xf32>
+// CHECK: %[[R:.*]] = kiln.sub %arg0, %[[Z]]
+// CHECK: return %[[R]]
+func.func @sub_neg_zero_float(%x: tensor<2xf32>) -> tensor<2xf32> {
+  %z = kiln.constant dense<-0.0> : tensor<2xf32>
+  %0 = kiln.sub %x, %z : tensor<2xf32>, tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// Integers have a single zero: x + 0 folds.
+// CHECK-LABEL: func.func @add_zero_int
+// CHECK-NOT: kiln.
+// CHECK: return %arg0 : tensor<3xi64>
+func.func @add_zero_int(%x: tensor<3xi64>) -> tensor<3xi64> {
+  %z = kiln.constant dense<0> : tensor<3xi64>
+  %0 = kiln.add %x, %z : tensor<3xi64>, tensor<3xi64>
+  return %0 : tensor<3xi64>
 }
 
 // -----
@@ -27,12 +69,12 @@ func.func @zero_add(%x: tensor<3xi32>) -> tensor<3xi32> {
 
 // -----
 
-// A rank-0 zero broadcasts to x's own shape, so x + 0 still folds.
+// A rank-0 zero broadcasts to x's own shape, so x + -0 still folds.
 // CHECK-LABEL: func.func @add_zero_scalar
 // CHECK-NOT: kiln.
 // CHECK: return %arg0 : tensor<2x3xf32>
 func.func @add_zero_scalar(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
-  %z = kiln.constant dense<0.0> : tensor<f32>
+  %z = kiln.constant dense<-0.0> : tensor<f32>
   %0 = kiln.add %x, %z : tensor<2x3xf32>, tensor<f32>
   return %0 : tensor<2x3xf32>
 }
@@ -41,11 +83,11 @@ func.func @add_zero_scalar(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 
 // No fold when dropping the zero would change the type (x would be broadcast).
 // CHECK-LABEL: func.func @add_zero_broadcasts
-// CHECK: %[[Z:.*]] = kiln.constant dense<0.000000e+00> : tensor<2x3xf32>
+// CHECK: %[[Z:.*]] = kiln.constant dense<-0.000000e+00> : tensor<2x3xf32>
 // CHECK: %[[R:.*]] = kiln.add %arg0, %[[Z]] : tensor<3xf32>, tensor<2x3xf32>
 // CHECK: return %[[R]] : tensor<2x3xf32>
 func.func @add_zero_broadcasts(%x: tensor<3xf32>) -> tensor<2x3xf32> {
-  %z = kiln.constant dense<0.0> : tensor<2x3xf32>
+  %z = kiln.constant dense<-0.0> : tensor<2x3xf32>
   %0 = kiln.add %x, %z : tensor<3xf32>, tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
@@ -611,4 +653,41 @@ func.func @large_splat() -> tensor<65537x2xf32> {
   %b = kiln.constant dense<1.5> : tensor<65537x2xf32>
   %0 = kiln.add %a, %b : tensor<2xf32>, tensor<65537x2xf32>
   return %0 : tensor<65537x2xf32>
+}
+
+// -----
+
+// i64 folding is exact or does not happen: 2^53 + 1 is not exact in a
+// double, so 9007199254740993 - 2 is left alone instead of folding to the
+// rounded 9007199254740990 (KNOWN_BUGS 22).
+// CHECK-LABEL: func.func @i64_beyond_2_53
+// CHECK-DAG: %[[C:.*]] = kiln.constant dense<9007199254740993> : tensor<i64>
+// CHECK-DAG: %[[Z:.*]] = kiln.constant dense<2> : tensor<i64>
+// CHECK: %[[R:.*]] = kiln.sub %[[C]], %[[Z]] : tensor<i64>, tensor<i64>
+// CHECK: return %[[R]] : tensor<i64>
+func.func @i64_beyond_2_53() -> tensor<i64> {
+  %c = kiln.constant dense<9007199254740993> : tensor<i64>
+  %z = kiln.constant dense<2> : tensor<i64>
+  %0 = kiln.sub %c, %z : tensor<i64>, tensor<i64>
+  return %0 : tensor<i64>
+}
+
+// -----
+
+// Below 2^53 i64 folding is exact (2^53 - 2 + 1); a result beyond it is not
+// folded (the product 2^52 * 3 is past 2^53 and could have been rounded).
+// CHECK-LABEL: func.func @i64_within_2_53
+// CHECK-DAG: %[[EXACT:.*]] = kiln.constant dense<9007199254740991> : tensor<i64>
+// CHECK-DAG: %[[BIG:.*]] = kiln.constant dense<4503599627370496> : tensor<i64>
+// CHECK-DAG: %[[THREE:.*]] = kiln.constant dense<3> : tensor<i64>
+// CHECK: %[[P:.*]] = kiln.mul %[[BIG]], %[[THREE]]
+// CHECK: return %[[EXACT]], %[[P]] : tensor<i64>, tensor<i64>
+func.func @i64_within_2_53() -> (tensor<i64>, tensor<i64>) {
+  %c = kiln.constant dense<9007199254740990> : tensor<i64>
+  %o = kiln.constant dense<1> : tensor<i64>
+  %0 = kiln.add %c, %o : tensor<i64>, tensor<i64>
+  %b = kiln.constant dense<4503599627370496> : tensor<i64>
+  %t = kiln.constant dense<3> : tensor<i64>
+  %1 = kiln.mul %b, %t : tensor<i64>, tensor<i64>
+  return %0, %1 : tensor<i64>, tensor<i64>
 }

@@ -112,7 +112,7 @@ func.func @add_f32_f16(%a: tensor<3xf32>, %b: tensor<3xf16>) -> tensor<3xf32> {
 
 // Shapes that do not broadcast (inference error, names the dimension).
 func.func @add_no_broadcast(%a: tensor<2x3xf32>, %b: tensor<4xf32>) -> tensor<2x3xf32> {
-  // expected-error @+1 {{shapes [2, 3] and [4] do not broadcast (dimension 1: 3 vs 4)}}
+  // expected-error @+1 {{'kiln.add' op shapes [2, 3] and [4] do not broadcast (dimension 1: 3 vs 4)}}
   %0 = kiln.add %a, %b : tensor<2x3xf32>, tensor<4xf32>
   return %0 : tensor<2x3xf32>
 }
@@ -121,7 +121,7 @@ func.func @add_no_broadcast(%a: tensor<2x3xf32>, %b: tensor<4xf32>) -> tensor<2x
 
 // Broadcast mismatch in a leading dim of a comparison.
 func.func @lt_no_broadcast(%a: tensor<2x1xi32>, %b: tensor<3x5xi32>) -> tensor<3x5xi1> {
-  // expected-error @+1 {{shapes [2, 1] and [3, 5] do not broadcast (dimension 0: 2 vs 3)}}
+  // expected-error @+1 {{'kiln.lt' op shapes [2, 1] and [3, 5] do not broadcast (dimension 0: 2 vs 3)}}
   %0 = kiln.lt %a, %b : tensor<2x1xi32>, tensor<3x5xi32>
   return %0 : tensor<3x5xi1>
 }
@@ -196,7 +196,34 @@ func.func @select_branch_types(%c: tensor<3xi1>, %a: tensor<3xf32>, %b: tensor<3
 
 // select's three operands must broadcast together.
 func.func @select_no_broadcast(%c: tensor<4xi1>, %a: tensor<3xf32>) -> tensor<3xf32> {
-  // expected-error @+1 {{shapes [4] and [3] do not broadcast (dimension 0: 4 vs 3)}}
+  // expected-error @+1 {{'kiln.select' op shapes [4] and [3] do not broadcast (dimension 0: 4 vs 3)}}
   %0 = kiln.select %c, %a, %a : tensor<4xi1>, tensor<3xf32>, tensor<3xf32>
   return %0 : tensor<3xf32>
+}
+
+// -----
+
+// A NaN bound is rejected: `min > max` is false for NaN (KNOWN_BUGS 30).
+func.func @clip_nan_min(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'kiln.clip' op min must not be NaN}}
+  %0 = kiln.clip %x {min = 0x7FF8000000000000 : f64, max = 1.0 : f64} : tensor<2x3xf32>
+  return
+}
+
+// -----
+
+// Also when it is the only bound.
+func.func @clip_nan_max(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'kiln.clip' op max must not be NaN}}
+  %0 = kiln.clip %x {max = 0x7FF8000000000000 : f64} : tensor<2x3xf32>
+  return
+}
+
+// -----
+
+// A predicate's attribute-free inference still checks its operands.
+func.func @select_dynamic_cond(%c: tensor<?xi1>, %x: tensor<3xf32>) {
+  // expected-error @+1 {{'kiln.select' op operand #0 must be statically shaped tensor, but got 'tensor<?xi1>'}}
+  %0 = kiln.select %c, %x, %x : tensor<?xi1>, tensor<3xf32>, tensor<3xf32>
+  return
 }

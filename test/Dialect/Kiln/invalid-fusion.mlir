@@ -86,7 +86,7 @@ func.func @fusion_captures(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf32
   // expected-note @+1 {{required by region isolation constraints}}
   %r = kiln.fusion "loop" (%a) : (tensor<4xf32>) -> tensor<4xf32> {
   ^bb0(%x: tensor<4xf32>):
-    // expected-error @+1 {{using value defined outside the region}}
+    // expected-error @+1 {{'kiln.add' op using value defined outside the region}}
     %s = kiln.add %x, %b : tensor<4xf32>, tensor<4xf32>
     kiln.yield %s : tensor<4xf32>
   }
@@ -114,7 +114,7 @@ func.func @gemm_int(%a: tensor<2x3xi32>, %b: tensor<3x4xi32>) -> tensor<2x4xi32>
 
 // gemm contraction dims must agree (the matmul rule).
 func.func @gemm_contraction(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
-  // expected-error @+1 {{matmul contraction dims differ: [2, 3] x [4, 5] contracts 3 with 4}}
+  // expected-error @+1 {{'kiln.gemm' op matmul contraction dims differ: [2, 3] x [4, 5] contracts 3 with 4}}
   %0 = kiln.gemm %a, %b : tensor<2x3xf32>, tensor<4x5xf32>
   return %0 : tensor<2x5xf32>
 }
@@ -123,7 +123,7 @@ func.func @gemm_contraction(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<
 
 // gemm bias is [N], the result's last dim.
 func.func @gemm_bias_shape(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %c: tensor<2xf32>) -> tensor<2x4xf32> {
-  // expected-error @+1 {{bias must have shape [4] (the result's last dim), got 'tensor<2xf32>'}}
+  // expected-error @+1 {{'kiln.gemm' op bias must have shape [4] (the result's last dim), got 'tensor<2xf32>'}}
   %0 = kiln.gemm %a, %b, %c : tensor<2x3xf32>, tensor<3x4xf32>, tensor<2xf32>
   return %0 : tensor<2x4xf32>
 }
@@ -132,7 +132,7 @@ func.func @gemm_bias_shape(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %c: tensor<
 
 // gemm activations come from a fixed list.
 func.func @gemm_activation(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
-  // expected-error @+1 {{unknown activation "leaky_relu"; expected none, relu, gelu, gelu_tanh, silu, sigmoid or tanh}}
+  // expected-error @+1 {{'kiln.gemm' op unknown activation "leaky_relu"; expected none, relu, gelu, gelu_tanh, silu, sigmoid or tanh}}
   %0 = kiln.gemm %a, %b {activation = "leaky_relu"} : tensor<2x3xf32>, tensor<3x4xf32>
   return %0 : tensor<2x4xf32>
 }
@@ -144,4 +144,22 @@ func.func @gemm_types(%a: tensor<2x3xf32>, %b: tensor<3x4xbf16>) -> tensor<2x4xf
   // expected-error @+1 {{'kiln.gemm' op failed to verify that all of {lhs, rhs, result} have same element type}}
   %0 = kiln.gemm %a, %b : tensor<2x3xf32>, tensor<3x4xbf16>
   return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// gemm's bias has the operands' element type (KNOWN_BUGS 29).
+func.func @gemm_bias_type(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %c: tensor<4xf16>) {
+  // expected-error @+1 {{'kiln.gemm' op bias element type 'f16' must match the operands' 'f32'}}
+  %0 = kiln.gemm %a, %b, %c : tensor<2x3xf32>, tensor<3x4xf32>, tensor<4xf16>
+  return
+}
+
+// -----
+
+// A boolean attribute of the wrong kind on gemm.
+func.func @gemm_string_transpose(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) {
+  // expected-error @+1 {{'kiln.gemm' op attribute 'transpose_lhs' failed to satisfy constraint: bool attribute}}
+  %0 = kiln.gemm %a, %b {transpose_lhs = "yes"} : tensor<2x3xf32>, tensor<3x4xf32>
+  return
 }

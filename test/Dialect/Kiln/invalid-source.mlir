@@ -80,3 +80,13 @@ func.func @constant_i16() -> tensor<2xi16> {
   %0 = kiln.constant dense<1> : tensor<2xi16>
   return %0 : tensor<2xi16>
 }
+
+// -----
+
+// A negative axis is printed signed, not as 18446744073709551613
+// (KNOWN_BUGS 01).
+func.func @iota_negative_axis() -> tensor<2x3xi64> {
+  // expected-error @+1 {{'kiln.iota' op axis -3 is out of range for rank 2}}
+  %0 = kiln.iota {axis = -3 : i64} : tensor<2x3xi64>
+  return %0 : tensor<2x3xi64>
+}

@@ -112,6 +112,22 @@ func.func @slice(%x: tensor<10xf32>, %m: tensor<4x6xi32>)
 
 // -----
 
+// slice with steps of INT64_MAX and INT64_MIN: one element each, computed
+// without overflowing (KNOWN_BUGS 12, 13).
+// CHECK-LABEL: func.func @slice_extreme_steps
+// CHECK: kiln.slice %{{.*}} {ends = array<i64: 10>, starts = array<i64: 0>, steps = array<i64: 9223372036854775807>} : tensor<10xf32>
+// CHECK: kiln.slice %{{.*}} {ends = array<i64: 0>, starts = array<i64: 5>, steps = array<i64: -9223372036854775808>} : tensor<10xf32>
+// CHECK: return %{{.*}} : tensor<1xf32>, tensor<1xf32>
+// GENERIC-LABEL: sym_name = "slice_extreme_steps"
+// GENERIC: "kiln.slice"(%{{.*}}) {ends = array<i64: 0>, starts = array<i64: 5>, steps = array<i64: -9223372036854775808>} : (tensor<10xf32>) -> tensor<1xf32>
+func.func @slice_extreme_steps(%x: tensor<10xf32>) -> (tensor<1xf32>, tensor<1xf32>) {
+  %0 = kiln.slice %x {starts = array<i64: 0>, ends = array<i64: 10>, steps = array<i64: 9223372036854775807>} : tensor<10xf32>
+  %1 = kiln.slice %x {starts = array<i64: 5>, ends = array<i64: 0>, steps = array<i64: -9223372036854775808>} : tensor<10xf32>
+  return %0, %1 : tensor<1xf32>, tensor<1xf32>
+}
+
+// -----
+
 // pad: low and high per dim, a pad value, integer input, all-zero pads.
 // CHECK-LABEL: func.func @pad
 // CHECK: kiln.pad %{{.*}} {pads = array<i64: 1, 0, 1, 2>} : tensor<2x3xf32>{{$}}

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 using namespace kiln::shapes;
 
 namespace {
@@ -110,6 +112,68 @@ TEST(Elements, OverflowIsDetected) {
   EXPECT_EQ(numElements(Shape{}), 1);
   EXPECT_EQ(numElements(Shape{int64_t(1) << 40, int64_t(1) << 40}),
             std::nullopt);
+}
+
+// User-provided sizes near INT64_MAX must give an error, never a signed
+// overflow (the sanitizer build aborts on one).
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+
+TEST(Overflow, SliceExtremeSteps) {
+  EXPECT_EQ(ok(slice(Shape{10}, Shape{0}, Shape{10}, Shape{kMax})), (Shape{1}));
+  EXPECT_EQ(ok(slice(Shape{10}, Shape{5}, Shape{0}, Shape{kMin})), (Shape{1}));
+  EXPECT_EQ(ok(slice(Shape{10}, Shape{kMin}, Shape{kMax}, Shape{1})),
+            (Shape{10}));
+  EXPECT_EQ(ok(slice(Shape{10}, Shape{kMax}, Shape{kMin}, Shape{-3})),
+            (Shape{4}));
+  // Exact division and remainders still give ceil(len / step).
+  EXPECT_EQ(ok(slice(Shape{9}, Shape{0}, Shape{9}, Shape{3})), (Shape{3}));
+  EXPECT_EQ(ok(slice(Shape{9}, Shape{8}, Shape{-10}, Shape{-2})), (Shape{5}));
+}
+
+TEST(Overflow, PadConcatSplit) {
+  expectError(pad(Shape{10}, Shape{kMax, 1}), "overflows int64");
+  expectError(pad(Shape{10}, Shape{1, kMax}), "overflows int64");
+  expectError(concat({{kMax}, {kMax}}, 0), "overflows int64");
+  expectError(concat({{kMax}, {1}}, 0), "overflows int64");
+  EXPECT_EQ(ok(concat({{kMax - 1}, {1}}, 0)), (Shape{kMax}));
+  auto err = checkSplit(Shape{10}, 0, Shape{kMax, kMax});
+  ASSERT_TRUE(err.has_value());
+  EXPECT_NE(err->find("overflows int64"), std::string::npos) << *err;
+}
+
+TEST(Overflow, WindowsAndConvolutions) {
+  Window2D hugePad{{0, 0}, {1, 1}, {kMax, 0, 1, 0}, {1, 1}};
+  expectError(conv2d(Shape{1, 3, 8, 8}, Shape{4, 3, 3, 3}, hugePad, 1),
+              "overflows int64");
+  Window2D hugeDilation{{0, 0}, {1, 1}, {0, 0, 0, 0}, {kMax, 1}};
+  expectError(conv2d(Shape{1, 3, 8, 8}, Shape{4, 3, 3, 3}, hugeDilation, 1),
+              "overflows int64");
+  Window2D hugeKernel{{kMax, kMax}, {1, 1}, {0, 0, 0, 0}, {2, 2}};
+  expectError(pool2d(Shape{1, 3, 8, 8}, hugeKernel), "overflows int64");
+  Window2D hugeStride{{0, 0}, {kMax, 1}, {0, 0, 0, 0}, {1, 1}};
+  expectError(convTranspose2d(Shape{1, 4, 5, 5}, Shape{4, 2, 3, 3},
+                              hugeStride, 1, Shape{0, 0}),
+              "overflows int64");
+  // A stride near INT64_MAX with ceil mode rounds without overflowing.
+  Window2D ceil{{2, 2}, {kMax, kMax}, {0, 0, 0, 0}, {1, 1}, true};
+  EXPECT_EQ(ok(pool2d(Shape{1, 1, 5, 5}, ceil)), (Shape{1, 1, 1, 1}));
+  // groups times the weight's channels must fit too.
+  Window2D w{{0, 0}, {1, 1}, {0, 0, 0, 0}, {1, 1}};
+  expectError(conv2d(Shape{1, 0, 8, 8}, Shape{0, kMax, 1, 1}, w, 2),
+              "overflows int64");
+}
+
+TEST(Messages, WeightLayoutAndZeroKernel) {
+  Window2D w{{0, 0}, {1, 1}, {0, 0, 0, 0}, {1, 1}};
+  expectError(conv2d(Shape{1, 3, 8, 8}, Shape{4, 3, 3}, w, 1),
+              "conv2d weight must have rank 4 (OIHW)");
+  expectError(convTranspose2d(Shape{1, 3, 8, 8}, Shape{4, 3, 3}, w, 1,
+                              Shape{0, 0}),
+              "conv_transpose2d weight must have rank 4 (IOHW)");
+  Window2D zero{{0, 2}, {1, 1}, {0, 0, 0, 0}, {1, 1}};
+  expectError(pool2d(Shape{1, 3, 8, 8}, zero),
+              "kernel sizes must be >= 1, got [0, 2]");
 }
 
 } // namespace

@@ -5,8 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "KilnFoldUtils.h"
-#include "kiln/Dialect/Kiln/IR/KilnOps.h"
-#include "kiln/Support/Shapes.h"
+#include "KilnInference.h"
 
 #include <cmath>
 
@@ -25,6 +24,11 @@ LogicalResult GeluOp::verify() {
 }
 
 LogicalResult ClipOp::verify() {
+  for (auto [name, bound] : {std::pair<const char *, std::optional<APFloat>>{
+                                 "min", getMin()},
+                             {"max", getMax()}})
+    if (bound && bound->isNaN())
+      return emitOpError(name) << " must not be NaN";
   if (getMin() && getMax() &&
       getMin()->convertToDouble() > getMax()->convertToDouble())
     return emitOpError("min ") << getMin()->convertToDouble()
@@ -52,16 +56,16 @@ LogicalResult SelectOp::inferReturnTypes(MLIRContext *context,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &types) {
+  OpInference infer(loc, getOperationName(), adaptor);
+  if (failed(infer.checkOperands()))
+    return failure();
   auto c = cast<RankedTensorType>(adaptor.getCond().getType());
   auto t = cast<RankedTensorType>(adaptor.getOnTrue().getType());
   auto f = cast<RankedTensorType>(adaptor.getOnFalse().getType());
-  shapes::ShapeOr shape = shapes::broadcast(std::vector<shapes::Shape>{
-      shapes::Shape(c.getShape()), shapes::Shape(t.getShape()),
-      shapes::Shape(f.getShape())});
-  if (!shape)
-    return emitOptionalError(loc, shape.message());
-  types.push_back(RankedTensorType::get(*shape, t.getElementType()));
-  return success();
+  return infer.push(shapes::broadcast(std::vector<shapes::Shape>{
+                        shapes::Shape(c.getShape()), shapes::Shape(t.getShape()),
+                        shapes::Shape(f.getShape())}),
+                    t.getElementType(), types);
 }
 
 OpFoldResult SelectOp::fold(FoldAdaptor adaptor) {

@@ -9,11 +9,28 @@ using namespace mlir;
 namespace shapes = ::kiln::shapes;
 using namespace mlir::kiln;
 
+/// Integers below 2^53 in magnitude are exact in a double, and so is every
+/// correctly rounded sum, difference or product whose exact value stays
+/// below it (a result that rounds to 2^53 or beyond may have been rounded).
+/// Beyond that, folding through double would be wrong (2^53 + 1 - 2 gave
+/// 2^53 - 2), so integer operands and results outside (-2^53, 2^53) are not
+/// folded.
+static constexpr int64_t kExactIntegerLimit = int64_t(1) << 53;
+
+static bool isExactInteger(int64_t v) {
+  return v > -kExactIntegerLimit && v < kExactIntegerLimit;
+}
+static bool isExactInteger(double d) {
+  return std::fabs(d) < double(kExactIntegerLimit);
+}
+
 std::optional<SmallVector<double>> mlir::kiln::readDoubles(Attribute attr) {
   auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
   if (!dense)
     return std::nullopt;
-  if (!dense.isSplat() && dense.getNumElements() > kMaxFoldElements)
+  if (!dense.isSplat() &&
+      (!shapes::numElements(dense.getType().getShape()) ||
+       dense.getNumElements() > kMaxFoldElements))
     return std::nullopt;
   Type element = dense.getElementType();
   SmallVector<double> out;
@@ -30,8 +47,15 @@ std::optional<SmallVector<double>> mlir::kiln::readDoubles(Attribute attr) {
   }
   if (isa<IntegerType>(element)) {
     for (const APInt &v : dense.getValues<APInt>()) {
-      out.push_back(element.isInteger(1) ? double(v.getBoolValue())
-                                         : double(v.getSExtValue()));
+      if (element.isInteger(1)) {
+        out.push_back(double(v.getBoolValue()));
+      } else {
+        // Test the integer itself: its conversion to double may round.
+        int64_t i = v.getSExtValue();
+        if (!isExactInteger(i))
+          return std::nullopt;
+        out.push_back(double(i));
+      }
       if (dense.isSplat())
         break;
     }
@@ -66,7 +90,7 @@ DenseElementsAttr mlir::kiln::writeDoubles(ShapedType type, ArrayRef<double> val
     }
     double t = std::trunc(d);
     double lo = -std::ldexp(1.0, width - 1), hi = std::ldexp(1.0, width - 1);
-    if (!std::isfinite(t) || t < lo || t >= hi)
+    if (!std::isfinite(t) || t < lo || t >= hi || !isExactInteger(t))
       return {};
     out.push_back(APInt(width, int64_t(t), /*isSigned=*/true));
   }
@@ -83,18 +107,25 @@ OpFoldResult mlir::kiln::foldUnary(Operation *op, Attribute input,
   return writeDoubles(cast<ShapedType>(op->getResult(0).getType()), *values);
 }
 
-/// True when `attr` is a constant whose every element equals `value`.
+/// True when `attr` is a constant whose every element equals `value`, sign
+/// of zero included (+0.0 and -0.0 are different identities).
 static bool isSplatOf(Attribute attr, double value) {
   auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
   if (!dense || !dense.isSplat())
     return false;
   auto v = readDoubles(dense);
-  return v && (*v)[0] == value;
+  return v && (*v)[0] == value &&
+         std::signbit((*v)[0]) == std::signbit(value);
 }
 
-/// The identity element on the right of a binary op, if it has one.
-static std::optional<double> rightIdentity(Operation *op) {
-  if (isa<AddOp, SubOp, OrOp, XorOp>(op))
+/// The identity element on the right of a binary op, if it has one. For
+/// floats x + 0.0 is not x when x is -0.0 (-0.0 + 0.0 == +0.0), but
+/// x + -0.0 is x for every x, and x - +0.0 is x; integers have one zero.
+static std::optional<double> rightIdentity(Operation *op, Type element) {
+  bool isFloat = isa<FloatType>(element);
+  if (isa<AddOp>(op))
+    return isFloat ? -0.0 : 0.0;
+  if (isa<SubOp, OrOp, XorOp>(op))
     return 0.0;
   if (isa<MulOp, DivOp, AndOp, PowOp>(op))
     return 1.0;
@@ -106,7 +137,8 @@ OpFoldResult mlir::kiln::foldBinary(Operation *op, Attribute lhs, Attribute rhs,
   auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
   Value lhsValue = op->getOperand(0), rhsValue = op->getOperand(1);
   // x op identity -> x, when that does not change the type (no broadcast).
-  if (auto id = rightIdentity(op)) {
+  Type element = resultType.getElementType();
+  if (auto id = rightIdentity(op, element)) {
     if (isSplatOf(rhs, *id) && lhsValue.getType() == resultType)
       return lhsValue;
     if (op->hasTrait<OpTrait::IsCommutative>() && isSplatOf(lhs, *id) &&
@@ -114,7 +146,12 @@ OpFoldResult mlir::kiln::foldBinary(Operation *op, Attribute lhs, Attribute rhs,
       return rhsValue;
   }
   auto a = readDoubles(lhs), b = readDoubles(rhs);
-  if (!a || !b || resultType.getNumElements() > kMaxFoldElements)
+  if (!a || !b)
+    return {};
+  // The result may be much larger than either (broadcast) operand; count its
+  // elements without overflowing before walking them.
+  std::optional<int64_t> count = shapes::numElements(resultType.getShape());
+  if (!count || *count > kMaxFoldElements)
     return {};
   // Integer division by zero has no value; leave it to the runtime.
   auto operandElement =
@@ -130,7 +167,7 @@ OpFoldResult mlir::kiln::foldBinary(Operation *op, Attribute lhs, Attribute rhs,
   }
   // Walk the result index space, mapping each index into both operands.
   ArrayRef<int64_t> out = resultType.getShape();
-  int64_t rank = out.size(), n = resultType.getNumElements();
+  int64_t rank = out.size(), n = *count;
   auto strides = [&](ShapedType t) {
     SmallVector<int64_t> s(rank, 0);
     int64_t stride = 1, offset = rank - t.getRank();

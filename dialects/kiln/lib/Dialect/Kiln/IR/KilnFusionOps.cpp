@@ -1,6 +1,5 @@
 //===- KilnFusionOps.cpp - fusion regions and epilogue-fused GEMM ---------===//
-#include "kiln/Dialect/Kiln/IR/KilnOps.h"
-#include "kiln/Support/Shapes.h"
+#include "KilnInference.h"
 
 #include "llvm/ADT/StringSwitch.h"
 
@@ -58,25 +57,32 @@ static bool isKnownActivation(StringRef a) {
 
 LogicalResult GemmOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                        Adaptor a, SmallVectorImpl<Type> &types) {
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
+    return failure();
+  auto transposeLhs = infer.getBool("transpose_lhs", false);
+  auto transposeRhs = infer.getBool("transpose_rhs", false);
+  auto activation = infer.getString("activation", "none");
+  if (failed(transposeLhs) || failed(transposeRhs) || failed(activation))
+    return failure();
   auto l = cast<RankedTensorType>(a.getLhs().getType());
   auto r = cast<RankedTensorType>(a.getRhs().getType());
-  shapes::ShapeOr out =
-      shapes::matmul(l.getShape(), r.getShape(),
-                     attrOr(a.getTransposeLhsAttr(), false),
-                     attrOr(a.getTransposeRhsAttr(), false));
+  shapes::ShapeOr out = shapes::matmul(l.getShape(), r.getShape(),
+                                       *transposeLhs, *transposeRhs);
   if (!out)
-    return emitOptionalError(loc, out.message());
+    return infer.emitError(out.message());
   if (Value bias = a.getBias()) {
     auto b = cast<RankedTensorType>(bias.getType());
+    if (b.getElementType() != l.getElementType())
+      return infer.emitError("bias element type ", b.getElementType(),
+                             " must match the operands' ", l.getElementType());
     if (b.getRank() != 1 || b.getDimSize(0) != out.value().back())
-      return emitOptionalError(loc, "bias must have shape [", out.value().back(),
-                               "] (the result's last dim), got ", b);
+      return infer.emitError("bias must have shape [", out.value().back(),
+                             "] (the result's last dim), got ", b);
   }
-  StringRef activation = attrOr(a.getActivationAttr(), "none");
-  if (!isKnownActivation(activation))
-    return emitOptionalError(loc, "unknown activation \"", activation,
-                             "\"; expected none, relu, gelu, gelu_tanh, silu, "
-                             "sigmoid or tanh");
-  types.push_back(RankedTensorType::get(*out, l.getElementType()));
-  return success();
+  if (!isKnownActivation(*activation))
+    return infer.emitError("unknown activation \"", *activation,
+                           "\"; expected none, relu, gelu, gelu_tanh, silu, "
+                           "sigmoid or tanh");
+  return infer.push(out, l.getElementType(), types);
 }

@@ -1,6 +1,5 @@
 //===- KilnNNOps.cpp - matmul, convolution, pooling, norms, losses --------===//
-#include "kiln/Dialect/Kiln/IR/KilnOps.h"
-#include "kiln/Support/Shapes.h"
+#include "KilnInference.h"
 
 using namespace mlir;
 namespace shapes = ::kiln::shapes;
@@ -12,32 +11,19 @@ using namespace mlir::kiln;
 namespace {
 RankedTensorType tensorOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
-/// Pushes `shape` with `element` onto `types`, or emits the rule's message.
-LogicalResult pushShape(std::optional<Location> loc, const shapes::ShapeOr &shape,
-                        Type element, SmallVectorImpl<Type> &types) {
-  if (!shape)
-    return emitOptionalError(loc, shape.message());
-  types.push_back(RankedTensorType::get(*shape, element));
-  return success();
-}
-
-shapes::Window2D window(ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
-                        ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
-                        bool ceilMode) {
-  return shapes::Window2D{shapes::Shape(kernel), shapes::Shape(strides),
-                          shapes::Shape(pads), shapes::Shape(dilations),
-                          ceilMode};
-}
-
-/// The bias of a convolution is per output channel: [F].
-LogicalResult checkBias(std::optional<Location> loc, Value bias,
-                        const shapes::ShapeOr &out) {
+/// The bias of a convolution is per output channel: [F], with the input's
+/// element type.
+LogicalResult checkBias(const OpInference &infer, Value bias,
+                        const shapes::ShapeOr &out, Type element) {
   if (!bias || !out)
     return success();
   auto b = tensorOf(bias);
+  if (b.getElementType() != element)
+    return infer.emitError("bias element type ", b.getElementType(),
+                           " must match the input's ", element);
   if (b.getRank() != 1 || b.getDimSize(0) != (*out)[1])
-    return emitOptionalError(loc, "bias must have shape [", (*out)[1],
-                             "] (one value per output channel)");
+    return infer.emitError("bias must have shape [", (*out)[1],
+                           "] (one value per output channel)");
   return success();
 }
 
@@ -52,83 +38,126 @@ LogicalResult checkAxis(Operation *op, int64_t axis, RankedTensorType type) {
 
 LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                          Adaptor a, SmallVectorImpl<Type> &types) {
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
+    return failure();
+  auto transposeLhs = infer.getBool("transpose_lhs", false);
+  auto transposeRhs = infer.getBool("transpose_rhs", false);
+  if (failed(transposeLhs) || failed(transposeRhs))
+    return failure();
   auto l = tensorOf(a.getLhs()), r = tensorOf(a.getRhs());
-  return pushShape(loc,
-                   shapes::matmul(l.getShape(), r.getShape(),
-                                  attrOr(a.getTransposeLhsAttr(), false),
-                                  attrOr(a.getTransposeRhsAttr(), false)),
-                   l.getElementType(), types);
+  return infer.push(shapes::matmul(l.getShape(), r.getShape(), *transposeLhs,
+                                   *transposeRhs),
+                    l.getElementType(), types);
+}
+
+/// The stride, pad and dilation attributes of a convolution or pooling,
+/// with their ODS defaults.
+static FailureOr<shapes::Window2D> readWindow(const OpInference &infer,
+                                              bool hasDilations) {
+  auto strides = infer.getI64Array("strides", {1, 1});
+  auto pads = infer.getI64Array("pads", {0, 0, 0, 0});
+  FailureOr<SmallVector<int64_t>> dilations = SmallVector<int64_t>{1, 1};
+  if (hasDilations)
+    dilations = infer.getI64Array("dilations", {1, 1});
+  if (failed(strides) || failed(pads) || failed(dilations))
+    return failure();
+  auto shape = [](ArrayRef<int64_t> v) { return shapes::Shape(v.begin(), v.end()); };
+  return shapes::Window2D{{1, 1}, shape(*strides), shape(*pads),
+                          shape(*dilations), false};
 }
 
 LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                          Adaptor a, SmallVectorImpl<Type> &types) {
-  auto in = tensorOf(a.getInput()), w = tensorOf(a.getWeight());
-  shapes::Window2D win = window({1, 1}, attrOr(a.getStridesAttr(), {1, 1}),
-                                attrOr(a.getPadsAttr(), {0, 0, 0, 0}),
-                                attrOr(a.getDilationsAttr(), {1, 1}), false);
-  shapes::ShapeOr out = shapes::conv2d(in.getShape(), w.getShape(), win,
-                                       attrOr(a.getGroupsAttr(), 1));
-  if (failed(checkBias(loc, a.getBias(), out)))
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
     return failure();
-  return pushShape(loc, out, in.getElementType(), types);
+  FailureOr<shapes::Window2D> win = readWindow(infer, /*hasDilations=*/true);
+  auto groups = infer.getI64("groups", 1);
+  if (failed(win) || failed(groups))
+    return failure();
+  auto in = tensorOf(a.getInput()), w = tensorOf(a.getWeight());
+  shapes::ShapeOr out = shapes::conv2d(in.getShape(), w.getShape(), *win,
+                                       *groups);
+  if (failed(checkBias(infer, a.getBias(), out, in.getElementType())))
+    return failure();
+  return infer.push(out, in.getElementType(), types);
 }
 
 LogicalResult ConvTranspose2DOp::inferReturnTypes(
     MLIRContext *, std::optional<Location> loc, Adaptor a,
     SmallVectorImpl<Type> &types) {
-  auto in = tensorOf(a.getInput()), w = tensorOf(a.getWeight());
-  shapes::Window2D win = window({1, 1}, attrOr(a.getStridesAttr(), {1, 1}),
-                                attrOr(a.getPadsAttr(), {0, 0, 0, 0}),
-                                attrOr(a.getDilationsAttr(), {1, 1}), false);
-  shapes::ShapeOr out = shapes::convTranspose2d(
-      in.getShape(), w.getShape(), win, attrOr(a.getGroupsAttr(), 1),
-      attrOr(a.getOutputPaddingAttr(), {0, 0}));
-  if (failed(checkBias(loc, a.getBias(), out)))
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
     return failure();
-  return pushShape(loc, out, in.getElementType(), types);
+  FailureOr<shapes::Window2D> win = readWindow(infer, /*hasDilations=*/true);
+  auto groups = infer.getI64("groups", 1);
+  auto outputPadding = infer.getI64Array("output_padding", {0, 0});
+  if (failed(win) || failed(groups) || failed(outputPadding))
+    return failure();
+  auto in = tensorOf(a.getInput()), w = tensorOf(a.getWeight());
+  shapes::ShapeOr out = shapes::convTranspose2d(
+      in.getShape(), w.getShape(), *win, *groups, *outputPadding);
+  if (failed(checkBias(infer, a.getBias(), out, in.getElementType())))
+    return failure();
+  return infer.push(out, in.getElementType(), types);
+}
+
+/// max_pool2d and avg_pool2d: a required kernel, the window attributes and
+/// ceil_mode.
+static LogicalResult inferPool(const OpInference &infer, Value input,
+                               bool hasDilations,
+                               SmallVectorImpl<Type> &types) {
+  if (failed(infer.checkOperands()))
+    return failure();
+  auto kernel = infer.getI64Array("kernel");
+  FailureOr<shapes::Window2D> win = readWindow(infer, hasDilations);
+  auto ceilMode = infer.getBool("ceil_mode", false);
+  if (failed(kernel) || failed(win) || failed(ceilMode))
+    return failure();
+  win->kernel.assign(kernel->begin(), kernel->end());
+  win->ceilMode = *ceilMode;
+  auto in = tensorOf(input);
+  return infer.push(shapes::pool2d(in.getShape(), *win), in.getElementType(),
+                    types);
 }
 
 LogicalResult MaxPool2DOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor a,
                                             SmallVectorImpl<Type> &types) {
-  auto in = tensorOf(a.getInput());
-  if (failed(requireAttr(loc, a.getKernelAttr(), "kernel")))
-    return failure();
-  shapes::Window2D win = window(a.getKernel(), attrOr(a.getStridesAttr(), {1, 1}),
-                                attrOr(a.getPadsAttr(), {0, 0, 0, 0}),
-                                attrOr(a.getDilationsAttr(), {1, 1}),
-                                attrOr(a.getCeilModeAttr(), false));
-  return pushShape(loc, shapes::pool2d(in.getShape(), win),
-                   in.getElementType(), types);
+  return inferPool(OpInference(loc, getOperationName(), a), a.getInput(),
+                   /*hasDilations=*/true, types);
 }
 
 LogicalResult AvgPool2DOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor a,
                                             SmallVectorImpl<Type> &types) {
-  auto in = tensorOf(a.getInput());
-  if (failed(requireAttr(loc, a.getKernelAttr(), "kernel")))
+  OpInference infer(loc, getOperationName(), a);
+  // count_include_pad is not used by the shape, but a malformed one must not
+  // reach the generated getters later.
+  if (failed(infer.getBool("count_include_pad", false)))
     return failure();
-  shapes::Window2D win = window(a.getKernel(), attrOr(a.getStridesAttr(), {1, 1}),
-                                attrOr(a.getPadsAttr(), {0, 0, 0, 0}), {1, 1},
-                                attrOr(a.getCeilModeAttr(), false));
-  return pushShape(loc, shapes::pool2d(in.getShape(), win),
-                   in.getElementType(), types);
+  return inferPool(infer, a.getInput(), /*hasDilations=*/false, types);
 }
 
 LogicalResult GlobalAvgPoolOp::inferReturnTypes(MLIRContext *,
                                                 std::optional<Location> loc,
                                                 Adaptor a,
                                                 SmallVectorImpl<Type> &types) {
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
+    return failure();
   auto in = tensorOf(a.getInput());
   if (in.getRank() < 3)
-    return emitOptionalError(loc, "needs an input of rank >= 3 ([N, C, spatial...]), got rank ",
-                             in.getRank());
+    return infer.emitError(
+        "needs an input of rank >= 3 ([N, C, spatial...]), got rank ",
+        in.getRank());
   shapes::Shape out(in.getShape());
   for (size_t i = 2; i < out.size(); ++i)
     out[i] = 1;
-  return pushShape(loc, out, in.getElementType(), types);
+  return infer.push(out, in.getElementType(), types);
 }
 
 LogicalResult BatchNormOp::verify() {
@@ -146,8 +175,9 @@ LogicalResult BatchNormOp::verify() {
       return emitOpError(name) << " must have shape [" << channels
                                << "] (one value per channel), got " << t;
   }
-  if (getEpsilon().convertToDouble() < 0)
-    return emitOpError("epsilon must be >= 0");
+  if (!(getEpsilon().convertToDouble() >= 0)) // NaN fails too
+    return emitOpError("epsilon must be >= 0, got ")
+           << getEpsilon().convertToDouble();
   return success();
 }
 
@@ -162,13 +192,18 @@ LogicalResult LayerNormOp::verify() {
     if (!v)
       continue;
     auto t = tensorOf(v);
+    if (t.getElementType() != in.getElementType())
+      return emitOpError(name) << " element type " << t.getElementType()
+                               << " must match the input's "
+                               << in.getElementType();
     if (t.getShape() != normalized)
       return emitOpError(name)
              << " must have the normalized shape "
              << shapes::toString(normalized) << ", got " << t;
   }
-  if (getEpsilon().convertToDouble() < 0)
-    return emitOpError("epsilon must be >= 0");
+  if (!(getEpsilon().convertToDouble() >= 0)) // NaN fails too
+    return emitOpError("epsilon must be >= 0, got ")
+           << getEpsilon().convertToDouble();
   return success();
 }
 
@@ -194,11 +229,15 @@ OpFoldResult DropoutOp::fold(FoldAdaptor) {
 
 LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                          Adaptor a, SmallVectorImpl<Type> &types) {
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
+    return failure();
+  auto axis = infer.getI64("axis", 0);
+  if (failed(axis))
+    return failure();
   auto data = tensorOf(a.getData()), idx = tensorOf(a.getIndices());
-  return pushShape(loc,
-                   shapes::gather(data.getShape(), idx.getShape(),
-                                  attrOr(a.getAxisAttr(), 0)),
-                   data.getElementType(), types);
+  return infer.push(shapes::gather(data.getShape(), idx.getShape(), *axis),
+                    data.getElementType(), types);
 }
 
 //===----------------------------------------------------------------------===//
@@ -206,17 +245,20 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 //===----------------------------------------------------------------------===//
 
 /// Result of a loss: `perSample` for reduction "none", a scalar otherwise.
-static LogicalResult inferLoss(std::optional<Location> loc, StringRef reduction,
+static LogicalResult inferLoss(const OpInference &infer,
                                ArrayRef<int64_t> perSample, Type element,
                                SmallVectorImpl<Type> &types) {
-  if (reduction == "none") {
+  FailureOr<StringRef> reduction = infer.getString("reduction", "mean");
+  if (failed(reduction))
+    return failure();
+  if (*reduction == "none") {
     types.push_back(RankedTensorType::get(perSample, element));
     return success();
   }
-  if (reduction != "mean" && reduction != "sum")
-    return emitOptionalError(loc, "reduction must be \"none\", \"mean\" or "
-                                  "\"sum\", got \"",
-                             reduction, "\"");
+  if (*reduction != "mean" && *reduction != "sum")
+    return infer.emitError("reduction must be \"none\", \"mean\" or "
+                           "\"sum\", got \"",
+                           *reduction, "\"");
   types.push_back(RankedTensorType::get({}, element));
   return success();
 }
@@ -225,39 +267,41 @@ LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *,
                                                std::optional<Location> loc,
                                                Adaptor a,
                                                SmallVectorImpl<Type> &types) {
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
+    return failure();
   auto logits = tensorOf(a.getInput()), labels = tensorOf(a.getTarget());
   if (logits.getRank() != 2)
-    return emitOptionalError(loc, "logits must have rank 2 ([N, C]), got ",
-                             logits);
+    return infer.emitError("logits must have rank 2 ([N, C]), got ", logits);
   if (labels.getRank() != 1 || labels.getDimSize(0) != logits.getDimSize(0))
-    return emitOptionalError(loc, "labels must have shape [",
-                             logits.getDimSize(0), "], got ", labels);
-  return inferLoss(loc, attrOr(a.getReductionAttr(), "mean"),
-                   {logits.getDimSize(0)},
-                   logits.getElementType(), types);
+    return infer.emitError("labels must have shape [", logits.getDimSize(0),
+                           "], got ", labels);
+  return inferLoss(infer, {logits.getDimSize(0)}, logits.getElementType(),
+                   types);
 }
 
 /// mse and bce_with_logits compare two tensors of one type elementwise.
-static LogicalResult inferPairLoss(std::optional<Location> loc, Value input,
-                                   Value target, StringRef reduction,
-                                   SmallVectorImpl<Type> &types) {
+static LogicalResult inferPairLoss(const OpInference &infer, Value input,
+                                   Value target, SmallVectorImpl<Type> &types) {
+  if (failed(infer.checkOperands()))
+    return failure();
   auto in = tensorOf(input), t = tensorOf(target);
   if (in != t)
-    return emitOptionalError(loc, "input and target must have the same type, got ",
-                             in, " and ", t);
-  return inferLoss(loc, reduction, in.getShape(), in.getElementType(), types);
+    return infer.emitError("input and target must have the same type, got ",
+                           in, " and ", t);
+  return inferLoss(infer, in.getShape(), in.getElementType(), types);
 }
 
 LogicalResult MseOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                       Adaptor a, SmallVectorImpl<Type> &types) {
-  return inferPairLoss(loc, a.getInput(), a.getTarget(),
-                       attrOr(a.getReductionAttr(), "mean"), types);
+  return inferPairLoss(OpInference(loc, getOperationName(), a), a.getInput(),
+                       a.getTarget(), types);
 }
 
 LogicalResult BceWithLogitsOp::inferReturnTypes(MLIRContext *,
                                                 std::optional<Location> loc,
                                                 Adaptor a,
                                                 SmallVectorImpl<Type> &types) {
-  return inferPairLoss(loc, a.getInput(), a.getTarget(),
-                       attrOr(a.getReductionAttr(), "mean"), types);
+  return inferPairLoss(OpInference(loc, getOperationName(), a), a.getInput(),
+                       a.getTarget(), types);
 }

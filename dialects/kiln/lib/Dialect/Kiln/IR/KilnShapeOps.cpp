@@ -6,8 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "KilnFoldUtils.h"
-#include "kiln/Dialect/Kiln/IR/KilnOps.h"
-#include "kiln/Support/Shapes.h"
+#include "KilnInference.h"
 
 #include "mlir/IR/PatternMatch.h"
 
@@ -20,14 +19,6 @@ using namespace mlir::kiln;
 
 namespace {
 RankedTensorType tensorOf(Value v) { return cast<RankedTensorType>(v.getType()); }
-
-LogicalResult pushShape(std::optional<Location> loc, const shapes::ShapeOr &shape,
-                        Type element, SmallVectorImpl<Type> &types) {
-  if (!shape)
-    return emitOptionalError(loc, shape.message());
-  types.push_back(RankedTensorType::get(*shape, element));
-  return success();
-}
 
 /// A constant with a new type of the same element count (row-major order is
 /// unchanged by reshape).
@@ -95,11 +86,15 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor a,
                                             SmallVectorImpl<Type> &types) {
-  auto in = tensorOf(a.getInput());
-  if (failed(requireAttr(loc, a.getPermutationAttr(), "permutation")))
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
     return failure();
-  return pushShape(loc, shapes::transpose(in.getShape(), a.getPermutation()),
-                   in.getElementType(), types);
+  auto permutation = infer.getI64Array("permutation");
+  if (failed(permutation))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  return infer.push(shapes::transpose(in.getShape(), *permutation),
+                    in.getElementType(), types);
 }
 
 OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
@@ -158,15 +153,19 @@ void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
 
 LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                          Adaptor a, SmallVectorImpl<Type> &types) {
+  OpInference infer(loc, getOperationName(), a);
   if (a.getInputs().empty())
-    return emitOptionalError(loc, "needs at least one operand");
-  if (failed(requireAttr(loc, a.getAxisAttr(), "axis")))
+    return infer.emitError("needs at least one operand");
+  if (failed(infer.checkOperands()))
+    return failure();
+  auto axis = infer.getI64("axis");
+  if (failed(axis))
     return failure();
   std::vector<shapes::Shape> in;
   for (Value v : a.getInputs())
     in.emplace_back(tensorOf(v).getShape());
-  return pushShape(loc, shapes::concat(in, a.getAxis()),
-                   tensorOf(a.getInputs()[0]).getElementType(), types);
+  return infer.push(shapes::concat(in, *axis),
+                    tensorOf(a.getInputs()[0]).getElementType(), types);
 }
 
 OpFoldResult ConcatOp::fold(FoldAdaptor) {
@@ -182,15 +181,22 @@ static shapes::Shape sliceSteps(ArrayRef<int64_t> steps, int64_t rank) {
 
 LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                         Adaptor a, SmallVectorImpl<Type> &types) {
-  auto in = tensorOf(a.getInput());
-  if (failed(requireAttr(loc, a.getStartsAttr(), "starts")) ||
-      failed(requireAttr(loc, a.getEndsAttr(), "ends")))
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
     return failure();
-  return pushShape(loc,
-                   shapes::slice(in.getShape(), a.getStarts(), a.getEnds(),
-                                 sliceSteps(attrOr(a.getStepsAttr(), {}),
-                                            in.getRank())),
-                   in.getElementType(), types);
+  auto starts = infer.getI64Array("starts");
+  if (failed(starts))
+    return failure();
+  auto ends = infer.getI64Array("ends");
+  if (failed(ends))
+    return failure();
+  auto steps = infer.getI64Array("steps", {});
+  if (failed(steps))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  return infer.push(shapes::slice(in.getShape(), *starts, *ends,
+                                  sliceSteps(*steps, in.getRank())),
+                    in.getElementType(), types);
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor) {
@@ -208,11 +214,15 @@ OpFoldResult SliceOp::fold(FoldAdaptor) {
 
 LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                       Adaptor a, SmallVectorImpl<Type> &types) {
-  auto in = tensorOf(a.getInput());
-  if (failed(requireAttr(loc, a.getPadsAttr(), "pads")))
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
     return failure();
-  return pushShape(loc, shapes::pad(in.getShape(), a.getPads()),
-                   in.getElementType(), types);
+  auto pads = infer.getI64Array("pads");
+  if (failed(pads))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  return infer.push(shapes::pad(in.getShape(), *pads), in.getElementType(),
+                    types);
 }
 
 OpFoldResult PadOp::fold(FoldAdaptor) {
@@ -223,14 +233,20 @@ OpFoldResult PadOp::fold(FoldAdaptor) {
 
 LogicalResult SplitOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                         Adaptor a, SmallVectorImpl<Type> &types) {
-  auto in = tensorOf(a.getInput());
-  if (failed(requireAttr(loc, a.getAxisAttr(), "axis")) ||
-      failed(requireAttr(loc, a.getSizesAttr(), "sizes")))
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
     return failure();
-  if (auto err = shapes::checkSplit(in.getShape(), a.getAxis(), a.getSizes()))
-    return emitOptionalError(loc, *err);
-  int64_t axis = *shapes::normalizeAxis(a.getAxis(), in.getRank());
-  for (int64_t size : a.getSizes()) {
+  auto axisAttr = infer.getI64("axis");
+  if (failed(axisAttr))
+    return failure();
+  auto sizes = infer.getI64Array("sizes");
+  if (failed(sizes))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  if (auto err = shapes::checkSplit(in.getShape(), *axisAttr, *sizes))
+    return infer.emitError(*err);
+  int64_t axis = *shapes::normalizeAxis(*axisAttr, in.getRank());
+  for (int64_t size : *sizes) {
     shapes::Shape piece(in.getShape());
     piece[axis] = size;
     types.push_back(RankedTensorType::get(piece, in.getElementType()));
@@ -246,11 +262,15 @@ LogicalResult ExpandDimsOp::inferReturnTypes(MLIRContext *,
                                              std::optional<Location> loc,
                                              Adaptor a,
                                              SmallVectorImpl<Type> &types) {
-  auto in = tensorOf(a.getInput());
-  if (failed(requireAttr(loc, a.getAxesAttr(), "axes")))
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
     return failure();
-  return pushShape(loc, shapes::expandDims(in.getShape(), a.getAxes()),
-                   in.getElementType(), types);
+  auto axes = infer.getI64Array("axes");
+  if (failed(axes))
+    return failure();
+  auto in = tensorOf(a.getInput());
+  return infer.push(shapes::expandDims(in.getShape(), *axes),
+                    in.getElementType(), types);
 }
 
 void ExpandDimsOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
@@ -261,9 +281,15 @@ void ExpandDimsOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
 LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *,
                                           std::optional<Location> loc, Adaptor a,
                                           SmallVectorImpl<Type> &types) {
+  OpInference infer(loc, getOperationName(), a);
+  if (failed(infer.checkOperands()))
+    return failure();
+  auto axes = infer.getI64Array("axes", {});
+  if (failed(axes))
+    return failure();
   auto in = tensorOf(a.getInput());
-  return pushShape(loc, shapes::squeeze(in.getShape(), attrOr(a.getAxesAttr(), {})),
-                   in.getElementType(), types);
+  return infer.push(shapes::squeeze(in.getShape(), *axes), in.getElementType(),
+                    types);
 }
 
 void SqueezeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,

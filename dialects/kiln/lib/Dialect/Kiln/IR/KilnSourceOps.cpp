@@ -21,8 +21,10 @@ LogicalResult IotaOp::verify() {
   auto type = getResult().getType();
   if (type.getRank() == 0)
     return emitOpError("needs a result of rank >= 1");
-  if (!shapes::normalizeAxis(getAxis(), type.getRank()))
-    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+  // getAxis() is the I64Attr's uint64_t; the axis is signed.
+  int64_t axis = getAxisAttr().getInt();
+  if (!shapes::normalizeAxis(axis, type.getRank()))
+    return emitOpError("axis ") << axis << " is out of range for rank "
                                 << type.getRank();
   return success();
 }

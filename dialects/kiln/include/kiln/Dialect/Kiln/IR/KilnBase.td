@@ -53,8 +53,15 @@ def Kiln_BoolTensor : StaticShapeTensorOf<[I1]>;
 // Base op classes
 //===----------------------------------------------------------------------===//
 
+/// Element counts of kiln tensors must fit int64: tensor<99999999999x
+/// 99999999999xf32> parses (each dim fits) but no buffer, stride or fold can
+/// describe it. Checked on every operand and result of every kiln op.
+def Kiln_ElementCountFits : NativeOpTrait<"ElementCountFits"> {
+  let cppNamespace = "::mlir::kiln";
+}
+
 class Kiln_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Kiln_Dialect, mnemonic, traits>;
+    : Op<Kiln_Dialect, mnemonic, !listconcat(traits, [Kiln_ElementCountFits])>;
 
 /// An op whose result type follows from its operands and attributes through
 /// `inferReturnTypes` (users do not write result types).
@@ -97,7 +104,8 @@ class Kiln_BinaryOp<string mnemonic, Type operandType, string resultElement,
         ::mlir::MLIRContext *context, std::optional<::mlir::Location> loc,
         Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
       return ::mlir::kiln::inferBroadcastResult(
-          loc, adaptor.getLhs().getType(), adaptor.getRhs().getType(),
+          ::mlir::kiln::OpInference(loc, getOperationName(), adaptor),
+          adaptor.getLhs().getType(), adaptor.getRhs().getType(),
           /*predicate=*/}] # !if(!eq(resultElement, "i1"), "true", "false") # [{,
           types);
     }
@@ -121,10 +129,16 @@ class Kiln_ReduceOp<string mnemonic, Type operandType>
     ::mlir::LogicalResult $cppClass::inferReturnTypes(
         ::mlir::MLIRContext *context, std::optional<::mlir::Location> loc,
         Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
-      return ::mlir::kiln::inferReduceResult(loc, adaptor.getInput().getType(),
-          attrOr(adaptor.getAxesAttr(), {}),
-          attrOr(adaptor.getKeepdimsAttr(), false), /*indexResult=*/false,
-          types);
+      ::mlir::kiln::OpInference infer(loc, getOperationName(), adaptor);
+      auto axes = infer.getI64Array("axes", {});
+      if (::mlir::failed(axes))
+        return ::mlir::failure();
+      auto keepdims = infer.getBool("keepdims", false);
+      if (::mlir::failed(keepdims))
+        return ::mlir::failure();
+      return ::mlir::kiln::inferReduceResult(infer,
+          adaptor.getInput().getType(), *axes, *keepdims,
+          /*indexResult=*/false, types);
     }
     ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor) {
       return ::mlir::kiln::foldIdentityReduce(*this, getInput());

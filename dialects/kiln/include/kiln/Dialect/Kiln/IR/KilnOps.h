@@ -15,17 +15,6 @@
 
 namespace mlir::kiln {
 
-/// Result type of a broadcasting binary op: the broadcast shape, with the
-/// operands' element type or i1 for predicates. Emits at `loc` on failure.
-LogicalResult inferBroadcastResult(std::optional<Location> loc, Type lhs,
-                                   Type rhs, bool predicate,
-                                   SmallVectorImpl<Type> &types);
-
-/// Result type of a reduction over `axes`; i64 elements for arg reductions.
-LogicalResult inferReduceResult(std::optional<Location> loc, Type input,
-                                ArrayRef<int64_t> axes, bool keepDims,
-                                bool indexResult, SmallVectorImpl<Type> &types);
-
 /// Folds a unary elementwise op on a constant operand with `fn`.
 OpFoldResult foldUnary(Operation *op, Attribute input,
                        llvm::function_ref<double(double)> fn);
@@ -35,26 +24,22 @@ OpFoldResult foldUnary(Operation *op, Attribute input,
 OpFoldResult foldBinary(Operation *op, Attribute lhs, Attribute rhs,
                         llvm::function_ref<double(double, double)> fn);
 
-/// Reading attributes inside inferReturnTypes. MLIR 19's generated adaptors
-/// neither fill in DefaultValuedAttr defaults nor check required attributes
-/// before the parser calls inferReturnTypes, so an attribute may be absent
-/// there: these give the ODS default (written again here) or, for a
-/// required one, a diagnostic instead of a null dereference.
-inline bool attrOr(BoolAttr a, bool dflt) { return a ? a.getValue() : dflt; }
-inline int64_t attrOr(IntegerAttr a, int64_t dflt) {
-  return a ? a.getInt() : dflt;
-}
-inline ArrayRef<int64_t> attrOr(DenseI64ArrayAttr a, ArrayRef<int64_t> dflt) {
-  return a ? a.asArrayRef() : dflt;
-}
-inline StringRef attrOr(StringAttr a, StringRef dflt) {
-  return a ? a.getValue() : dflt;
-}
-LogicalResult requireAttr(std::optional<Location> loc, Attribute a,
-                          StringRef name);
-
 /// A reduction that reduces nothing (only size-1 axes, keepdims) is a no-op.
 OpFoldResult foldIdentityReduce(Operation *op, Value input);
+
+/// Every statically shaped operand and result type of `op` has an element
+/// count that fits int64 (Kiln sizes buffers and strides in int64).
+LogicalResult verifyElementCounts(Operation *op);
+
+/// The trait behind Kiln_ElementCountFits, which every kiln op carries.
+template <typename ConcreteType>
+class ElementCountFits
+    : public OpTrait::TraitBase<ConcreteType, ElementCountFits> {
+public:
+  static LogicalResult verifyTrait(Operation *op) {
+    return verifyElementCounts(op);
+  }
+};
 
 } // namespace mlir::kiln
 

@@ -21,11 +21,16 @@ class Kiln_ArgReduceOp<string mnemonic> : Kiln_InferredOp<mnemonic> {
     ::mlir::LogicalResult $cppClass::inferReturnTypes(
         ::mlir::MLIRContext *context, std::optional<::mlir::Location> loc,
         Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
-      int64_t axis = attrOr(adaptor.getAxisAttr(), 0);
-      return ::mlir::kiln::inferReduceResult(loc, adaptor.getInput().getType(),
-          ::llvm::ArrayRef<int64_t>(axis),
-          attrOr(adaptor.getKeepdimsAttr(), false),
-          /*indexResult=*/true, types);
+      ::mlir::kiln::OpInference infer(loc, getOperationName(), adaptor);
+      auto axis = infer.getI64("axis", 0);
+      if (::mlir::failed(axis))
+        return ::mlir::failure();
+      auto keepdims = infer.getBool("keepdims", false);
+      if (::mlir::failed(keepdims))
+        return ::mlir::failure();
+      return ::mlir::kiln::inferReduceResult(infer,
+          adaptor.getInput().getType(), ::llvm::ArrayRef<int64_t>(*axis),
+          *keepdims, /*indexResult=*/true, types);
     }
   }];
 }
