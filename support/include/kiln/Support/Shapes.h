@@ -10,6 +10,9 @@
 // Every rule returns a ShapeOr: the result shape, or a message saying what is
 // wrong in the words a user sees in a diagnostic ("axis 3 is out of range for
 // rank 2"). Dimensions are non-negative; there are no dynamic dimensions.
+// Sizes and attributes may be anywhere in int64 (they come from user input):
+// a rule whose arithmetic would overflow int64 returns an error saying so
+// ("... overflows int64"), never a wrapped or undefined result.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_SUPPORT_SHAPES_H

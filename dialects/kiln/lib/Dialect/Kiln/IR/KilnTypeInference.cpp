@@ -7,8 +7,6 @@
 //===----------------------------------------------------------------------===//
 #include "KilnInference.h"
 
-#include "llvm/ADT/TypeSwitch.h"
-
 using namespace mlir;
 namespace shapes = ::kiln::shapes;
 
