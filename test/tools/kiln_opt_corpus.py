@@ -61,7 +61,7 @@ def mutate(data, rng, others):
         pos = rng.randrange(len(data))
         junk = bytes(rng.randrange(256) for _ in range(rng.randint(1, 32)))
         return kind, data[:pos] + junk + data[pos:]
-    other = rng.choice(others)
+    other = rng.choice(others) or b"}"
     return kind, data[:rng.randrange(len(data))] + other[rng.randrange(len(other)):]
 
 
