@@ -4,7 +4,9 @@
 // the caller's inputs, the constant payload (literals and parameters), the
 // arena (at the offsets kiln-plan-memory chose) or, for the insides of
 // fused kernels and values the plan left out, the executor's temporaries.
-// A kiln.fusion is written as its body ops tagged with one kernel number.
+// A kiln.fusion is written as its body ops tagged with one kernel number,
+// or, when compiler/Target/CPU generated code for it, as one `cpu_kernel`
+// op calling that code (shipped in the file as a shared object).
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Compiler/Serialize/KilnWriter.h"
@@ -77,9 +79,16 @@ FailureOr<std::vector<uint8_t>> constantBytes(Location loc, ElementsAttr attr) {
   return emitError(loc) << "cannot serialize constants of type " << et;
 }
 
+/// Files with native code are format 1.1 (Module.native_code).
+constexpr uint16_t kNativeCodeFormatMinor = 1;
+
 class Writer {
 public:
-  Writer(const ParameterSource &parameters) : parameters_(parameters) {}
+  Writer(const ParameterSource &parameters, const NativeCode *native)
+      : parameters_(parameters), native_(native) {
+    if (native_ && native_->sharedObject.empty())
+      native_ = nullptr;
+  }
 
   LogicalResult writeModule(ModuleOp module, std::vector<uint8_t> &out) {
     std::vector<flatbuffers::Offset<fb::Function>> functions;
@@ -96,11 +105,17 @@ public:
                               "with a body");
     auto payload = builder_.CreateVector(payload_);
     uint64_t checksum = ::kiln::fnv1a64(payload_.data(), payload_.size());
+    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::NativeCode>>>
+        native;
+    if (native_)
+      native = builder_.CreateVector(std::vector{writeNativeCode(*native_)});
     auto root = fb::CreateModule(
-        builder_, ::kiln::kKilnFormatMajor, ::kiln::kKilnFormatMinor,
+        builder_, ::kiln::kKilnFormatMajor,
+        native_ ? std::max(::kiln::kKilnFormatMinor, kNativeCodeFormatMinor)
+                : ::kiln::kKilnFormatMinor,
         builder_.CreateString("kiln-compile 0.1"),
         builder_.CreateVector(functions), builder_.CreateVector(constants_),
-        payload, checksum);
+        payload, checksum, native);
     builder_.FinishSizePrefixed(root, fb::ModuleIdentifier());
     out.assign(builder_.GetBufferPointer(),
                builder_.GetBufferPointer() + builder_.GetSize());
@@ -108,6 +123,54 @@ public:
   }
 
 private:
+  flatbuffers::Offset<fb::NativeCode> writeNativeCode(const NativeCode &code) {
+    builder_.ForceVectorAlignment(code.sharedObject.size(), 1, 64);
+    auto so = builder_.CreateVector(code.sharedObject);
+    return fb::CreateNativeCode(
+        builder_, builder_.CreateString(code.triple),
+        builder_.CreateString(code.cpu),
+        builder_.CreateVectorOfStrings(code.features),
+        builder_.CreateVectorOfStrings(code.symbols), so,
+        ::kiln::fnv1a64(code.sharedObject.data(), code.sharedObject.size()));
+  }
+
+  /// A fusion with generated code: one op calling kernel `symbol` on the
+  /// fusion's inputs and results.
+  LogicalResult writeNativeKernel(FusionOp fusion, StringRef symbol,
+                                  uint32_t kernel) {
+    SmallVector<uint32_t> operands;
+    for (Value v : fusion.getInputs()) {
+      auto it = ids_.find(v);
+      if (it == ids_.end())
+        return fusion.emitError("operand is not defined in this function");
+      operands.push_back(it->second);
+    }
+    auto results = placeResults(fusion);
+    if (failed(results))
+      return failure();
+    auto intAttr = [&](StringRef name, StringRef from) {
+      auto value = fusion->getAttrOfType<IntegerAttr>(from);
+      auto n = builder_.CreateString(name.str());
+      return fb::CreateAttr(builder_, n, fb::AttrKind::Int,
+                            value ? value.getInt() : 1);
+    };
+    auto symbolName = builder_.CreateString("symbol");
+    auto symbolValue = builder_.CreateString(symbol.str());
+    fb::AttrBuilder sb(builder_);
+    sb.add_name(symbolName);
+    sb.add_kind(fb::AttrKind::String);
+    sb.add_string_value(symbolValue);
+    std::vector<flatbuffers::Offset<fb::Attr>> attrs = {
+        sb.Finish(), intAttr("outer", "kiln.cpu_outer"),
+        intAttr("grain", "kiln.cpu_grain")};
+    ops_.push_back(fb::CreateOp(
+        builder_, builder_.CreateString("cpu_kernel"),
+        builder_.CreateVector(operands.data(), operands.size()),
+        builder_.CreateVector(results->data(), results->size()),
+        builder_.CreateVector(attrs), kernel));
+    return success();
+  }
+
   FailureOr<flatbuffers::Offset<fb::TensorType>> tensorType(Location loc, Type t) {
     auto rt = dyn_cast<RankedTensorType>(t);
     if (!rt || !rt.hasStaticShape())
@@ -357,6 +420,12 @@ private:
         continue;
       }
       if (auto fusion = dyn_cast<FusionOp>(op)) {
+        auto symbol = fusion->getAttrOfType<StringAttr>("kiln.cpu_symbol");
+        if (native_ && symbol) {
+          if (failed(writeNativeKernel(fusion, symbol.getValue(), ++kernels)))
+            return failure();
+          continue;
+        }
         if (failed(writeFusion(fusion, ++kernels)))
           return failure();
         continue;
@@ -375,6 +444,7 @@ private:
   }
 
   const ParameterSource &parameters_;
+  const NativeCode *native_;
   flatbuffers::FlatBufferBuilder builder_{1 << 16};
   std::vector<uint8_t> payload_;
   std::vector<flatbuffers::Offset<fb::Constant>> constants_;
@@ -388,7 +458,8 @@ private:
 
 LogicalResult mlir::kiln::writeKilnFile(ModuleOp module,
                                         const ParameterSource &parameters,
-                                        std::vector<uint8_t> &out) {
-  Writer writer(parameters);
+                                        std::vector<uint8_t> &out,
+                                        const NativeCode *native) {
+  Writer writer(parameters, native);
   return writer.writeModule(module, out);
 }

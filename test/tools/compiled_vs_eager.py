@@ -2,8 +2,11 @@
 """Compiled vs. eager vs. reference, for every function of every graph.
 
 Compiles each module twice with the same seeded weights: with the full
-pipeline, and with --no-fusion --no-in-place (every op its own kernel and
-its own buffer: the op-by-op eager order). On the same seeded inputs:
+pipeline (fused "loop" kernels as generated CPU code), and with
+--no-fusion --no-in-place --cpu=none (every op its own kernel and its own
+buffer, run by the eager kernels: the op-by-op eager order; --cpu=none keeps
+kiln.fusion ops written in the input op by op too). On the same seeded
+inputs:
   1. compiled vs. eager must agree within DESIGN.md's per-dtype tolerance
      (a fusion, epilogue or memory-planning bug, e.g. a buffer reused while
      still live, shows up here);
@@ -37,7 +40,7 @@ def main():
             functions = re.findall(r"^\s*func\.func @([\w$.]+)\(", text, re.M)
             stem = os.path.join(tmp, os.path.basename(path))
             builds = {}
-            for mode, flags in (("fused", []), ("unfused", ["--no-fusion", "--no-in-place"])):
+            for mode, flags in (("fused", []), ("unfused", ["--no-fusion", "--no-in-place", "--cpu=none"])):
                 out = "%s.%s.kiln" % (stem, mode)
                 rc, log = run([compile_, path, "-o", out, "--random-weights", "1"] + flags)
                 if rc != 0:

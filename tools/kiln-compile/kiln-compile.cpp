@@ -3,18 +3,22 @@
 //   kiln-compile model.mlir -o model.kiln [--weights-dir DIR | --random-weights SEED]
 //                [--precision=f32|f16|bf16] [--no-fusion] [--no-in-place]
 //                [--report] [--emit-mlir]
+//                [--cpu=x86-64-v3|native|none] [--emit-asm] [--emit-llvm]
 //
 // Parses and verifies the graph, runs the compile pipeline
 // (compiler/Pipelines) and writes the .kiln file. Parameter values come
 // from DIR/<name>.npy (dtype and shape checked) or, with --random-weights,
 // from a seeded uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) draw (integer
 // parameters: zeros): for tests and benchmarks, never silently.
+// Fused "loop" kernels become native code (compiler/Target/CPU) for --cpu;
+// --cpu=none leaves every fused kernel to the runtime's op-by-op path.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Compiler/Pipelines/Pipeline.h"
 // Two `kiln` namespaces meet here: ::kiln (the runtime: tensors, .npy) and
 // mlir::kiln (the dialect and compiler); names below are always qualified.
 #include "kiln/Compiler/Serialize/KilnWriter.h"
+#include "kiln/Compiler/Target/CPU/CPUCodegen.h"
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
 #include "kiln/Npy.h"
 #include "kiln/Random.h"
@@ -56,6 +60,16 @@ static cl::opt<bool> report("report",
                             cl::desc("Print the kernels formed and the memory plan"));
 static cl::opt<bool> emitMlir("emit-mlir",
                               cl::desc("Also print the compiled IR to stdout"));
+static cl::opt<std::string> cpu(
+    "cpu",
+    cl::desc("CPU the fused kernels are compiled for: x86-64-v3 (AVX2+FMA), "
+             "native, another x86 CPU name, or none (run them op by op)"),
+    cl::value_desc("cpu"), cl::init("x86-64-v3"));
+static cl::opt<bool> emitAsm(
+    "emit-asm", cl::desc("Also print the generated kernels' assembly to stdout"));
+static cl::opt<bool> emitLlvm(
+    "emit-llvm",
+    cl::desc("Also print the generated kernels' optimized LLVM IR to stdout"));
 
 /// Bytes of a parameter from --weights-dir or --random-weights.
 static FailureOr<std::vector<uint8_t>> parameterBytes(Location loc,
@@ -162,11 +176,26 @@ int main(int argc, char **argv) {
   if (emitMlir)
     module->print(llvm::outs());
 
+  mlir::kiln::CPUCodegenResult native;
+  if (cpu != "none") {
+    mlir::kiln::CPUCodegenOptions cpuOptions;
+    cpuOptions.cpu = cpu;
+    if (failed(mlir::kiln::generateCPUCode(*module, cpuOptions, native,
+                                           emitAsm, emitLlvm)))
+      return 1;
+    if (report)
+      mlir::kiln::printCPUCodegenReport(*module, native, llvm::errs());
+    if (emitLlvm)
+      llvm::outs() << native.optimizedIR;
+    if (emitAsm)
+      llvm::outs() << native.assembly;
+  }
+
   std::vector<uint8_t> bytes;
   auto source = [&](StringRef name, RankedTensorType type) {
     return parameterBytes(module->getLoc(), name, type);
   };
-  if (failed(mlir::kiln::writeKilnFile(*module, source, bytes)))
+  if (failed(mlir::kiln::writeKilnFile(*module, source, bytes, &native.code)))
     return 1;
   auto out = openOutputFile(outputFile, &error);
   if (!out) {

@@ -347,6 +347,10 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
       KILN_ASSIGN_OR_RETURN(Tensor t, read(id));
       operands.push_back(std::move(t));
     }
+    if (op.native) {
+      KILN_RETURN_IF_ERROR(runNativeKernel(op, fn, operands, arena_, temps));
+      continue;
+    }
     std::vector<TensorSpec> resultSpecs;
     for (uint32_t id : op.results)
       resultSpecs.push_back(fn.values[id].spec);

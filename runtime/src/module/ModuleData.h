@@ -9,6 +9,8 @@
 #ifndef KILN_RUNTIME_MODULE_MODULEDATA_H
 #define KILN_RUNTIME_MODULE_MODULEDATA_H
 
+#include "NativeCode.h"
+
 #include "kiln/Module.h"
 #include "kiln/format/kiln_generated.h"
 
@@ -61,6 +63,9 @@ struct OpData {
   const OpHandler *handler;
   std::vector<uint32_t> operands, results;
   uint32_t kernel;
+  /// A `cpu_kernel` op: generated code over [0, outer) in grain-sized chunks.
+  NativeKernelFn native = nullptr;
+  int64_t outer = 0, grain = 1;
 };
 
 struct FunctionData {
@@ -77,7 +82,15 @@ struct ModuleData {
   std::vector<uint8_t> bytes; // the whole file; constants point into it
   std::vector<Tensor> constants;
   std::vector<FunctionData> functions;
+  std::shared_ptr<NativeLibrary> native; // the file's native code, if any
 };
+
+/// Runs a `cpu_kernel` op: its operands (any layout) in, its results
+/// written where the plan put them (NativeCode.cpp).
+Status runNativeKernel(const OpData &op, const FunctionData &fn,
+                       std::span<const Tensor> operands,
+                       const std::shared_ptr<Storage> &arena,
+                       std::vector<Tensor> &temps);
 
 /// Verifies `bytes` as a .kiln file and builds the module (Verify.cpp).
 Expected<std::shared_ptr<ModuleData>> parseModule(std::vector<uint8_t> bytes,

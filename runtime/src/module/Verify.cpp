@@ -17,6 +17,54 @@ namespace {
 
 constexpr size_t kMaxRankOnDisk = 16;
 
+/// `cpu_kernel` ops run generated code (NativeCode.h), never this handler;
+/// it answers the reference run, which has no f64 version of them.
+const OpHandler kNativeKernelHandler{
+    0, -1, 1, -1,
+    [](const OpAttrs &a, std::span<const Tensor>, std::span<const TensorSpec>)
+        -> Expected<std::vector<Tensor>> {
+      return failedPrecondition(
+          "generated kernel '", a.getString("symbol", "?"),
+          "' has no reference version; compile with --no-fusion or "
+          "--cpu=none to run the reference");
+    }};
+
+/// Binds a `cpu_kernel` op to its symbol in the module's native code.
+Status bindNativeKernel(const ModuleData &module,
+                        const std::vector<ValueData> &values, OpData &data,
+                        const std::string &where) {
+  OpAttrs attrs(data.op);
+  std::string_view symbol = attrs.getString("symbol", "");
+  if (!module.native)
+    return dataLoss(where, ": calls native kernel '", symbol,
+                    "' but the file has no native code");
+  data.native = module.native->find(symbol);
+  if (!data.native)
+    return dataLoss(where, ": calls native kernel '", symbol,
+                    "', which the native code does not list");
+  data.outer = attrs.getInt("outer", -1);
+  data.grain = attrs.getInt("grain", 1);
+  if (data.outer < 0 || data.grain < 1)
+    return dataLoss(where, ": bad outer range ", data.outer, " or grain ",
+                    data.grain);
+  // The code's own record of what it reads and writes must match the op.
+  std::vector<int64_t> sig = module.native->signature(symbol);
+  size_t buffers = data.operands.size() + data.results.size();
+  if (sig.size() != buffers + 2 || sig[1] != data.outer)
+    return dataLoss(where, ": native kernel '", symbol, "' was compiled for ",
+                    sig.empty() ? 0 : sig[0], " buffers and outer range ",
+                    sig.size() > 1 ? sig[1] : 0, "; the op has ", buffers,
+                    " and ", data.outer);
+  std::vector<uint32_t> ids = data.operands;
+  ids.insert(ids.end(), data.results.begin(), data.results.end());
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (int64_t(values[ids[i]].bytes) != sig[2 + i])
+      return dataLoss(where, ": buffer #", i, " of native kernel '", symbol,
+                      "' is ", values[ids[i]].bytes, " bytes; the code was "
+                      "compiled for ", sig[2 + i]);
+  return Status::ok();
+}
+
 /// Element type, shape and byte size of a serialized tensor type.
 Expected<std::pair<TensorSpec, size_t>> readType(const format::TensorType *t,
                                                  const std::string &where) {
@@ -122,7 +170,9 @@ Status verifyFunction(const format::Function *fn, size_t index,
     if (!op->name())
       return dataLoss(owhere, " has no name");
     owhere += strCat(" (", op->name()->string_view(), ")");
-    const OpHandler *handler = findOpHandler(op->name()->string_view());
+    bool native = op->name()->string_view() == "cpu_kernel";
+    const OpHandler *handler = native ? &kNativeKernelHandler
+                                      : findOpHandler(op->name()->string_view());
     if (!handler)
       return invalidArgument(owhere, ": no kernel for this op in this runtime");
     OpData data{op, handler, {}, {}, op->kernel()};
@@ -151,6 +201,8 @@ Status verifyFunction(const format::Function *fn, size_t index,
         return dataLoss(owhere, ": writes into an input or a constant");
       defined[id] = true;
     }
+    if (native)
+      KILN_RETURN_IF_ERROR(bindNativeKernel(module, out.values, data, owhere));
     out.ops.push_back(std::move(data));
   }
   for (size_t i = 0; i < fn->outputs()->size(); ++i) {
@@ -204,6 +256,14 @@ Expected<std::shared_ptr<ModuleData>> parseModule(std::vector<uint8_t> bytes,
   // The vector's buffer did not move; re-read the root from it.
   fb = format::GetSizePrefixedModule(data->bytes.data());
   payload = fb->payload();
+  if (fb->native_code() && fb->native_code()->size() > 0) {
+    if (fb->native_code()->size() > 1)
+      return unavailable(name, ": native code for ",
+                         fb->native_code()->size(),
+                         " targets; this runtime loads one");
+    KILN_ASSIGN_OR_RETURN(
+        data->native, NativeLibrary::load(*fb->native_code()->Get(0), name));
+  }
   if (fb->constants()) {
     for (size_t c = 0; c < fb->constants()->size(); ++c) {
       const format::Constant *constant = fb->constants()->Get(c);

@@ -1,0 +1,350 @@
+//===- KernelEmitter.cpp - A fused loop kernel as an LLVM function --------===//
+//
+// A "loop" fusion computes every result element from the elements of its
+// inputs at the same (broadcast) index. The emitter views the result shape
+// as a few collapsed dimensions: unit dimensions are dropped and neighbours
+// merged wherever every input steps through them contiguously, so a bias
+// add over [8, 128] stays 2-D while a residual add collapses to 1-D. Inputs
+// get stride 0 on broadcast dimensions and are loaded at the outermost loop
+// that changes them. The innermost loop carries llvm.loop.parallel_accesses:
+// iterations never depend on each other (the result may alias an input
+// only element for element, which the memory plan guarantees and the
+// driver re-checks), so the vectorizer needs no runtime alias checks.
+//
+// The outermost collapsed dimension is the parallel range the runtime
+// splits over threads; a 1-D kernel is cut into blocks of kBlock elements.
+//
+//===----------------------------------------------------------------------===//
+#include "KernelEmitter.h"
+
+#include "ScalarOps.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
+
+using namespace mlir;
+
+namespace mlir::kiln::cpu {
+namespace {
+
+/// Elements per parallel step of a 1-D kernel.
+constexpr int64_t kBlock = 4096;
+/// Elements a thread should get at least, so that small kernels stay on
+/// the calling thread.
+constexpr int64_t kMinElementsPerChunk = 32768;
+
+struct Operand {
+  llvm::Type *storage;   // in memory (i8 for i1)
+  llvm::Type *scalar;    // in registers
+  SmallVector<int64_t> strides; // per collapsed dimension, in elements
+};
+
+class Emitter {
+public:
+  Emitter(FusionOp fusion, llvm::Module &module)
+      : fusion_(fusion), module_(module), ctx_(module.getContext()),
+        b_(ctx_) {}
+
+  std::optional<KernelLaunch> emit(StringRef symbol, std::string &why);
+
+private:
+  bool planDimensions(std::string &why);
+  void emitLoops(size_t dim, SmallVector<llvm::Value *> offsets,
+                 llvm::Value *lo, llvm::Value *hi);
+  void emitElement(ArrayRef<llvm::Value *> offsets);
+  void loadInvariantInputs(size_t dim, ArrayRef<llvm::Value *> offsets);
+  llvm::Value *address(size_t operand, llvm::Value *offset);
+  void markParallel(llvm::BranchInst *latch);
+  void emitSignature(StringRef symbol, const KernelLaunch &launch);
+
+  FusionOp fusion_;
+  llvm::Module &module_;
+  llvm::LLVMContext &ctx_;
+  llvm::IRBuilder<> b_;
+  llvm::Type *i64_ = nullptr;
+
+  SmallVector<int64_t> dims_;         // collapsed result shape
+  SmallVector<Operand> operands_;     // inputs, then results
+  SmallVector<llvm::Value *> bases_;  // their base pointers
+  DenseMap<Value, llvm::Value *> values_; // block arguments and op results
+  llvm::MDNode *accessGroup_ = nullptr;
+  bool oneDimensional_ = false;
+};
+
+bool Emitter::planDimensions(std::string &why) {
+  auto resultType = cast<RankedTensorType>(fusion_.getResult(0).getType());
+  for (Value r : fusion_.getResults())
+    if (cast<RankedTensorType>(r.getType()).getShape() != resultType.getShape()) {
+      why = "results of different shapes";
+      return false;
+    }
+  ArrayRef<int64_t> shape = resultType.getShape();
+  size_t rank = shape.size();
+  // Row-major strides of every operand against the result's index space.
+  SmallVector<SmallVector<int64_t>> full;
+  SmallVector<Value> values(fusion_.getInputs());
+  values.append(fusion_->result_begin(), fusion_->result_end());
+  for (Value v : values) {
+    auto type = cast<RankedTensorType>(v.getType());
+    ArrayRef<int64_t> s = type.getShape();
+    if (s.size() > rank) {
+      why = "an input of higher rank than the result";
+      return false;
+    }
+    SmallVector<int64_t> strides(rank, 0);
+    int64_t step = 1;
+    for (size_t i = 0; i < s.size(); ++i) {
+      size_t d = rank - 1 - i, sd = s.size() - 1 - i;
+      if (s[sd] == shape[d])
+        strides[d] = s[sd] == 1 ? 0 : step;
+      else if (s[sd] != 1) {
+        why = "an input that does not broadcast to the result";
+        return false;
+      }
+      step *= s[sd];
+    }
+    full.push_back(std::move(strides));
+    Operand op;
+    op.scalar = scalarTypeOf(type.getElementType(), ctx_, why);
+    if (!op.scalar)
+      return false;
+    op.storage = op.scalar->isIntegerTy(1) ? b_.getInt8Ty() : op.scalar;
+    operands_.push_back(op);
+  }
+  // Drop unit dimensions; merge d into the previous kept one when every
+  // operand steps through both as one run.
+  for (size_t d = 0; d < rank; ++d) {
+    if (shape[d] == 1)
+      continue;
+    bool merge = !dims_.empty();
+    for (size_t j = 0; merge && j < full.size(); ++j)
+      merge = operands_[j].strides.back() == full[j][d] * shape[d];
+    if (merge) {
+      dims_.back() *= shape[d];
+      for (size_t j = 0; j < full.size(); ++j)
+        operands_[j].strides.back() = full[j][d];
+      continue;
+    }
+    dims_.push_back(shape[d]);
+    for (size_t j = 0; j < full.size(); ++j)
+      operands_[j].strides.push_back(full[j][d]);
+  }
+  if (dims_.empty()) { // a scalar result
+    dims_.push_back(1);
+    for (Operand &op : operands_)
+      op.strides.push_back(0);
+  }
+  oneDimensional_ = dims_.size() == 1;
+  return true;
+}
+
+llvm::Value *Emitter::address(size_t operand, llvm::Value *offset) {
+  return b_.CreateInBoundsGEP(operands_[operand].storage, bases_[operand],
+                              offset);
+}
+
+void Emitter::markParallel(llvm::BranchInst *latch) {
+  llvm::Metadata *parallel[] = {
+      llvm::MDString::get(ctx_, "llvm.loop.parallel_accesses"), accessGroup_};
+  llvm::Metadata *ops[] = {nullptr, llvm::MDNode::get(ctx_, parallel)};
+  llvm::MDNode *loopId = llvm::MDNode::getDistinct(ctx_, ops);
+  loopId->replaceOperandWith(0, loopId);
+  latch->setMetadata(llvm::LLVMContext::MD_loop, loopId);
+}
+
+/// Loads the inputs that no dimension after `dim` moves.
+void Emitter::loadInvariantInputs(size_t dim, ArrayRef<llvm::Value *> offsets) {
+  Block &body = fusion_.getBodyBlock();
+  for (auto [j, arg] : llvm::enumerate(body.getArguments())) {
+    if (values_.count(arg))
+      continue;
+    ArrayRef<int64_t> s = operands_[j].strides;
+    if (!llvm::all_of(s.drop_front(dim + 1), [](int64_t x) { return x == 0; }))
+      continue;
+    llvm::LoadInst *load =
+        b_.CreateLoad(operands_[j].storage, address(j, offsets[j]));
+    load->setMetadata(llvm::LLVMContext::MD_access_group, accessGroup_);
+    llvm::Value *v = load;
+    if (operands_[j].scalar != operands_[j].storage)
+      v = b_.CreateICmpNE(v, llvm::ConstantInt::get(operands_[j].storage, 0));
+    values_[arg] = v;
+  }
+}
+
+void Emitter::emitElement(ArrayRef<llvm::Value *> offsets) {
+  Block &body = fusion_.getBodyBlock();
+  for (Operation &op : body.without_terminator()) {
+    if (auto c = dyn_cast<ConstantOp>(op)) {
+      auto dense = cast<DenseElementsAttr>(c.getValue());
+      std::string why;
+      llvm::Type *t = scalarTypeOf(dense.getElementType(), ctx_, why);
+      values_[c.getResult()] =
+          t->isFloatingPointTy()
+              ? static_cast<llvm::Value *>(
+                    llvm::ConstantFP::get(t, dense.getSplatValue<APFloat>()))
+              : llvm::ConstantInt::get(t, dense.getSplatValue<APInt>());
+      continue;
+    }
+    SmallVector<llvm::Value *> args;
+    for (Value v : op.getOperands())
+      args.push_back(values_.lookup(v));
+    values_[op.getResult(0)] = emitScalar(&op, args, b_);
+  }
+  auto yield = cast<YieldOp>(body.getTerminator());
+  size_t numInputs = fusion_.getInputs().size();
+  for (auto [i, v] : llvm::enumerate(yield.getValues())) {
+    size_t j = numInputs + i;
+    llvm::Value *x = values_.lookup(v);
+    if (operands_[j].scalar != operands_[j].storage)
+      x = b_.CreateZExt(x, operands_[j].storage);
+    llvm::StoreInst *store = b_.CreateStore(x, address(j, offsets[j]));
+    store->setMetadata(llvm::LLVMContext::MD_access_group, accessGroup_);
+  }
+}
+
+/// Emits the loop over collapsed dimension `dim`, from lo to hi, with
+/// `offsets` the element offsets of every operand at its start.
+void Emitter::emitLoops(size_t dim, SmallVector<llvm::Value *> offsets,
+                        llvm::Value *lo, llvm::Value *hi) {
+  llvm::Function *fn = b_.GetInsertBlock()->getParent();
+  llvm::BasicBlock *pre = b_.GetInsertBlock();
+  auto *header = llvm::BasicBlock::Create(ctx_, "d" + Twine(dim), fn);
+  auto *bodyBlock = llvm::BasicBlock::Create(ctx_, "d" + Twine(dim) + ".body", fn);
+  auto *exit = llvm::BasicBlock::Create(ctx_, "d" + Twine(dim) + ".exit", fn);
+  b_.CreateBr(header);
+  b_.SetInsertPoint(header);
+  llvm::PHINode *iv = b_.CreatePHI(i64_, 2, "i" + Twine(dim));
+  iv->addIncoming(lo, pre);
+  b_.CreateCondBr(b_.CreateICmpSLT(iv, hi), bodyBlock, exit);
+  b_.SetInsertPoint(bodyBlock);
+
+  SmallVector<llvm::Value *> inner;
+  for (auto [j, op] : llvm::enumerate(operands_)) {
+    int64_t s = op.strides[dim];
+    inner.push_back(s == 0 ? offsets[j]
+                           : b_.CreateAdd(offsets[j],
+                                          b_.CreateMul(iv, b_.getInt64(s))));
+  }
+  // Values loaded or computed inside this loop are scoped to it.
+  DenseMap<Value, llvm::Value *> outerValues = values_;
+  loadInvariantInputs(dim, inner);
+  bool innermost = dim + 1 == dims_.size();
+  if (innermost)
+    emitElement(inner);
+  else
+    emitLoops(dim + 1, inner, b_.getInt64(0), b_.getInt64(dims_[dim + 1]));
+  values_ = std::move(outerValues);
+
+  llvm::Value *next = b_.CreateAdd(iv, b_.getInt64(1), "", /*HasNUW=*/true,
+                                   /*HasNSW=*/true);
+  iv->addIncoming(next, b_.GetInsertBlock());
+  llvm::BranchInst *latch = b_.CreateBr(header);
+  if (innermost)
+    markParallel(latch);
+  b_.SetInsertPoint(exit);
+}
+
+std::optional<KernelLaunch> Emitter::emit(StringRef symbol, std::string &why) {
+  if (fusion_.getKind() != "loop") {
+    why = ("a \"" + fusion_.getKind() + "\" fusion (only \"loop\" fusions are "
+           "generated)").str();
+    return std::nullopt;
+  }
+  Block &body = fusion_.getBodyBlock();
+  for (Operation &op : body.without_terminator()) {
+    if (auto c = dyn_cast<ConstantOp>(op)) {
+      auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+      if (!dense || !dense.isSplat()) {
+        why = "a non-splat constant inside the kernel";
+        return std::nullopt;
+      }
+      if (!scalarTypeOf(dense.getElementType(), ctx_, why))
+        return std::nullopt;
+      continue;
+    }
+    if (!canEmitScalar(&op, why))
+      return std::nullopt;
+  }
+  auto yield = cast<YieldOp>(body.getTerminator());
+  for (Value v : yield.getValues())
+    if (!v.getDefiningOp() || isa<ConstantOp>(v.getDefiningOp())) {
+      why = "a result that is an input or a constant";
+      return std::nullopt;
+    }
+  if (!planDimensions(why))
+    return std::nullopt;
+
+  i64_ = b_.getInt64Ty();
+  llvm::Type *ptr = b_.getPtrTy();
+  auto *type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, i64_, i64_}, false);
+  auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
+                                    symbol, module_);
+  fn->setDoesNotThrow();
+  fn->addFnAttr("frame-pointer", "none");
+  fn->getArg(0)->setName("buffers");
+  fn->getArg(1)->setName("begin");
+  fn->getArg(2)->setName("end");
+  b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
+  for (size_t j = 0; j < operands_.size(); ++j) {
+    llvm::Value *slot = b_.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), j);
+    auto *base = b_.CreateLoad(ptr, slot, "buf" + Twine(j));
+    base->setMetadata(llvm::LLVMContext::MD_invariant_load,
+                      llvm::MDNode::get(ctx_, {}));
+    bases_.push_back(base);
+  }
+  accessGroup_ = llvm::MDNode::getDistinct(ctx_, {});
+
+  KernelLaunch launch;
+  SmallVector<llvm::Value *> zero(operands_.size(), b_.getInt64(0));
+  int64_t total = 1;
+  for (int64_t d : dims_)
+    total *= d;
+  if (oneDimensional_) {
+    // One loop, cut into blocks: [begin, end) counts blocks.
+    launch.outer = (dims_[0] + kBlock - 1) / kBlock;
+    llvm::Value *lo = b_.CreateMul(fn->getArg(1), b_.getInt64(kBlock));
+    llvm::Value *hi = b_.CreateBinaryIntrinsic(
+        llvm::Intrinsic::smin, b_.CreateMul(fn->getArg(2), b_.getInt64(kBlock)),
+        b_.getInt64(dims_[0]));
+    emitLoops(0, zero, lo, hi);
+    launch.grain = std::max<int64_t>(1, kMinElementsPerChunk / kBlock);
+  } else {
+    launch.outer = dims_[0];
+    emitLoops(0, zero, fn->getArg(1), fn->getArg(2));
+    int64_t inner = dims_[0] == 0 ? 0 : total / dims_[0];
+    launch.grain =
+        inner == 0 ? 1 : std::max<int64_t>(1, kMinElementsPerChunk / inner);
+  }
+  b_.CreateRetVoid();
+  emitSignature(symbol, launch);
+  return launch;
+}
+
+/// `<symbol>_signature`: i64 {number of buffers, outer, bytes of each
+/// buffer}. The runtime checks the dispatch op against it at load, so a
+/// file whose metadata disagrees with its code is refused, not run out of
+/// bounds.
+void Emitter::emitSignature(StringRef symbol, const KernelLaunch &launch) {
+  SmallVector<uint64_t> words = {operands_.size(), uint64_t(launch.outer)};
+  SmallVector<Value> values(fusion_.getInputs());
+  values.append(fusion_->result_begin(), fusion_->result_end());
+  for (Value v : values) {
+    auto type = cast<RankedTensorType>(v.getType());
+    unsigned bits = type.getElementTypeBitWidth();
+    words.push_back(uint64_t(type.getNumElements()) * (bits == 1 ? 1 : bits / 8));
+  }
+  auto *init = llvm::ConstantDataArray::get(ctx_, words);
+  new llvm::GlobalVariable(module_, init->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, init,
+                           symbol + "_signature");
+}
+
+} // namespace
+
+std::optional<KernelLaunch> emitLoopKernel(FusionOp fusion, llvm::Module &module,
+                                           StringRef symbol, std::string &why) {
+  Emitter emitter(fusion, module);
+  return emitter.emit(symbol, why);
+}
+
+} // namespace mlir::kiln::cpu

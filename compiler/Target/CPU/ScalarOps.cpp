@@ -1,0 +1,341 @@
+//===- ScalarOps.cpp - One element of a kiln elementwise op in LLVM IR -----===//
+//
+// Float math goes through LLVM intrinsics where LLVM has one (exp, log,
+// sqrt, pow, floor, ...) and through libm calls marked memory(none)
+// otherwise (tanh, erf, expm1, log1p): both vectorize into glibc's libmvec
+// (see LLVMBackend.cpp for the mappings). Integer arithmetic, f16 and bf16
+// are left to the op-by-op path.
+//
+//===----------------------------------------------------------------------===//
+#include "ScalarOps.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/Module.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using llvm::Intrinsic::ID;
+
+namespace mlir::kiln::cpu {
+namespace {
+
+/// How an op computes; one row per kiln mnemonic.
+enum class Kind {
+  Unsupported,
+  FloatUnary,  // float operand and result
+  FloatBinary, // float operands and result
+  Compare,     // float or i1 operands, i1 result
+  Logic,       // i1 operands and result
+  Select,      // i1, T, T -> T
+  Cast,        // any -> any
+  Identity,    // broadcast_to: the element is unchanged
+};
+
+Kind kindOf(StringRef name) {
+  return llvm::StringSwitch<Kind>(name)
+      .Cases("neg", "abs", "exp", "log", "sqrt", "rsqrt", "reciprocal",
+             Kind::FloatUnary)
+      .Cases("tanh", "sigmoid", "relu", "leaky_relu", "elu", "gelu", "silu",
+             Kind::FloatUnary)
+      .Cases("softplus", "sin", "cos", "erf", "floor", "ceil", "round",
+             Kind::FloatUnary)
+      .Cases("sign", "clip", Kind::FloatUnary)
+      .Cases("add", "sub", "mul", "div", "pow", "max", "min", Kind::FloatBinary)
+      .Cases("eq", "ne", "lt", "le", "gt", "ge", Kind::Compare)
+      .Cases("and", "or", "xor", "not", Kind::Logic)
+      .Case("select", Kind::Select)
+      .Case("cast", Kind::Cast)
+      .Case("broadcast_to", Kind::Identity)
+      .Default(Kind::Unsupported);
+}
+
+Type elementTypeOf(Value v) {
+  return cast<ShapedType>(v.getType()).getElementType();
+}
+
+double floatAttrOr(Operation *op, StringRef name, double dflt) {
+  auto a = op->getAttrOfType<FloatAttr>(name);
+  return a ? a.getValueAsDouble() : dflt;
+}
+
+llvm::Value *fconst(llvm::IRBuilder<> &b, llvm::Type *t, double v) {
+  return llvm::ConstantFP::get(t, v);
+}
+
+/// A libm function of one argument of type `t`, marked free of side effects
+/// so that the vectorizer may replace it with its libmvec variant.
+llvm::Value *libmCall(llvm::IRBuilder<> &b, StringRef base, llvm::Value *x) {
+  llvm::Type *t = x->getType();
+  std::string name = (base + (t->isFloatTy() ? "f" : "")).str();
+  llvm::Module *m = b.GetInsertBlock()->getModule();
+  llvm::FunctionCallee fn =
+      m->getOrInsertFunction(name, llvm::FunctionType::get(t, {t}, false));
+  if (auto *f = dyn_cast<llvm::Function>(fn.getCallee())) {
+    f->setDoesNotAccessMemory();
+    f->setDoesNotThrow();
+    f->setWillReturn();
+  }
+  llvm::CallInst *call = b.CreateCall(fn, {x});
+  call->setDoesNotAccessMemory();
+  return call;
+}
+
+llvm::Value *unary(ID id, llvm::IRBuilder<> &b, llvm::Value *x) {
+  return b.CreateUnaryIntrinsic(id, x);
+}
+
+/// NaN-propagating max/min as numpy.maximum: a if (a > b or a is NaN) else b.
+llvm::Value *maxMin(bool isMax, llvm::IRBuilder<> &b, llvm::Value *x,
+                    llvm::Value *y) {
+  llvm::Value *wins = isMax ? b.CreateFCmpOGT(x, y) : b.CreateFCmpOLT(x, y);
+  return b.CreateSelect(b.CreateOr(wins, b.CreateFCmpUNO(x, x)), x, y);
+}
+
+llvm::Value *floatUnary(Operation *op, StringRef name, llvm::IRBuilder<> &b,
+                        llvm::Value *x) {
+  llvm::Type *t = x->getType();
+  llvm::Value *zero = fconst(b, t, 0.0), *one = fconst(b, t, 1.0);
+  if (name == "neg")
+    return b.CreateFNeg(x);
+  if (name == "abs")
+    return unary(llvm::Intrinsic::fabs, b, x);
+  if (name == "exp")
+    return unary(llvm::Intrinsic::exp, b, x);
+  if (name == "log")
+    return unary(llvm::Intrinsic::log, b, x);
+  if (name == "sqrt")
+    return unary(llvm::Intrinsic::sqrt, b, x);
+  if (name == "rsqrt")
+    return b.CreateFDiv(one, unary(llvm::Intrinsic::sqrt, b, x));
+  if (name == "reciprocal")
+    return b.CreateFDiv(one, x);
+  if (name == "tanh")
+    return libmCall(b, "tanh", x);
+  if (name == "sigmoid")
+    return b.CreateFDiv(
+        one, b.CreateFAdd(one, unary(llvm::Intrinsic::exp, b, b.CreateFNeg(x))));
+  if (name == "relu") // x < 0 ? 0 : x; NaN stays NaN.
+    return b.CreateSelect(b.CreateFCmpOLT(x, zero), zero, x);
+  if (name == "leaky_relu")
+    return b.CreateSelect(b.CreateFCmpOGE(x, zero), x,
+                          b.CreateFMul(fconst(b, t, floatAttrOr(op, "alpha", 0.01)), x));
+  if (name == "elu")
+    return b.CreateSelect(
+        b.CreateFCmpOGT(x, zero), x,
+        b.CreateFMul(fconst(b, t, floatAttrOr(op, "alpha", 1.0)),
+                     libmCall(b, "expm1", x)));
+  if (name == "gelu") {
+    llvm::Value *half = b.CreateFMul(fconst(b, t, 0.5), x);
+    auto approx = op->getAttrOfType<StringAttr>("approximate");
+    if (approx && approx.getValue() == "tanh") {
+      // 0.5 * x * (1 + tanh(c * (x + 0.044715 * x * x * x)))
+      llvm::Value *cube = b.CreateFMul(
+          b.CreateFMul(b.CreateFMul(fconst(b, t, 0.044715), x), x), x);
+      llvm::Value *inner = b.CreateFMul(fconst(b, t, 0.79788456080286535588),
+                                        b.CreateFAdd(x, cube));
+      return b.CreateFMul(half, b.CreateFAdd(one, libmCall(b, "tanh", inner)));
+    }
+    llvm::Value *scaled = b.CreateFMul(x, fconst(b, t, 0.70710678118654752440));
+    return b.CreateFMul(half, b.CreateFAdd(one, libmCall(b, "erf", scaled)));
+  }
+  if (name == "silu")
+    return b.CreateFDiv(
+        x, b.CreateFAdd(one, unary(llvm::Intrinsic::exp, b, b.CreateFNeg(x))));
+  if (name == "softplus") {
+    // max(x, 0) + log1p(exp(-|x|)), with std::max's (x < 0 ? 0 : x).
+    llvm::Value *pos = b.CreateSelect(b.CreateFCmpOLT(x, zero), zero, x);
+    llvm::Value *e = unary(llvm::Intrinsic::exp, b,
+                           b.CreateFNeg(unary(llvm::Intrinsic::fabs, b, x)));
+    return b.CreateFAdd(pos, libmCall(b, "log1p", e));
+  }
+  if (name == "sin")
+    return unary(llvm::Intrinsic::sin, b, x);
+  if (name == "cos")
+    return unary(llvm::Intrinsic::cos, b, x);
+  if (name == "erf")
+    return libmCall(b, "erf", x);
+  if (name == "floor")
+    return unary(llvm::Intrinsic::floor, b, x);
+  if (name == "ceil")
+    return unary(llvm::Intrinsic::ceil, b, x);
+  if (name == "round") // half to even, as nearbyint in the default mode
+    return unary(llvm::Intrinsic::roundeven, b, x);
+  if (name == "sign") {
+    llvm::Value *s = b.CreateSelect(
+        b.CreateFCmpOGT(x, zero), one,
+        b.CreateSelect(b.CreateFCmpOLT(x, zero), fconst(b, t, -1.0), zero));
+    return b.CreateSelect(b.CreateFCmpUNO(x, x), x, s);
+  }
+  assert(name == "clip" && "canEmitScalar admits no other unary op");
+  // x < lo ? lo : (x > hi ? hi : x); an absent bound is no bound.
+  llvm::Value *r = x;
+  if (auto hi = op->getAttrOfType<FloatAttr>("max")) {
+    llvm::Value *h = fconst(b, t, hi.getValueAsDouble());
+    r = b.CreateSelect(b.CreateFCmpOGT(x, h), h, x);
+  }
+  if (auto lo = op->getAttrOfType<FloatAttr>("min")) {
+    llvm::Value *l = fconst(b, t, lo.getValueAsDouble());
+    r = b.CreateSelect(b.CreateFCmpOLT(x, l), l, r);
+  }
+  return r;
+}
+
+llvm::Value *floatBinary(StringRef name, llvm::IRBuilder<> &b, llvm::Value *x,
+                         llvm::Value *y) {
+  if (name == "add")
+    return b.CreateFAdd(x, y);
+  if (name == "sub")
+    return b.CreateFSub(x, y);
+  if (name == "mul")
+    return b.CreateFMul(x, y);
+  if (name == "div")
+    return b.CreateFDiv(x, y);
+  if (name == "pow")
+    return b.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x, y);
+  return maxMin(name == "max", b, x, y);
+}
+
+llvm::Value *compare(StringRef name, llvm::IRBuilder<> &b, llvm::Value *x,
+                     llvm::Value *y) {
+  if (x->getType()->isIntegerTy()) {
+    auto pred = llvm::StringSwitch<llvm::CmpInst::Predicate>(name)
+                    .Case("eq", llvm::CmpInst::ICMP_EQ)
+                    .Case("ne", llvm::CmpInst::ICMP_NE)
+                    .Case("lt", llvm::CmpInst::ICMP_ULT)
+                    .Case("le", llvm::CmpInst::ICMP_ULE)
+                    .Case("gt", llvm::CmpInst::ICMP_UGT)
+                    .Default(llvm::CmpInst::ICMP_UGE);
+    return b.CreateICmp(pred, x, y);
+  }
+  // C++ semantics: every comparison with NaN is false except !=.
+  auto pred = llvm::StringSwitch<llvm::CmpInst::Predicate>(name)
+                  .Case("eq", llvm::CmpInst::FCMP_OEQ)
+                  .Case("ne", llvm::CmpInst::FCMP_UNE)
+                  .Case("lt", llvm::CmpInst::FCMP_OLT)
+                  .Case("le", llvm::CmpInst::FCMP_OLE)
+                  .Case("gt", llvm::CmpInst::FCMP_OGT)
+                  .Default(llvm::CmpInst::FCMP_OGE);
+  return b.CreateFCmp(pred, x, y);
+}
+
+/// Converts as the runtime's convertValue: float -> int saturates (NaN -> 0),
+/// anything -> bool is `!= 0`, bool -> number is 0 or 1.
+llvm::Value *convert(llvm::IRBuilder<> &b, llvm::Value *x, Type from,
+                     Type to, llvm::Type *toLLVM) {
+  llvm::Type *src = x->getType();
+  if (src == toLLVM)
+    return x;
+  if (to.isInteger(1))
+    return src->isFloatingPointTy()
+               ? b.CreateFCmpUNE(x, llvm::ConstantFP::get(src, 0.0))
+               : b.CreateICmpNE(x, llvm::ConstantInt::get(src, 0));
+  bool fromBool = from.isInteger(1);
+  if (toLLVM->isFloatingPointTy()) {
+    if (src->isFloatingPointTy())
+      return b.CreateFPCast(x, toLLVM);
+    return fromBool ? b.CreateUIToFP(x, toLLVM) : b.CreateSIToFP(x, toLLVM);
+  }
+  if (src->isFloatingPointTy())
+    return b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {toLLVM, src}, {x});
+  return fromBool ? b.CreateZExt(x, toLLVM) : b.CreateSExtOrTrunc(x, toLLVM);
+}
+
+} // namespace
+
+llvm::Type *scalarTypeOf(Type type, llvm::LLVMContext &ctx, std::string &why) {
+  if (type.isF32())
+    return llvm::Type::getFloatTy(ctx);
+  if (type.isF64())
+    return llvm::Type::getDoubleTy(ctx);
+  if (auto i = dyn_cast<IntegerType>(type))
+    if (llvm::is_contained({1u, 8u, 32u, 64u}, i.getWidth()))
+      return llvm::IntegerType::get(ctx, i.getWidth());
+  llvm::raw_string_ostream os(why);
+  os << "element type " << type << " (f16/bf16 run op by op)";
+  return nullptr;
+}
+
+bool canEmitScalar(Operation *op, std::string &why) {
+  StringRef name = op->getName().stripDialect();
+  Kind kind = kindOf(name);
+  auto fail = [&](const Twine &reason) {
+    why = ("'" + name + "' " + reason).str();
+    return false;
+  };
+  if (kind == Kind::Unsupported)
+    return fail("has no CPU code generator");
+  if (op->getNumResults() != 1)
+    return fail("has more than one result");
+  llvm::LLVMContext probe;
+  SmallVector<Value> values(op->getOperands());
+  values.append(op->result_begin(), op->result_end());
+  for (Value v : values)
+    if (!scalarTypeOf(elementTypeOf(v), probe, why))
+      return fail("on " + why);
+  Type result = elementTypeOf(op->getResult(0));
+  switch (kind) {
+  case Kind::FloatUnary:
+  case Kind::FloatBinary:
+    if (!isa<FloatType>(result))
+      return fail("on integers (integer arithmetic runs op by op)");
+    if (name == "clip" && !isa<FloatType>(result))
+      return fail("on integers");
+    return true;
+  case Kind::Compare: {
+    Type operand = elementTypeOf(op->getOperand(0));
+    if (!isa<FloatType>(operand) && !operand.isInteger(1))
+      return fail("on integers (integer comparisons run op by op)");
+    return true;
+  }
+  case Kind::Logic:
+  case Kind::Cast:
+  case Kind::Identity:
+    return true;
+  case Kind::Select:
+    return elementTypeOf(op->getOperand(0)).isInteger(1) ||
+           fail("with a non-boolean condition");
+  case Kind::Unsupported:
+    break;
+  }
+  return fail("has no CPU code generator");
+}
+
+llvm::Value *emitScalar(Operation *op, ArrayRef<llvm::Value *> x,
+                        llvm::IRBuilder<> &b) {
+  StringRef name = op->getName().stripDialect();
+  switch (kindOf(name)) {
+  case Kind::FloatUnary:
+    return floatUnary(op, name, b, x[0]);
+  case Kind::FloatBinary:
+    return floatBinary(name, b, x[0], x[1]);
+  case Kind::Compare:
+    return compare(name, b, x[0], x[1]);
+  case Kind::Logic:
+    if (name == "not")
+      return b.CreateNot(x[0]);
+    if (name == "and")
+      return b.CreateAnd(x[0], x[1]);
+    if (name == "or")
+      return b.CreateOr(x[0], x[1]);
+    return b.CreateXor(x[0], x[1]);
+  case Kind::Select:
+    return b.CreateSelect(x[0], x[1], x[2]);
+  case Kind::Cast: {
+    std::string why;
+    Type to = elementTypeOf(op->getResult(0));
+    return convert(b, x[0], elementTypeOf(op->getOperand(0)), to,
+                   scalarTypeOf(to, b.getContext(), why));
+  }
+  case Kind::Identity:
+  case Kind::Unsupported:
+    break;
+  }
+  return x[0];
+}
+
+} // namespace mlir::kiln::cpu

@@ -1,0 +1,35 @@
+//===- ScalarOps.h - One element of a kiln elementwise op in LLVM IR -------===//
+//
+// The CPU kernel emitter evaluates a fused body element by element; this is
+// the table that turns one kiln elementwise op into scalar LLVM IR. The
+// formulas follow the eager kernels (runtime/src/cpu/ElementwiseKernels.cpp)
+// operation for operation, so compiled and eager results agree to rounding.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_COMPILER_TARGET_CPU_SCALAROPS_H
+#define KILN_COMPILER_TARGET_CPU_SCALAROPS_H
+
+#include "mlir/IR/Operation.h"
+#include "llvm/IR/IRBuilder.h"
+
+#include <string>
+
+namespace mlir::kiln::cpu {
+
+/// The LLVM type one element of `type` has in registers (i1 for booleans,
+/// which are stored as bytes), or nullptr with `why` set when the CPU
+/// backend does not generate code for it.
+llvm::Type *scalarTypeOf(Type type, llvm::LLVMContext &ctx, std::string &why);
+
+/// Whether `op` can be emitted (op kind, element types, attributes);
+/// `why` says what is missing when it cannot.
+bool canEmitScalar(Operation *op, std::string &why);
+
+/// Emits `op` applied to one element of each operand (already in register
+/// types); returns the result element. Call only after canEmitScalar.
+llvm::Value *emitScalar(Operation *op, ArrayRef<llvm::Value *> operands,
+                        llvm::IRBuilder<> &b);
+
+} // namespace mlir::kiln::cpu
+
+#endif // KILN_COMPILER_TARGET_CPU_SCALAROPS_H
