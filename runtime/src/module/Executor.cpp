@@ -10,6 +10,7 @@
 // lands. Their intermediates are Temporary values, never in the arena.
 //
 //===----------------------------------------------------------------------===//
+#include "KernelAdapters.h"
 #include "ModuleData.h"
 
 #include "kiln/NNOps.h"
@@ -68,28 +69,7 @@ std::vector<int64_t> OpAttrs::getInts(std::string_view name,
 
 namespace {
 
-using Results = Expected<std::vector<Tensor>>;
-using Operands = std::span<const Tensor>;
-using Specs = std::span<const TensorSpec>;
-
-Results one(Expected<Tensor> t) {
-  if (!t)
-    return t.takeStatus();
-  return std::vector<Tensor>{std::move(*t)};
-}
-
-/// An optional trailing operand (bias), or an undefined tensor.
-Tensor optional(Operands in, size_t i) { return i < in.size() ? in[i] : Tensor(); }
-
-Window2D windowOf(const OpAttrs &a, std::vector<int64_t> kernel) {
-  Window2D w;
-  w.kernel = std::move(kernel);
-  w.strides = a.getInts("strides", {1, 1});
-  w.pads = a.getInts("pads", {0, 0, 0, 0});
-  w.dilations = a.getInts("dilations", {1, 1});
-  w.ceilMode = a.getBool("ceil_mode", false);
-  return w;
-}
+using namespace adapters;
 
 /// Applies a gemm epilogue activation by name.
 Expected<Tensor> activate(Expected<Tensor> x, std::string_view activation) {

@@ -7,6 +7,7 @@
 // oracle that compiled and eager results are both checked against.
 //
 //===----------------------------------------------------------------------===//
+#include "KernelAdapters.h"
 #include "ModuleData.h"
 
 #include "kiln/NNOps.h"
@@ -18,27 +19,7 @@
 namespace kiln {
 namespace {
 
-using Results = Expected<std::vector<Tensor>>;
-using Operands = std::span<const Tensor>;
-using Specs = std::span<const TensorSpec>;
-
-Results one(Expected<Tensor> t) {
-  if (!t)
-    return t.takeStatus();
-  return std::vector<Tensor>{std::move(*t)};
-}
-
-Tensor optional(Operands in, size_t i) { return i < in.size() ? in[i] : Tensor(); }
-
-Window2D windowOf(const OpAttrs &a, std::vector<int64_t> kernel) {
-  Window2D w;
-  w.kernel = std::move(kernel);
-  w.strides = a.getInts("strides", {1, 1});
-  w.pads = a.getInts("pads", {0, 0, 0, 0});
-  w.dilations = a.getInts("dilations", {1, 1});
-  w.ceilMode = a.getBool("ceil_mode", false);
-  return w;
-}
+using namespace adapters;
 
 Expected<Tensor> refUnary(UnaryOp op, const Expected<Tensor> &x) {
   if (!x)
