@@ -61,7 +61,7 @@ Status bindNativeKernel(const ModuleData &module,
     if (int64_t(values[ids[i]].bytes) != sig[2 + i])
       return dataLoss(where, ": buffer #", i, " of native kernel '", symbol,
                       "' is ", values[ids[i]].bytes, " bytes; the code was "
-                      "compiled for ", sig[2 + i]);
+                      "compiled for ", sig[2 + i], " bytes");
   return Status::ok();
 }
 
