@@ -115,3 +115,15 @@ func.func @large(%x: tensor<64x4096xf32>, %y: tensor<64x4096xf32>) -> tensor<64x
   %b = kiln.gelu %a : tensor<64x4096xf32>
   return %b : tensor<64x4096xf32>
 }
+
+// f16 storage, f32 compute, rounded to f16 after each op (as eager mode).
+func.func @half(%x: tensor<8x100xf16>, %b: tensor<100xf16>) -> tensor<8x100xf16> {
+  %a = kiln.add %x, %b : tensor<8x100xf16>, tensor<100xf16>
+  %g = kiln.gelu %a : tensor<8x100xf16>
+  %t = kiln.tanh %g : tensor<8x100xf16>
+  %m = kiln.mul %t, %x : tensor<8x100xf16>, tensor<8x100xf16>
+  %c = kiln.cast %m : tensor<8x100xf16> -> tensor<8x100xf32>
+  %e = kiln.exp %c : tensor<8x100xf32>
+  %h = kiln.cast %e : tensor<8x100xf32> -> tensor<8x100xf16>
+  return %h : tensor<8x100xf16>
+}

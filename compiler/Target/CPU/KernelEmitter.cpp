@@ -108,7 +108,9 @@ bool Emitter::planDimensions(std::string &why) {
     op.scalar = scalarTypeOf(type.getElementType(), ctx_, why);
     if (!op.scalar)
       return false;
-    op.storage = op.scalar->isIntegerTy(1) ? b_.getInt8Ty() : op.scalar;
+    op.storage = op.scalar->isIntegerTy(1) ? b_.getInt8Ty()
+                 : type.getElementType().isF16() ? b_.getHalfTy()
+                                                 : op.scalar;
     operands_.push_back(op);
   }
   // Drop unit dimensions; merge d into the previous kept one when every
@@ -165,7 +167,9 @@ void Emitter::loadInvariantInputs(size_t dim, ArrayRef<llvm::Value *> offsets) {
         b_.CreateLoad(operands_[j].storage, address(j, offsets[j]));
     load->setMetadata(llvm::LLVMContext::MD_access_group, accessGroup_);
     llvm::Value *v = load;
-    if (operands_[j].scalar != operands_[j].storage)
+    if (operands_[j].storage->isHalfTy())
+      v = b_.CreateFPExt(v, operands_[j].scalar);
+    else if (operands_[j].scalar != operands_[j].storage)
       v = b_.CreateICmpNE(v, llvm::ConstantInt::get(operands_[j].storage, 0));
     values_[arg] = v;
   }
@@ -178,24 +182,33 @@ void Emitter::emitElement(ArrayRef<llvm::Value *> offsets) {
       auto dense = cast<DenseElementsAttr>(c.getValue());
       std::string why;
       llvm::Type *t = scalarTypeOf(dense.getElementType(), ctx_, why);
-      values_[c.getResult()] =
-          t->isFloatingPointTy()
-              ? static_cast<llvm::Value *>(
-                    llvm::ConstantFP::get(t, dense.getSplatValue<APFloat>()))
-              : llvm::ConstantInt::get(t, dense.getSplatValue<APInt>());
+      if (t->isFloatingPointTy()) {
+        APFloat value = dense.getSplatValue<APFloat>();
+        bool lost;
+        value.convert(t->getFltSemantics(), APFloat::rmNearestTiesToEven, &lost);
+        values_[c.getResult()] = llvm::ConstantFP::get(t, value);
+      } else {
+        values_[c.getResult()] =
+            llvm::ConstantInt::get(t, dense.getSplatValue<APInt>());
+      }
       continue;
     }
     SmallVector<llvm::Value *> args;
     for (Value v : op.getOperands())
       args.push_back(values_.lookup(v));
-    values_[op.getResult(0)] = emitScalar(&op, args, b_);
+    llvm::Value *r = emitScalar(&op, args, b_);
+    if (cast<ShapedType>(op.getResult(0).getType()).getElementType().isF16())
+      r = b_.CreateFPExt(b_.CreateFPTrunc(r, b_.getHalfTy()), r->getType());
+    values_[op.getResult(0)] = r;
   }
   auto yield = cast<YieldOp>(body.getTerminator());
   size_t numInputs = fusion_.getInputs().size();
   for (auto [i, v] : llvm::enumerate(yield.getValues())) {
     size_t j = numInputs + i;
     llvm::Value *x = values_.lookup(v);
-    if (operands_[j].scalar != operands_[j].storage)
+    if (operands_[j].storage->isHalfTy())
+      x = b_.CreateFPTrunc(x, operands_[j].storage);
+    else if (operands_[j].scalar != operands_[j].storage)
       x = b_.CreateZExt(x, operands_[j].storage);
     llvm::StoreInst *store = b_.CreateStore(x, address(j, offsets[j]));
     store->setMetadata(llvm::LLVMContext::MD_access_group, accessGroup_);

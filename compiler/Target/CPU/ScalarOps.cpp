@@ -3,8 +3,10 @@
 // Float math goes through LLVM intrinsics where LLVM has one (exp, log,
 // sqrt, pow, floor, ...) and through libm calls marked memory(none)
 // otherwise (tanh, erf, expm1, log1p): both vectorize into glibc's libmvec
-// (see LLVMBackend.cpp for the mappings). Integer arithmetic, f16 and bf16
-// are left to the op-by-op path.
+// (see LLVMBackend.cpp for the mappings). f16 values live in registers as
+// f32 and are rounded to f16 after every op whose result is f16, exactly
+// as the eager kernels (f32 compute, f16 storage per op) do. Integer
+// arithmetic and bf16 are left to the op-by-op path.
 //
 //===----------------------------------------------------------------------===//
 #include "ScalarOps.h"
@@ -248,7 +250,8 @@ llvm::Value *convert(llvm::IRBuilder<> &b, llvm::Value *x, Type from,
 } // namespace
 
 llvm::Type *scalarTypeOf(Type type, llvm::LLVMContext &ctx, std::string &why) {
-  if (type.isF32())
+  // f16 computes in f32, as the eager kernels do (F16C converts).
+  if (type.isF32() || type.isF16())
     return llvm::Type::getFloatTy(ctx);
   if (type.isF64())
     return llvm::Type::getDoubleTy(ctx);
@@ -256,7 +259,7 @@ llvm::Type *scalarTypeOf(Type type, llvm::LLVMContext &ctx, std::string &why) {
     if (llvm::is_contained({1u, 8u, 32u, 64u}, i.getWidth()))
       return llvm::IntegerType::get(ctx, i.getWidth());
   llvm::raw_string_ostream os(why);
-  os << "element type " << type << " (f16/bf16 run op by op)";
+  os << "element type " << type << " (bf16 runs op by op)";
   return nullptr;
 }
 

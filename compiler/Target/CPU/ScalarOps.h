@@ -17,8 +17,9 @@
 namespace mlir::kiln::cpu {
 
 /// The LLVM type one element of `type` has in registers (i1 for booleans,
-/// which are stored as bytes), or nullptr with `why` set when the CPU
-/// backend does not generate code for it.
+/// which are stored as bytes; f32 for f16, which is stored as half), or
+/// nullptr with `why` set when the CPU backend does not generate code for
+/// it.
 llvm::Type *scalarTypeOf(Type type, llvm::LLVMContext &ctx, std::string &why);
 
 /// Whether `op` can be emitted (op kind, element types, attributes);
