@@ -127,3 +127,15 @@ func.func @half(%x: tensor<8x100xf16>, %b: tensor<100xf16>) -> tensor<8x100xf16>
   %h = kiln.cast %e : tensor<8x100xf32> -> tensor<8x100xf16>
   return %h : tensor<8x100xf16>
 }
+
+// bf16 storage, f32 compute, rounded to bf16 after each op (as eager mode).
+func.func @brain(%x: tensor<8x100xbf16>, %b: tensor<100xbf16>) -> tensor<8x100xbf16> {
+  %a = kiln.add %x, %b : tensor<8x100xbf16>, tensor<100xbf16>
+  %g = kiln.gelu %a : tensor<8x100xbf16>
+  %t = kiln.sigmoid %g : tensor<8x100xbf16>
+  %m = kiln.mul %t, %x : tensor<8x100xbf16>, tensor<8x100xbf16>
+  %c = kiln.cast %m : tensor<8x100xbf16> -> tensor<8x100xf32>
+  %e = kiln.exp %c : tensor<8x100xf32>
+  %h = kiln.cast %e : tensor<8x100xf32> -> tensor<8x100xbf16>
+  return %h : tensor<8x100xbf16>
+}

@@ -34,7 +34,8 @@ constexpr int64_t kBlock = 4096;
 constexpr int64_t kMinElementsPerChunk = 32768;
 
 struct Operand {
-  llvm::Type *storage;   // in memory (i8 for i1)
+  llvm::Type *storage;   // in memory (i8 for i1, half for f16, i16 for bf16)
+  bool bf16 = false;
   llvm::Type *scalar;    // in registers
   SmallVector<int64_t> strides; // per collapsed dimension, in elements
 };
@@ -108,9 +109,12 @@ bool Emitter::planDimensions(std::string &why) {
     op.scalar = scalarTypeOf(type.getElementType(), ctx_, why);
     if (!op.scalar)
       return false;
+    Type et = type.getElementType();
+    op.bf16 = et.isBF16();
     op.storage = op.scalar->isIntegerTy(1) ? b_.getInt8Ty()
-                 : type.getElementType().isF16() ? b_.getHalfTy()
-                                                 : op.scalar;
+                 : et.isF16()              ? b_.getHalfTy()
+                 : op.bf16                 ? b_.getInt16Ty()
+                                           : op.scalar;
     operands_.push_back(op);
   }
   // Drop unit dimensions; merge d into the previous kept one when every
@@ -169,6 +173,8 @@ void Emitter::loadInvariantInputs(size_t dim, ArrayRef<llvm::Value *> offsets) {
     llvm::Value *v = load;
     if (operands_[j].storage->isHalfTy())
       v = b_.CreateFPExt(v, operands_[j].scalar);
+    else if (operands_[j].bf16)
+      v = bf16BitsToFloat(b_, v);
     else if (operands_[j].scalar != operands_[j].storage)
       v = b_.CreateICmpNE(v, llvm::ConstantInt::get(operands_[j].storage, 0));
     values_[arg] = v;
@@ -197,8 +203,11 @@ void Emitter::emitElement(ArrayRef<llvm::Value *> offsets) {
     for (Value v : op.getOperands())
       args.push_back(values_.lookup(v));
     llvm::Value *r = emitScalar(&op, args, b_);
-    if (cast<ShapedType>(op.getResult(0).getType()).getElementType().isF16())
+    Type et = cast<ShapedType>(op.getResult(0).getType()).getElementType();
+    if (et.isF16())
       r = b_.CreateFPExt(b_.CreateFPTrunc(r, b_.getHalfTy()), r->getType());
+    else if (et.isBF16())
+      r = bf16BitsToFloat(b_, floatToBF16Bits(b_, r));
     values_[op.getResult(0)] = r;
   }
   auto yield = cast<YieldOp>(body.getTerminator());
@@ -208,6 +217,8 @@ void Emitter::emitElement(ArrayRef<llvm::Value *> offsets) {
     llvm::Value *x = values_.lookup(v);
     if (operands_[j].storage->isHalfTy())
       x = b_.CreateFPTrunc(x, operands_[j].storage);
+    else if (operands_[j].bf16)
+      x = floatToBF16Bits(b_, x);
     else if (operands_[j].scalar != operands_[j].storage)
       x = b_.CreateZExt(x, operands_[j].storage);
     llvm::StoreInst *store = b_.CreateStore(x, address(j, offsets[j]));

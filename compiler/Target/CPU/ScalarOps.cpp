@@ -3,10 +3,10 @@
 // Float math goes through LLVM intrinsics where LLVM has one (exp, log,
 // sqrt, pow, floor, ...) and through libm calls marked memory(none)
 // otherwise (tanh, erf, expm1, log1p): both vectorize into glibc's libmvec
-// (see LLVMBackend.cpp for the mappings). f16 values live in registers as
-// f32 and are rounded to f16 after every op whose result is f16, exactly
-// as the eager kernels (f32 compute, f16 storage per op) do. Integer
-// arithmetic and bf16 are left to the op-by-op path.
+// (see LLVMBackend.cpp for the mappings). f16 and bf16 values live in
+// registers as f32 and are rounded after every op whose result is f16 or
+// bf16, exactly as the eager kernels (f32 compute, 16-bit storage per op)
+// do. Integer arithmetic is left to the op-by-op path.
 //
 //===----------------------------------------------------------------------===//
 #include "ScalarOps.h"
@@ -249,9 +249,25 @@ llvm::Value *convert(llvm::IRBuilder<> &b, llvm::Value *x, Type from,
 
 } // namespace
 
+llvm::Value *bf16BitsToFloat(llvm::IRBuilder<> &b, llvm::Value *bits) {
+  llvm::Value *wide = b.CreateShl(b.CreateZExt(bits, b.getInt32Ty()), 16);
+  return b.CreateBitCast(wide, b.getFloatTy());
+}
+
+llvm::Value *floatToBF16Bits(llvm::IRBuilder<> &b, llvm::Value *x) {
+  llvm::Value *u = b.CreateBitCast(x, b.getInt32Ty());
+  llvm::Value *isNaN =
+      b.CreateICmpUGT(b.CreateAnd(u, 0x7fffffffu), b.getInt32(0x7f800000u));
+  llvm::Value *quiet = b.CreateOr(b.CreateLShr(u, 16), 0x40u);
+  llvm::Value *odd = b.CreateAnd(b.CreateLShr(u, 16), 1u);
+  llvm::Value *rounded =
+      b.CreateLShr(b.CreateAdd(b.CreateAdd(u, b.getInt32(0x7fffu)), odd), 16);
+  return b.CreateTrunc(b.CreateSelect(isNaN, quiet, rounded), b.getInt16Ty());
+}
+
 llvm::Type *scalarTypeOf(Type type, llvm::LLVMContext &ctx, std::string &why) {
-  // f16 computes in f32, as the eager kernels do (F16C converts).
-  if (type.isF32() || type.isF16())
+  // f16 and bf16 compute in f32, as the eager kernels do.
+  if (type.isF32() || type.isF16() || type.isBF16())
     return llvm::Type::getFloatTy(ctx);
   if (type.isF64())
     return llvm::Type::getDoubleTy(ctx);
@@ -259,7 +275,7 @@ llvm::Type *scalarTypeOf(Type type, llvm::LLVMContext &ctx, std::string &why) {
     if (llvm::is_contained({1u, 8u, 32u, 64u}, i.getWidth()))
       return llvm::IntegerType::get(ctx, i.getWidth());
   llvm::raw_string_ostream os(why);
-  os << "element type " << type << " (bf16 runs op by op)";
+  os << "element type " << type;
   return nullptr;
 }
 

@@ -22,6 +22,12 @@ namespace mlir::kiln::cpu {
 /// it.
 llvm::Type *scalarTypeOf(Type type, llvm::LLVMContext &ctx, std::string &why);
 
+/// bf16 <-> f32 as the runtime converts (DType.h): widening is exact,
+/// narrowing rounds to nearest even and keeps NaN a quiet NaN. bf16 values
+/// are i16 bit patterns in memory.
+llvm::Value *bf16BitsToFloat(llvm::IRBuilder<> &b, llvm::Value *bits);
+llvm::Value *floatToBF16Bits(llvm::IRBuilder<> &b, llvm::Value *x);
+
 /// Whether `op` can be emitted (op kind, element types, attributes);
 /// `why` says what is missing when it cannot.
 bool canEmitScalar(Operation *op, std::string &why);

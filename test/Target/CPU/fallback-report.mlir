@@ -8,7 +8,7 @@
 // CHECK-DAG: fusion "loop" [add,tanh] at {{.*}}: native kiln_kernel_0
 // CHECK-DAG: fusion "loop" [add,tanh] at {{.*}}: native kiln_kernel_0
 // CHECK-DAG: fusion "reduction" [softmax] at {{.*}}: op by op: a "reduction" fusion (only "loop" fusions are generated)
-// CHECK-DAG: fusion "loop" [add,tanh] at {{.*}}: op by op: 'add' on element type bf16 (bf16 runs op by op)
+// CHECK-DAG: fusion "loop" [add,mul] at {{.*}}: op by op: 'add' on integers (integer arithmetic runs op by op)
 // NONE-NOT: cpu codegen
 
 // The transpose is not fused, so the two identical chains are two fusions.
@@ -24,8 +24,8 @@ func.func @soft(%x: tensor<4x32xf32>) -> tensor<4x32xf32> {
   %s = kiln.softmax %x {axis = -1 : i64} : tensor<4x32xf32>
   return %s : tensor<4x32xf32>
 }
-func.func @brain(%x: tensor<4x32xbf16>, %y: tensor<4x32xbf16>) -> tensor<4x32xbf16> {
-  %a = kiln.add %x, %y : tensor<4x32xbf16>, tensor<4x32xbf16>
-  %b = kiln.tanh %a : tensor<4x32xbf16>
-  return %b : tensor<4x32xbf16>
+func.func @ints(%x: tensor<4x32xi32>, %y: tensor<4x32xi32>) -> tensor<4x32xi32> {
+  %a = kiln.add %x, %y : tensor<4x32xi32>, tensor<4x32xi32>
+  %b = kiln.mul %a, %y : tensor<4x32xi32>, tensor<4x32xi32>
+  return %b : tensor<4x32xi32>
 }
