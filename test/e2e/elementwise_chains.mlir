@@ -139,3 +139,23 @@ func.func @brain(%x: tensor<8x100xbf16>, %b: tensor<100xbf16>) -> tensor<8x100xb
   %h = kiln.cast %e : tensor<8x100xf32> -> tensor<8x100xbf16>
   return %h : tensor<8x100xbf16>
 }
+
+// Integers as the runtime computes them: wrap-around, x / 0 = 0,
+// x / -1 = -x, clip bounds compared in double; comparisons are signed.
+func.func @integers(%x: tensor<8x50xi32>, %y: tensor<50xi32>) -> tensor<8x50xi32> {
+  %a = kiln.add %x, %y : tensor<8x50xi32>, tensor<50xi32>
+  %m = kiln.mul %a, %x : tensor<8x50xi32>, tensor<8x50xi32>
+  %s = kiln.sub %m, %y : tensor<8x50xi32>, tensor<50xi32>
+  %d = kiln.div %s, %y : tensor<8x50xi32>, tensor<50xi32>
+  %n = kiln.neg %d : tensor<8x50xi32>
+  %b = kiln.abs %n : tensor<8x50xi32>
+  %r = kiln.relu %s : tensor<8x50xi32>
+  %g = kiln.sign %s : tensor<8x50xi32>
+  %c = kiln.clip %s {min = -3.5 : f64, max = 100.2 : f64} : tensor<8x50xi32>
+  %mx = kiln.max %b, %r : tensor<8x50xi32>, tensor<8x50xi32>
+  %mn = kiln.min %mx, %c : tensor<8x50xi32>, tensor<8x50xi32>
+  %t = kiln.add %mn, %g : tensor<8x50xi32>, tensor<8x50xi32>
+  %lt = kiln.lt %t, %y : tensor<8x50xi32>, tensor<50xi32>
+  %o = kiln.select %lt, %t, %y : tensor<8x50xi1>, tensor<8x50xi32>, tensor<50xi32>
+  return %o : tensor<8x50xi32>
+}

@@ -6,7 +6,8 @@
 // (see LLVMBackend.cpp for the mappings). f16 and bf16 values live in
 // registers as f32 and are rounded after every op whose result is f16 or
 // bf16, exactly as the eager kernels (f32 compute, 16-bit storage per op)
-// do. Integer arithmetic is left to the op-by-op path.
+// do. Integers follow the runtime too (wrap-around, x / 0 = 0); integer
+// pow is left to the op-by-op path.
 //
 //===----------------------------------------------------------------------===//
 #include "ScalarOps.h"
@@ -187,6 +188,75 @@ llvm::Value *floatUnary(Operation *op, StringRef name, llvm::IRBuilder<> &b,
   return r;
 }
 
+/// The ops of the float tables that also have integer versions here.
+bool isIntegerOp(StringRef name) {
+  return llvm::is_contained({"neg", "abs", "relu", "sign", "clip", "add", "sub",
+                             "mul", "div", "max", "min"},
+                            name);
+}
+
+/// Integer ops as the runtime computes them: two's complement wrap-around,
+/// x / 0 = 0, x / -1 = -x (no INT_MIN trap), clip bounds in double.
+llvm::Value *integerOp(Operation *op, StringRef name, llvm::IRBuilder<> &b,
+                       ArrayRef<llvm::Value *> v) {
+  llvm::Value *x = v[0];
+  auto *t = cast<llvm::IntegerType>(x->getType());
+  llvm::Value *zero = llvm::ConstantInt::get(t, 0);
+  if (name == "neg")
+    return b.CreateSub(zero, x);
+  if (name == "abs")
+    return b.CreateSelect(b.CreateICmpSLT(x, zero), b.CreateSub(zero, x), x);
+  if (name == "relu")
+    return b.CreateSelect(b.CreateICmpSLT(x, zero), zero, x);
+  if (name == "sign")
+    return b.CreateSub(b.CreateZExt(b.CreateICmpSGT(x, zero), t),
+                       b.CreateZExt(b.CreateICmpSLT(x, zero), t));
+  if (name == "clip") {
+    // v < lo ? saturate(ceil(lo)) : (v > hi ? saturate(floor(hi)) : x)
+    unsigned bits = t->getBitWidth();
+    double limit = std::ldexp(1.0, bits - 1); // |INT_MIN| of the type
+    auto saturate = [&](double d) -> llvm::Value * {
+      if (d >= limit)
+        return llvm::ConstantInt::get(t, llvm::APInt::getSignedMaxValue(bits));
+      if (d <= -limit)
+        return llvm::ConstantInt::get(t, llvm::APInt::getSignedMinValue(bits));
+      return llvm::ConstantInt::get(t, uint64_t(int64_t(d)), true);
+    };
+    llvm::Value *wide = b.CreateSIToFP(x, b.getDoubleTy());
+    llvm::Value *r = x;
+    if (auto hi = op->getAttrOfType<FloatAttr>("max")) {
+      double h = hi.getValueAsDouble();
+      r = b.CreateSelect(b.CreateFCmpOGT(wide, fconst(b, b.getDoubleTy(), h)),
+                         saturate(std::floor(h)), r);
+    }
+    if (auto lo = op->getAttrOfType<FloatAttr>("min")) {
+      double l = lo.getValueAsDouble();
+      r = b.CreateSelect(b.CreateFCmpOLT(wide, fconst(b, b.getDoubleTy(), l)),
+                         saturate(std::ceil(l)), r);
+    }
+    return r;
+  }
+  llvm::Value *y = v[1];
+  if (name == "add")
+    return b.CreateAdd(x, y);
+  if (name == "sub")
+    return b.CreateSub(x, y);
+  if (name == "mul")
+    return b.CreateMul(x, y);
+  if (name == "max")
+    return b.CreateSelect(b.CreateICmpSGT(x, y), x, y);
+  if (name == "min")
+    return b.CreateSelect(b.CreateICmpSLT(x, y), x, y);
+  assert(name == "div" && "isIntegerOp admits no other op");
+  llvm::Value *one = llvm::ConstantInt::get(t, 1);
+  llvm::Value *byZero = b.CreateICmpEQ(y, zero);
+  llvm::Value *byMinusOne = b.CreateICmpEQ(y, llvm::ConstantInt::get(t, -1, true));
+  llvm::Value *safe = b.CreateSelect(b.CreateOr(byZero, byMinusOne), one, y);
+  llvm::Value *q = b.CreateSDiv(x, safe);
+  return b.CreateSelect(byZero, zero,
+                        b.CreateSelect(byMinusOne, b.CreateSub(zero, x), q));
+}
+
 llvm::Value *floatBinary(StringRef name, llvm::IRBuilder<> &b, llvm::Value *x,
                          llvm::Value *y) {
   if (name == "add")
@@ -208,10 +278,10 @@ llvm::Value *compare(StringRef name, llvm::IRBuilder<> &b, llvm::Value *x,
     auto pred = llvm::StringSwitch<llvm::CmpInst::Predicate>(name)
                     .Case("eq", llvm::CmpInst::ICMP_EQ)
                     .Case("ne", llvm::CmpInst::ICMP_NE)
-                    .Case("lt", llvm::CmpInst::ICMP_ULT)
-                    .Case("le", llvm::CmpInst::ICMP_ULE)
-                    .Case("gt", llvm::CmpInst::ICMP_UGT)
-                    .Default(llvm::CmpInst::ICMP_UGE);
+                    .Case("lt", llvm::CmpInst::ICMP_SLT)
+                    .Case("le", llvm::CmpInst::ICMP_SLE)
+                    .Case("gt", llvm::CmpInst::ICMP_SGT)
+                    .Default(llvm::CmpInst::ICMP_SGE);
     return b.CreateICmp(pred, x, y);
   }
   // C++ semantics: every comparison with NaN is false except !=.
@@ -300,17 +370,11 @@ bool canEmitScalar(Operation *op, std::string &why) {
   switch (kind) {
   case Kind::FloatUnary:
   case Kind::FloatBinary:
-    if (!isa<FloatType>(result))
-      return fail("on integers (integer arithmetic runs op by op)");
-    if (name == "clip" && !isa<FloatType>(result))
-      return fail("on integers");
+    if (!isa<FloatType>(result) && !isIntegerOp(name))
+      return fail("on integers (runs op by op)");
     return true;
-  case Kind::Compare: {
-    Type operand = elementTypeOf(op->getOperand(0));
-    if (!isa<FloatType>(operand) && !operand.isInteger(1))
-      return fail("on integers (integer comparisons run op by op)");
+  case Kind::Compare:
     return true;
-  }
   case Kind::Logic:
   case Kind::Cast:
   case Kind::Identity:
@@ -329,8 +393,12 @@ llvm::Value *emitScalar(Operation *op, ArrayRef<llvm::Value *> x,
   StringRef name = op->getName().stripDialect();
   switch (kindOf(name)) {
   case Kind::FloatUnary:
+    if (x[0]->getType()->isIntegerTy())
+      return integerOp(op, name, b, x);
     return floatUnary(op, name, b, x[0]);
   case Kind::FloatBinary:
+    if (x[0]->getType()->isIntegerTy())
+      return integerOp(op, name, b, x);
     return floatBinary(name, b, x[0], x[1]);
   case Kind::Compare:
     return compare(name, b, x[0], x[1]);

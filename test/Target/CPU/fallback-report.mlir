@@ -8,7 +8,7 @@
 // CHECK-DAG: fusion "loop" [add,tanh] at {{.*}}: native kiln_kernel_0
 // CHECK-DAG: fusion "loop" [add,tanh] at {{.*}}: native kiln_kernel_0
 // CHECK-DAG: fusion "reduction" [softmax] at {{.*}}: op by op: a "reduction" fusion (only "loop" fusions are generated)
-// CHECK-DAG: fusion "loop" [add,mul] at {{.*}}: op by op: 'add' on integers (integer arithmetic runs op by op)
+// CHECK-DAG: fusion "loop" [add,pow] at {{.*}}: op by op: 'pow' on integers (runs op by op)
 // NONE-NOT: cpu codegen
 
 // The transpose is not fused, so the two identical chains are two fusions.
@@ -26,6 +26,6 @@ func.func @soft(%x: tensor<4x32xf32>) -> tensor<4x32xf32> {
 }
 func.func @ints(%x: tensor<4x32xi32>, %y: tensor<4x32xi32>) -> tensor<4x32xi32> {
   %a = kiln.add %x, %y : tensor<4x32xi32>, tensor<4x32xi32>
-  %b = kiln.mul %a, %y : tensor<4x32xi32>, tensor<4x32xi32>
+  %b = kiln.pow %a, %y : tensor<4x32xi32>, tensor<4x32xi32>
   return %b : tensor<4x32xi32>
 }
