@@ -58,19 +58,22 @@ struct FuseElementwisePass : mlir::kiln::impl::FuseElementwiseBase<FuseElementwi
       ops.push_back(&op);
     }
 
-    llvm::SmallPtrSet<Operation *, 32> owned; // members of some group
-    SmallVector<Group> groups;
+    // Each group is outlined as soon as it is formed, so its fusion op is a
+    // real user of its inputs: a later (earlier in program order) group then
+    // sees that a producer is still read and never swallows it.
+    llvm::SmallPtrSet<Operation *, 32> owned; // members of some group (erased)
+    llvm::SmallPtrSet<Operation *, 8> erased; // dead splat constants
     for (Operation *op : llvm::reverse(ops)) {
-      if (owned.contains(op) || !isa<KilnDialect>(op->getDialect()) ||
-          op->getNumResults() != 1 || isa<FusionOp>(op))
+      if (owned.contains(op) || erased.contains(op) ||
+          !isa<KilnDialect>(op->getDialect()) || op->getNumResults() != 1 ||
+          isa<FusionOp>(op))
         continue;
       OpRole role = classify(op).role;
       if (role != OpRole::Elementwise && role != OpRole::Reduction)
         continue;
-      groups.push_back(growGroup(op, body, position, owned));
+      Group g = growGroup(op, body, position, owned);
+      outline(g, position, erased);
     }
-    for (Group &g : groups)
-      outline(g, position);
   }
 
   Group growGroup(Operation *root, Block &body,
@@ -124,7 +127,8 @@ struct FuseElementwisePass : mlir::kiln::impl::FuseElementwiseBase<FuseElementwi
     return g;
   }
 
-  void outline(Group &g, DenseMap<Operation *, int64_t> &position) {
+  void outline(Group &g, DenseMap<Operation *, int64_t> &position,
+               llvm::SmallPtrSet<Operation *, 8> &erased) {
     SmallVector<Operation *> members(g.members.begin(), g.members.end());
     llvm::sort(members, [&](Operation *a, Operation *b) {
       return position[a] < position[b];
@@ -170,8 +174,10 @@ struct FuseElementwisePass : mlir::kiln::impl::FuseElementwiseBase<FuseElementwi
       if (!g.cloned.contains(op))
         op->erase();
     for (Operation *c : g.splatConstants)
-      if (c->use_empty())
+      if (c->use_empty()) {
+        erased.insert(c);
         c->erase();
+      }
   }
 };
 

@@ -151,3 +151,24 @@ func.func @nothing_to_fuse(%t: tensor<10x4xf32>, %i: tensor<3xi64>) -> tensor<4x
   %1 = kiln.transpose %0 {permutation = array<i64: 1, 0>} : tensor<3x4xf32>
   return %1 : tensor<4x3xf32>
 }
+
+// -----
+
+// Regression (heap-use-after-free): a cheap chain recomputed into the
+// comparison's kernel made the expensive div an input of that kernel; the
+// later-formed group of %t then swallowed the div and erased it. Groups are
+// now outlined as they form, so the div stays (its own kernel) for both.
+// CHECK-LABEL: func.func @shared_expensive_input
+// CHECK:         %[[D:.*]] = kiln.fusion "loop"
+// CHECK:           kiln.div
+// CHECK:         kiln.fusion "loop"(%arg0, %arg1, %[[D]])
+// CHECK:         kiln.fusion "loop"(%arg0, %arg1, %[[D]])
+// CHECK:           kiln.lt
+func.func @shared_expensive_input(%x: tensor<8x50xi32>, %y: tensor<50xi32>) -> (tensor<8x50xi32>, tensor<8x50xi1>) {
+  %s = kiln.sub %x, %y : tensor<8x50xi32>, tensor<50xi32>
+  %d = kiln.div %s, %y : tensor<8x50xi32>, tensor<50xi32>
+  %n = kiln.neg %d : tensor<8x50xi32>
+  %t = kiln.add %n, %s : tensor<8x50xi32>, tensor<8x50xi32>
+  %lt = kiln.lt %t, %y : tensor<8x50xi32>, tensor<50xi32>
+  return %t, %lt : tensor<8x50xi32>, tensor<8x50xi1>
+}
