@@ -1,6 +1,10 @@
 //===- NativeCode.cpp - Generated kernels shipped in a .kiln file ---------===//
 #include "NativeCode.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include "ModuleData.h"
 
 #include "kiln/Support/Checksum.h"
@@ -30,7 +34,10 @@ std::optional<bool> cpuHas(std::string_view f) {
   if (f == "fma") return __builtin_cpu_supports("fma") != 0;
   if (f == "bmi") return __builtin_cpu_supports("bmi") != 0;
   if (f == "bmi2") return __builtin_cpu_supports("bmi2") != 0;
-  if (f == "f16c") return __builtin_cpu_supports("f16c") != 0;
+  if (f == "f16c") { // clang 14's __builtin_cpu_supports has no "f16c"
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
+  }
   if (f == "avx512f") return __builtin_cpu_supports("avx512f") != 0;
   if (f == "avx512dq") return __builtin_cpu_supports("avx512dq") != 0;
   if (f == "avx512bw") return __builtin_cpu_supports("avx512bw") != 0;
