@@ -17,13 +17,6 @@ namespace {
 
 constexpr size_t kMaxRankOnDisk = 16;
 
-/// FlatBuffers 2.0.8's Verifier checks a vector's length field but not the
-/// alignment of 8-byte elements; reading a misaligned one is undefined
-/// behaviour (found by the fuzzer), so the loader checks it itself.
-template <typename T> bool isAligned(const flatbuffers::Vector<T> *v) {
-  return !v || reinterpret_cast<uintptr_t>(v->Data()) % alignof(T) == 0;
-}
-
 /// `cpu_kernel` ops run generated code (NativeCode.h), never this handler;
 /// it answers the reference run, which has no f64 version of them.
 const OpHandler kNativeKernelHandler{
@@ -81,8 +74,6 @@ Expected<std::pair<TensorSpec, size_t>> readType(const format::TensorType *t,
   if (et < 0 || et > static_cast<int>(format::ElementType::MAX))
     return dataLoss(where, ": unknown element type ", et);
   TensorSpec spec{"", static_cast<DType>(et), {}};
-  if (!isAligned(t->shape()))
-    return dataLoss(where, ": misaligned shape vector");
   if (t->shape()) {
     if (t->shape()->size() > kMaxRankOnDisk)
       return dataLoss(where, ": rank ", t->shape()->size(), " exceeds ",
@@ -184,10 +175,6 @@ Status verifyFunction(const format::Function *fn, size_t index,
                                       : findOpHandler(op->name()->string_view());
     if (!handler)
       return invalidArgument(owhere, ": no kernel for this op in this runtime");
-    if (op->attrs())
-      for (const format::Attr *a : *op->attrs())
-        if (!isAligned(a->ints()))
-          return dataLoss(owhere, ": misaligned attribute vector");
     OpData data{op, handler, {}, {}, op->kernel()};
     if (op->operands())
       data.operands.assign(op->operands()->begin(), op->operands()->end());

@@ -13,8 +13,6 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <thread>
 
 namespace fb = kiln::format;
@@ -225,25 +223,4 @@ TEST(ModuleLoader, NoSingleByteFlipCrashes) {
   EXPECT_LT(loaded, good.size());
 }
 
-} // namespace
-
-namespace {
-// Regression (libFuzzer): an i64 attribute vector at a 4-byte aligned offset
-// passed the FlatBuffers Verifier and was read misaligned (UBSan).
-TEST(ModuleLoader, FuzzMisalignedVectorIsRejected) {
-  std::ifstream in(KILN_MODULE_TEST_INPUTS "/fuzz-misaligned-ints.kiln",
-                   std::ios::binary);
-  ASSERT_TRUE(in.good());
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  flatbuffers::Verifier verifier(bytes.data(), bytes.size());
-  ASSERT_TRUE(fb::VerifySizePrefixedModuleBuffer(verifier));
-  auto *module = fb::GetMutableSizePrefixedModule(bytes.data());
-  module->mutate_payload_checksum(kiln::fnv1a64(
-      module->payload()->data(), module->payload()->size()));
-  auto m = kiln::Module::loadBytes(bytes, "fuzz.kiln");
-  ASSERT_FALSE(m.ok());
-  EXPECT_NE(m.status().message().find("misaligned"), std::string::npos)
-      << m.status().toString();
-}
 } // namespace
