@@ -32,6 +32,11 @@
 
 namespace kiln {
 
+namespace autograd {
+struct Meta;
+class Node;
+} // namespace autograd
+
 using Shape = std::vector<int64_t>;
 using Strides = std::vector<int64_t>;
 
@@ -174,6 +179,36 @@ public:
   /// "f32[2, 3] {1, 2, 3, 4, 5, 6}".
   std::string toString(int64_t maxElements = 16) const;
 
+  /// --- Autograd (see Autograd.h) ----------------------------------------
+  /// True when ops on this tensor record gradients.
+  bool requiresGrad() const;
+  /// Marks a leaf as a variable to differentiate (float dtypes only); fails
+  /// on non-leaves (results of recorded ops) when turning it off.
+  Status setRequiresGrad(bool requires = true);
+  /// True unless this tensor is the result of a recorded op.
+  bool isLeaf() const;
+  /// The accumulated gradient of a leaf; undefined before any backward().
+  Tensor grad() const;
+  /// Replaces the gradient (optimizers, clipping, checkpoints). Shape and
+  /// dtype must match, or `g` undefined to clear it.
+  Status setGrad(const Tensor &g);
+  /// Drops the gradient (the next backward() starts from zero).
+  void zeroGrad();
+  /// Same storage and view, no autograd history, requiresGrad() false.
+  Tensor detach() const;
+  /// The op that produced this tensor; null for leaves.
+  std::shared_ptr<autograd::Node> gradFn() const;
+  /// Back-propagates from this tensor. `seed` is d(target)/d(this); it may
+  /// be omitted only for a single-element tensor (then it is 1).
+  Status backward(const Tensor &seed = Tensor(), bool retainGraph = false) const;
+  /// The shared autograd state (null until needed); for autograd's own use.
+  const std::shared_ptr<autograd::Meta> &autogradMeta() const {
+    return autograd_;
+  }
+  void setAutogradMeta(std::shared_ptr<autograd::Meta> meta) {
+    autograd_ = std::move(meta);
+  }
+
 private:
   Expected<int64_t> offsetOf(std::span<const int64_t> index) const;
   Tensor withView(Shape shape, Strides strides, int64_t offset) const;
@@ -184,6 +219,7 @@ private:
   int64_t offset_ = 0;
   int64_t numel_ = 0;
   DType dtype_ = DType::F32;
+  std::shared_ptr<autograd::Meta> autograd_;
 };
 
 std::ostream &operator<<(std::ostream &os, const Tensor &t);
