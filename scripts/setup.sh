@@ -10,6 +10,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler                 # the .kiln format
   libgtest-dev                                            # unit tests
   libopenblas-dev libdnnl-dev                             # CPU GEMM / convolution
+  libprotobuf-dev protobuf-compiler                       # the ONNX importer
 )
 
 missing=()
