@@ -184,7 +184,7 @@ public:
   bool requiresGrad() const;
   /// Marks a leaf as a variable to differentiate (float dtypes only); fails
   /// on non-leaves (results of recorded ops) when turning it off.
-  Status setRequiresGrad(bool requires = true);
+  Status setRequiresGrad(bool on = true);
   /// True unless this tensor is the result of a recorded op.
   bool isLeaf() const;
   /// The accumulated gradient of a leaf; undefined before any backward().
@@ -200,7 +200,9 @@ public:
   std::shared_ptr<autograd::Node> gradFn() const;
   /// Back-propagates from this tensor. `seed` is d(target)/d(this); it may
   /// be omitted only for a single-element tensor (then it is 1).
-  Status backward(const Tensor &seed = Tensor(), bool retainGraph = false) const;
+  /// An undefined `seed` means the same as none.
+  Status backward(const Tensor &seed, bool retainGraph = false) const;
+  Status backward() const;
   /// The shared autograd state (null until needed); for autograd's own use.
   const std::shared_ptr<autograd::Meta> &autogradMeta() const {
     return autograd_;

@@ -1,6 +1,7 @@
 //===- Tensor.cpp - N-d arrays with reference-counted storage --------------===//
 #include "kiln/Tensor.h"
 
+#include "../autograd/Record.h"
 #include "../cpu/Loops.h"
 #include "kiln/Support/Shapes.h"
 
@@ -211,6 +212,40 @@ Tensor Tensor::withView(Shape shape, Strides strides, int64_t offset) const {
   return t;
 }
 
+namespace {
+/// Records a view/copy method's node when `self` needs a gradient.
+/// `makeBackward` builds the BackwardFn only then.
+template <typename MakeBackward>
+Expected<Tensor> recordView(const Tensor &self, Expected<Tensor> out,
+                            std::string_view name, MakeBackward &&makeBackward) {
+  if (!out || !autograd::needsGrad({&self}))
+    return out;
+  return autograd::record(std::move(out), name, {self}, makeBackward());
+}
+
+/// Backward of a view that only changes the shape.
+autograd::BackwardFn reshapeBack(const Shape &inputShape) {
+  return [inputShape](const Tensor &g, const Tensor &) {
+    return autograd::grads(g.reshape(inputShape));
+  };
+}
+
+/// Backward of a view that picks a subset of the elements: the gradient
+/// scattered into zeros through the same view.
+template <typename ViewOf>
+autograd::BackwardFn scatterBack(const Tensor &input, ViewOf viewOf) {
+  Shape shape = input.shape();
+  DType dtype = input.dtype();
+  return [shape, dtype, viewOf](const Tensor &g, const Tensor &)
+             -> Expected<std::vector<Tensor>> {
+    KILN_ASSIGN_OR_RETURN(Tensor z, Tensor::zeros(shape, dtype));
+    KILN_ASSIGN_OR_RETURN(Tensor part, viewOf(z));
+    KILN_RETURN_IF_ERROR(part.copyFrom(g));
+    return std::vector<Tensor>{std::move(z)};
+  };
+}
+} // namespace
+
 //===----------------------------------------------------------------------===//
 // Views
 //===----------------------------------------------------------------------===//
@@ -297,17 +332,25 @@ Expected<Tensor> Tensor::view(const Shape &shapeIn) const {
                            " with strides ", shapes::toString(strides_),
                            " cannot be viewed as ", shapes::toString(shape),
                            " without a copy; use reshape");
-  return withView(std::move(shape), std::move(*strides), offset_);
+  return recordView(*this, withView(std::move(shape), std::move(*strides), offset_),
+                    "view", [&] { return reshapeBack(shape_); });
 }
 
 Expected<Tensor> Tensor::reshape(const Shape &shapeIn) const {
   KILN_RETURN_IF_ERROR(checkDefined(*this, "reshape"));
   KILN_ASSIGN_OR_RETURN(Shape shape, inferShape(shape_, shapeIn, numel_));
   KILN_RETURN_IF_ERROR(checkShape(shape, "reshape"));
+  auto back = [&] { return reshapeBack(shape_); };
   if (auto strides = viewStrides(shape_, strides_, shape, numel_))
-    return withView(std::move(shape), std::move(*strides), offset_);
-  KILN_ASSIGN_OR_RETURN(Tensor c, clone());
-  return c.withView(std::move(shape), contiguousStrides(shape), 0);
+    return recordView(*this,
+                      withView(std::move(shape), std::move(*strides), offset_),
+                      "reshape", back);
+  Expected<Tensor> c = detach().clone();
+  if (!c)
+    return c.status();
+  Strides strides = contiguousStrides(shape);
+  return recordView(*this, c->withView(std::move(shape), std::move(strides), 0),
+                    "reshape", back);
 }
 
 Expected<Tensor> Tensor::permute(std::span<const int64_t> perm) const {
@@ -318,7 +361,14 @@ Expected<Tensor> Tensor::permute(std::span<const int64_t> perm) const {
   Strides s(perm.size());
   for (size_t i = 0; i < perm.size(); ++i)
     s[i] = strides_[size_t(*shapes::normalizeAxis(perm[i], rank()))];
-  return withView(*r, std::move(s), offset_);
+  return recordView(*this, withView(*r, std::move(s), offset_), "permute", [&] {
+    std::vector<int64_t> inverse(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i)
+      inverse[size_t(*shapes::normalizeAxis(perm[i], rank()))] = int64_t(i);
+    return autograd::BackwardFn([inverse](const Tensor &g, const Tensor &) {
+      return autograd::grads(g.permute(inverse));
+    });
+  });
 }
 
 Expected<Tensor> Tensor::transpose(int64_t dim0, int64_t dim1) const {
@@ -356,7 +406,12 @@ Expected<Tensor> Tensor::slice(std::span<const int64_t> starts,
       offset += start * strides_[d];
     s[d] = strides_[d] * step;
   }
-  return withView(*r, std::move(s), offset);
+  return recordView(*this, withView(*r, std::move(s), offset), "slice", [&] {
+    std::vector<int64_t> b(starts.begin(), starts.end()),
+        e(ends.begin(), ends.end()), st(steps.begin(), steps.end());
+    return scatterBack(*this,
+                       [b, e, st](const Tensor &z) { return z.slice(b, e, st); });
+  });
 }
 
 Expected<Tensor> Tensor::slice(int64_t axis, int64_t start, int64_t end,
@@ -388,7 +443,14 @@ Expected<Tensor> Tensor::select(int64_t axis, int64_t index) const {
   int64_t offset = offset_ + index * strides_[size_t(*a)];
   shape.erase(shape.begin() + *a);
   strides.erase(strides.begin() + *a);
-  return withView(std::move(shape), std::move(strides), offset);
+  int64_t axisN = *a;
+  return recordView(*this,
+                    withView(std::move(shape), std::move(strides), offset),
+                    "select_index", [&] {
+                      return scatterBack(*this, [axisN, index](const Tensor &z) {
+                        return z.select(axisN, index);
+                      });
+                    });
 }
 
 Expected<Tensor> Tensor::squeeze(std::span<const int64_t> axes) const {
@@ -411,7 +473,8 @@ Expected<Tensor> Tensor::squeeze(std::span<const int64_t> axes) const {
       s.push_back(strides_[d]);
   if (s.size() != r.value().size())
     return internalError("squeeze: stride bookkeeping disagrees with shapes");
-  return withView(*r, std::move(s), offset_);
+  return recordView(*this, withView(*r, std::move(s), offset_), "squeeze",
+                    [&] { return reshapeBack(shape_); });
 }
 
 Expected<Tensor> Tensor::expandDims(std::span<const int64_t> axes) const {
@@ -427,7 +490,8 @@ Expected<Tensor> Tensor::expandDims(std::span<const int64_t> axes) const {
   size_t src = 0;
   for (size_t d = 0; d < r.value().size(); ++d)
     s[d] = inserted[d] ? 0 : strides_[src++];
-  return withView(*r, std::move(s), offset_);
+  return recordView(*this, withView(*r, std::move(s), offset_), "expand_dims",
+                    [&] { return reshapeBack(shape_); });
 }
 
 Expected<Tensor> Tensor::broadcastTo(const Shape &shape) const {
@@ -440,7 +504,14 @@ Expected<Tensor> Tensor::broadcastTo(const Shape &shape) const {
   size_t pad = shape.size() - shape_.size();
   for (size_t d = 0; d < shape_.size(); ++d)
     s[pad + d] = shape_[d] == 1 ? 0 : strides_[d];
-  return withView(shape, std::move(s), offset_);
+  return recordView(*this, withView(shape, std::move(s), offset_), "broadcast_to",
+                    [&] {
+                      Shape in = shape_;
+                      return autograd::BackwardFn(
+                          [in](const Tensor &g, const Tensor &) {
+                            return autograd::grads(autograd::unbroadcast(g, in));
+                          });
+                    });
 }
 
 //===----------------------------------------------------------------------===//
@@ -460,7 +531,14 @@ Expected<Tensor> Tensor::to(DType dtype) const {
   KILN_RETURN_IF_ERROR(checkDefined(*this, "to"));
   KILN_ASSIGN_OR_RETURN(Tensor out, empty(shape_, dtype, device()));
   KILN_RETURN_IF_ERROR(out.copyFrom(*this));
-  return out;
+  return recordView(*this, std::move(out), dtype == dtype_ ? "clone" : "cast",
+                    [&] {
+                      DType from = dtype_;
+                      return autograd::BackwardFn(
+                          [from](const Tensor &g, const Tensor &) {
+                            return autograd::grads(g.to(from));
+                          });
+                    });
 }
 
 Status Tensor::copyFrom(const Tensor &src) {

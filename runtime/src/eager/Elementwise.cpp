@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/Ops.h"
 
+#include "../autograd/Derivatives.h"
+#include "../autograd/Record.h"
 #include "../cpu/ElementwiseKernels.h"
 #include "EagerUtil.h"
 #include "kiln/Support/Shapes.h"
@@ -96,7 +98,9 @@ UnaryParams defaultParams(UnaryOp op) {
   return p;
 }
 
-Expected<Tensor> unary(UnaryOp op, const Tensor &x, const UnaryParams &params) {
+namespace {
+Expected<Tensor> unaryKernel(UnaryOp op, const Tensor &x,
+                             const UnaryParams &params) {
   std::string_view name = opName(op);
   KILN_RETURN_IF_ERROR(eager::checkInputs(name, {&x}));
   if (!inDomain(opDomain(op), x.dtype()))
@@ -110,6 +114,15 @@ Expected<Tensor> unary(UnaryOp op, const Tensor &x, const UnaryParams &params) {
                              cpu::makeOperand(x, out.shape())};
   cpu::forEachRun(out.shape(), 2, ops, cpu::unaryLoop(op, x.dtype()), &params);
   return out;
+}
+} // namespace
+
+Expected<Tensor> unary(UnaryOp op, const Tensor &x, const UnaryParams &params) {
+  if (!autograd::hasDerivative(op))
+    return unaryKernel(op, x, params);
+  return autograd::differentiable(
+      opName(op), {x}, [&] { return unaryKernel(op, x, params); },
+      [&] { return autograd::unaryBackward(op, x, params); });
 }
 
 Expected<Tensor> unary(UnaryOp op, const Tensor &x) {
@@ -149,7 +162,8 @@ Expected<Tensor> cast(const Tensor &x, DType dtype) {
   return x.to(dtype);
 }
 
-Expected<Tensor> binary(BinaryOp op, const Tensor &a, const Tensor &b) {
+namespace {
+Expected<Tensor> binaryKernel(BinaryOp op, const Tensor &a, const Tensor &b) {
   std::string_view name = opName(op);
   KILN_RETURN_IF_ERROR(eager::checkInputs(name, {&a, &b}));
   if (a.dtype() != b.dtype())
@@ -171,9 +185,19 @@ Expected<Tensor> binary(BinaryOp op, const Tensor &a, const Tensor &b) {
   cpu::forEachRun(out.shape(), 3, ops, cpu::binaryLoop(op, a.dtype()), nullptr);
   return out;
 }
+} // namespace
 
-Expected<Tensor> select(const Tensor &cond, const Tensor &onTrue,
-                        const Tensor &onFalse) {
+Expected<Tensor> binary(BinaryOp op, const Tensor &a, const Tensor &b) {
+  if (!autograd::hasDerivative(op))
+    return binaryKernel(op, a, b);
+  return autograd::differentiable(
+      opName(op), {a, b}, [&] { return binaryKernel(op, a, b); },
+      [&] { return autograd::binaryBackward(op, a, b); });
+}
+
+namespace {
+Expected<Tensor> selectKernel(const Tensor &cond, const Tensor &onTrue,
+                              const Tensor &onFalse) {
   KILN_RETURN_IF_ERROR(eager::checkInputs("select", {&cond, &onTrue, &onFalse}));
   if (cond.dtype() != DType::Bool)
     return invalidArgument("op 'select': condition has dtype ",
@@ -194,6 +218,15 @@ Expected<Tensor> select(const Tensor &cond, const Tensor &onTrue,
       cpu::makeOperand(onFalse, out.shape())};
   cpu::forEachRun(out.shape(), 4, ops, cpu::selectLoop(onTrue.dtype()), nullptr);
   return out;
+}
+} // namespace
+
+Expected<Tensor> select(const Tensor &cond, const Tensor &onTrue,
+                        const Tensor &onFalse) {
+  return autograd::differentiable(
+      "select", {cond, onTrue, onFalse},
+      [&] { return selectKernel(cond, onTrue, onFalse); },
+      [&] { return autograd::selectBackward(cond, onTrue, onFalse); });
 }
 
 namespace detail {

@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/Ops.h"
 
+#include "../autograd/Derivatives.h"
+#include "../autograd/Record.h"
 #include "EagerUtil.h"
 #include "kiln/ThreadPool.h"
 #include "kiln/Support/Shapes.h"
@@ -289,8 +291,9 @@ Status setMatmulBackend(MatmulBackend backend) {
   return Status();
 }
 
-Expected<Tensor> matmul(const Tensor &a, const Tensor &b, bool transposeA,
-                        bool transposeB) {
+namespace {
+Expected<Tensor> matmulKernel(const Tensor &a, const Tensor &b,
+                              bool transposeA, bool transposeB) {
   KILN_RETURN_IF_ERROR(eager::checkInputs("matmul", {&a, &b}));
   if (a.dtype() != b.dtype())
     return invalidArgument("op 'matmul': operand dtypes differ (",
@@ -305,7 +308,7 @@ Expected<Tensor> matmul(const Tensor &a, const Tensor &b, bool transposeA,
   if (a.dtype() == DType::F16 || a.dtype() == DType::BF16) {
     KILN_ASSIGN_OR_RETURN(Tensor a32, a.to(DType::F32));
     KILN_ASSIGN_OR_RETURN(Tensor b32, b.to(DType::F32));
-    KILN_ASSIGN_OR_RETURN(Tensor c32, matmul(a32, b32, transposeA, transposeB));
+    KILN_ASSIGN_OR_RETURN(Tensor c32, matmulKernel(a32, b32, transposeA, transposeB));
     return c32.to(a.dtype());
   }
   KILN_ASSIGN_OR_RETURN(Tensor out, Tensor::empty(*shape, a.dtype(), a.device()));
@@ -333,6 +336,14 @@ Expected<Tensor> matmul(const Tensor &a, const Tensor &b, bool transposeA,
     return internalError("matmul: unexpected dtype");
   }
   return out;
+}
+} // namespace
+
+Expected<Tensor> matmul(const Tensor &a, const Tensor &b, bool transposeA,
+                        bool transposeB) {
+  return autograd::differentiable(
+      "matmul", {a, b}, [&] { return matmulKernel(a, b, transposeA, transposeB); },
+      [&] { return autograd::matmulBackward(a, b, transposeA, transposeB); });
 }
 
 } // namespace kiln

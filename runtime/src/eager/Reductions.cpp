@@ -10,6 +10,9 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/Ops.h"
 
+#include "../autograd/Derivatives.h"
+#include "../autograd/Record.h"
+
 #include "../cpu/Dispatch.h"
 #include "EagerUtil.h"
 #include "kiln/Support/Shapes.h"
@@ -265,8 +268,9 @@ void runReduce(ReduceOp op, const ReducePlan &plan, const T *in, T *out) {
 
 } // namespace
 
-Expected<Tensor> reduce(ReduceOp op, const Tensor &x,
-                        std::span<const int64_t> axes, bool keepDims) {
+namespace {
+Expected<Tensor> reduceOp(ReduceOp op, const Tensor &x,
+                              std::span<const int64_t> axes, bool keepDims) {
   std::string_view name = opName(op);
   KILN_RETURN_IF_ERROR(eager::checkInputs(name, {&x}));
   if (!inDomain(opDomain(op), x.dtype()))
@@ -292,6 +296,14 @@ Expected<Tensor> reduce(ReduceOp op, const Tensor &x,
                    static_cast<T *>(out.rawData()));
   });
   return out;
+}
+} // namespace
+
+Expected<Tensor> reduce(ReduceOp op, const Tensor &x,
+                        std::span<const int64_t> axes, bool keepDims) {
+  return autograd::differentiable(
+      opName(op), {x}, [&] { return reduceOp(op, x, axes, keepDims); },
+      [&] { return autograd::reduceBackward(op, x, axes, keepDims); });
 }
 
 namespace {
