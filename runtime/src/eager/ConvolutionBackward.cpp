@@ -1,0 +1,168 @@
+//===- ConvolutionBackward.cpp - Gradients of conv2d -----------------------===//
+//
+// Both gradients are GEMMs on im2col buffers, per group, over chunks of
+// images laid side by side in the columns (so late layers with small
+// spatial sizes still get long GEMMs, and the weight gradient is summed
+// inside the GEMM instead of image by image):
+//   d input : cols[k, nc*S] = W_g^T [k, fg] * dY_g [fg, nc*S]; col2im
+//   d weight: dW_g [fg, k] += dY_g [fg, nc*S] * im2col(X_g)[k, nc*S]^T
+// where k = (C/groups) * kH * kW and S = oH * oW. The input gradient is the
+// forward of conv_transpose2d, which uses it as such.
+//
+//===----------------------------------------------------------------------===//
+#include "ConvolutionKernels.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace kiln::eager {
+
+namespace {
+
+/// Images per GEMM: as many as keep one column buffer near 16 MiB.
+int64_t imagesPerChunk(int64_t n, int64_t k, int64_t spatial, size_t elemSize) {
+  const int64_t budget = int64_t(16 << 20) / int64_t(elemSize);
+  int64_t per = std::max<int64_t>(1, k * spatial);
+  return std::clamp<int64_t>(budget / per, 1, std::max<int64_t>(n, 1));
+}
+
+Expected<Tensor> asContiguous(const Tensor &t, DType dtype) {
+  return t.dtype() == dtype ? t.contiguous() : t.to(dtype);
+}
+
+/// dst[j, i * S + s] = gy[n0 + i, c0 + j, s]: rows [c0, c0 + rows) of
+/// images [n0, n0 + nc) side by side.
+template <typename C>
+void gatherChannelRows(const C *gy, int64_t channels, int64_t c0, int64_t rows,
+                       int64_t spatial, int64_t n0, int64_t nc, C *dst) {
+  ThreadPool::global().parallelFor(0, rows, 8, [&](int64_t b, int64_t e) {
+    for (int64_t j = b; j < e; ++j)
+      for (int64_t i = 0; i < nc; ++i)
+        std::memcpy(dst + j * nc * spatial + i * spatial,
+                    gy + ((n0 + i) * channels + c0 + j) * spatial,
+                    size_t(spatial) * sizeof(C));
+  });
+}
+
+/// Rows of group gi for images [n0, n0 + nc) as a [rows, nc * S] matrix; a
+/// view without copying when that is already the layout.
+template <typename C>
+Expected<Tensor> groupRows(const Tensor &t, int64_t gi, int64_t rows,
+                           int64_t n0, int64_t nc) {
+  int64_t channels = t.shape()[1], spatial = t.shape()[2] * t.shape()[3];
+  if (nc == 1) {
+    KILN_ASSIGN_OR_RETURN(Tensor img, t.select(0, n0));
+    KILN_ASSIGN_OR_RETURN(Tensor part, img.slice(0, gi * rows, (gi + 1) * rows));
+    return part.reshape({rows, spatial});
+  }
+  KILN_ASSIGN_OR_RETURN(Tensor out, Tensor::empty({rows, nc * spatial}, t.dtype()));
+  gatherChannelRows(t.data<C>(), channels, gi * rows, rows, spatial, n0, nc,
+                    out.data<C>());
+  return out;
+}
+
+template <typename C>
+Status backwardInput(const Tensor &gy, const Tensor &w, const Window2D &win,
+                     int64_t groups, Tensor &dx) {
+  int64_t n = dx.shape()[0], c = dx.shape()[1], h = dx.shape()[2],
+          wd = dx.shape()[3];
+  int64_t f = gy.shape()[1], oh = gy.shape()[2], ow = gy.shape()[3];
+  int64_t kh = w.shape()[2], kw = w.shape()[3];
+  int64_t cg = c / groups, fg = f / groups, k = cg * kh * kw, spatial = oh * ow;
+  // col2im's view: columns on the output grid, the image on the input grid.
+  ConvGeometry geo{n, c, oh, ow, f, kh, kw, h, wd, groups};
+  KILN_ASSIGN_OR_RETURN(Tensor w2, w.reshape({groups, fg, k}));
+  int64_t chunk = imagesPerChunk(n, k, spatial, sizeof(C));
+  for (int64_t n0 = 0; n0 < n; n0 += chunk) {
+    int64_t nc = std::min(chunk, n - n0);
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      KILN_ASSIGN_OR_RETURN(Tensor rows, groupRows<C>(gy, gi, fg, n0, nc));
+      KILN_ASSIGN_OR_RETURN(Tensor wg, w2.select(0, gi));
+      KILN_ASSIGN_OR_RETURN(Tensor cols, matmul(wg, rows, /*transposeA=*/true));
+      for (int64_t i = 0; i < nc; ++i)
+        col2im(cols.data<C>(), gi * cg, cg, geo, win,
+               dx.data<C>() + (n0 + i) * c * h * wd, nc * spatial, i * spatial);
+    }
+  }
+  return Status();
+}
+
+template <typename C>
+Status backwardWeight(const Tensor &x, const Tensor &gy, const Window2D &win,
+                      int64_t groups, int64_t kh, int64_t kw, Tensor &dw) {
+  int64_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
+  int64_t f = gy.shape()[1], oh = gy.shape()[2], ow = gy.shape()[3];
+  int64_t cg = c / groups, fg = f / groups, k = cg * kh * kw, spatial = oh * ow;
+  ConvGeometry geo{n, c, h, wd, f, kh, kw, oh, ow, groups};
+  int64_t chunk = imagesPerChunk(n, k, spatial, sizeof(C));
+  C *acc = dw.data<C>(); // [groups, fg, k], zeroed
+  for (int64_t n0 = 0; n0 < n; n0 += chunk) {
+    int64_t nc = std::min(chunk, n - n0);
+    KILN_ASSIGN_OR_RETURN(Tensor cols, Tensor::empty({k, nc * spatial}, dw.dtype()));
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      for (int64_t i = 0; i < nc; ++i)
+        im2col(x.data<C>() + (n0 + i) * c * h * wd, gi * cg, cg, geo, win,
+               cols.data<C>(), nc * spatial, i * spatial);
+      KILN_ASSIGN_OR_RETURN(Tensor rows, groupRows<C>(gy, gi, fg, n0, nc));
+      KILN_ASSIGN_OR_RETURN(Tensor part,
+                            matmul(rows, cols, false, /*transposeB=*/true));
+      const C *p = part.data<C>();
+      C *dst = acc + gi * fg * k;
+      for (int64_t i = 0; i < fg * k; ++i)
+        dst[i] += p[i];
+    }
+  }
+  return Status();
+}
+
+} // namespace
+
+Expected<Tensor> conv2dBackwardInput(const Tensor &gradOut, const Tensor &weight,
+                                     const Window2D &win, int64_t groups,
+                                     const Shape &inputShape) {
+  DType ct = convComputeType(gradOut.dtype());
+  KILN_ASSIGN_OR_RETURN(Tensor gy, asContiguous(gradOut, ct));
+  KILN_ASSIGN_OR_RETURN(Tensor w, asContiguous(weight, ct));
+  KILN_ASSIGN_OR_RETURN(Tensor dx, Tensor::zeros(inputShape, ct));
+  if (dx.numel() > 0 && gy.numel() > 0 && w.numel() > 0) {
+    if (ct == DType::F64)
+      KILN_RETURN_IF_ERROR(backwardInput<double>(gy, w, win, groups, dx));
+    else
+      KILN_RETURN_IF_ERROR(backwardInput<float>(gy, w, win, groups, dx));
+  }
+  if (dx.dtype() == gradOut.dtype())
+    return dx;
+  return dx.to(gradOut.dtype());
+}
+
+Expected<Tensor> conv2dBackwardWeight(const Tensor &input, const Tensor &gradOut,
+                                      const Window2D &win, int64_t groups,
+                                      const Shape &weightShape) {
+  DType ct = convComputeType(input.dtype());
+  KILN_ASSIGN_OR_RETURN(Tensor x, asContiguous(input, ct));
+  KILN_ASSIGN_OR_RETURN(Tensor gy, asContiguous(gradOut, ct));
+  int64_t fg = weightShape[0] / groups;
+  int64_t k = weightShape[1] * weightShape[2] * weightShape[3];
+  KILN_ASSIGN_OR_RETURN(Tensor dw, Tensor::zeros({groups, fg, k}, ct));
+  if (dw.numel() > 0 && gy.numel() > 0) {
+    if (ct == DType::F64)
+      KILN_RETURN_IF_ERROR(backwardWeight<double>(x, gy, win, groups,
+                                                  weightShape[2], weightShape[3], dw));
+    else
+      KILN_RETURN_IF_ERROR(backwardWeight<float>(x, gy, win, groups,
+                                                 weightShape[2], weightShape[3], dw));
+  }
+  KILN_ASSIGN_OR_RETURN(Tensor shaped, dw.reshape(weightShape));
+  if (shaped.dtype() == input.dtype())
+    return shaped;
+  return shaped.to(input.dtype());
+}
+
+Expected<Tensor> convBackwardBias(const Tensor &gradOut) {
+  std::vector<int64_t> axes = {0};
+  for (int64_t d = 2; d < gradOut.rank(); ++d)
+    axes.push_back(d);
+  return sum(gradOut, axes);
+}
+
+} // namespace kiln::eager
