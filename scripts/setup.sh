@@ -11,6 +11,7 @@ packages=(
   libgtest-dev                                            # unit tests
   libopenblas-dev libdnnl-dev                             # CPU GEMM / convolution
   libprotobuf-dev protobuf-compiler                       # the ONNX importer
+  python3-sklearn python3-statsmodels                     # datasets the training examples read
 )
 
 missing=()
