@@ -1,0 +1,1610 @@
+//===- ONNXOps.cpp - One converter per ONNX op type -----------------------===//
+//
+// Each converter reads one node (inputs, attributes with their defaults,
+// the opset where semantics changed) and builds kiln ops. Ops with a kiln
+// counterpart map one to one; composite ops (Gemm, InstanceNormalization,
+// Selu, HardSwish, ReduceLogSumExp, ...) decompose into kiln ops that the
+// compiler's elementwise fusion then merges. The table at the bottom lists
+// every supported op type.
+//
+//===----------------------------------------------------------------------===//
+#include "ONNXImporter.h"
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace mlir::kiln::onnx {
+namespace {
+
+using I = Importer;
+
+#define KILN_TRY(var, expr)                                                    \
+  auto var##OrFailure = (expr);                                                \
+  if (failed(var##OrFailure))                                                  \
+    return failure();                                                          \
+  auto var = std::move(*var##OrFailure)
+
+LogicalResult needInputs(Node &n, unsigned count) {
+  for (unsigned i = 0; i < count; ++i)
+    if (!n.hasInput(i))
+      return emitError(n.loc) << "expects input #" << i << ", which is missing";
+  return success();
+}
+
+NamedAttribute named(I &im, StringRef name, Attribute a) {
+  return im.b.getNamedAttr(name, a);
+}
+Attribute i64Array(I &im, ArrayRef<int64_t> v) {
+  return im.b.getDenseI64ArrayAttr(v);
+}
+
+/// A scalar of `v`'s element type.
+Value scalarLike(I &im, Value v, double x) {
+  return im.splat(I::typeOf(v).getElementType(), x);
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+LogicalResult unary(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(r, im.make<OpTy>(n.loc, n.in(0)));
+  n.results[0] = r;
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult binary(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  KILN_TRY(r, im.make<OpTy>(n.loc, ValueRange{n.in(0), n.in(1)}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertPow(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  // The exponent may have another type (opset 12+): compute in the base's.
+  KILN_TRY(e, im.castTo(n.loc, n.in(1), I::typeOf(n.in(0)).getElementType()));
+  KILN_TRY(r, im.make<PowOp>(n.loc, ValueRange{n.in(0), e}));
+  n.results[0] = r;
+  return success();
+}
+
+/// Sum, Max, Min, Mean: variadic, folded left to right.
+template <typename OpTy>
+LogicalResult variadic(I &im, Node &n, bool mean = false) {
+  SmallVector<Value> ins;
+  for (Value v : n.inputs)
+    if (v)
+      ins.push_back(v);
+  if (ins.empty())
+    return emitError(n.loc) << "needs at least one input";
+  Value acc = ins[0];
+  for (Value v : ArrayRef<Value>(ins).drop_front()) {
+    KILN_TRY(r, im.make<OpTy>(n.loc, ValueRange{acc, v}));
+    acc = r;
+  }
+  if (mean && ins.size() > 1) {
+    KILN_TRY(r, im.make<DivOp>(n.loc, ValueRange{acc, scalarLike(im, acc, double(ins.size()))}));
+    acc = r;
+  }
+  n.results[0] = acc;
+  return success();
+}
+
+LogicalResult convertLeakyRelu(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(alpha, im.getFloat(n, "alpha", 0.01));
+  KILN_TRY(r, im.make<LeakyReluOp>(n.loc, n.in(0),
+                                   {named(im, "alpha", im.b.getF64FloatAttr(alpha))}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertElu(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(alpha, im.getFloat(n, "alpha", 1.0));
+  KILN_TRY(r, im.make<EluOp>(n.loc, n.in(0),
+                             {named(im, "alpha", im.b.getF64FloatAttr(alpha))}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertSelu(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(alpha, im.getFloat(n, "alpha", 1.67326319217681884765625));
+  KILN_TRY(gamma, im.getFloat(n, "gamma", 1.05070102214813232421875));
+  KILN_TRY(e, im.make<EluOp>(n.loc, n.in(0),
+                             {named(im, "alpha", im.b.getF64FloatAttr(alpha))}));
+  KILN_TRY(r, im.make<MulOp>(n.loc, ValueRange{e, scalarLike(im, e, gamma)}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertCelu(I &im, Node &n) {
+  // max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) = elu(x / alpha) * alpha
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(alpha, im.getFloat(n, "alpha", 1.0));
+  Value x = n.in(0);
+  KILN_TRY(s, im.make<DivOp>(n.loc, ValueRange{x, scalarLike(im, x, alpha)}));
+  KILN_TRY(e, im.make<EluOp>(n.loc, s, {named(im, "alpha", im.b.getF64FloatAttr(1.0))}));
+  KILN_TRY(r, im.make<MulOp>(n.loc, ValueRange{e, scalarLike(im, x, alpha)}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult hardSigmoid(I &im, Node &n, Value x, double alpha, double beta,
+                          Value &out) {
+  KILN_TRY(m, im.make<MulOp>(n.loc, ValueRange{x, scalarLike(im, x, alpha)}));
+  KILN_TRY(a, im.make<AddOp>(n.loc, ValueRange{m, scalarLike(im, x, beta)}));
+  KILN_TRY(c, im.make<ClipOp>(n.loc, a,
+                              {named(im, "min", im.b.getF64FloatAttr(0.0)),
+                               named(im, "max", im.b.getF64FloatAttr(1.0))}));
+  out = c;
+  return success();
+}
+
+LogicalResult convertHardSigmoid(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(alpha, im.getFloat(n, "alpha", 0.2));
+  KILN_TRY(beta, im.getFloat(n, "beta", 0.5));
+  return hardSigmoid(im, n, n.in(0), alpha, beta, n.results[0]);
+}
+
+LogicalResult convertHardSwish(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value h;
+  if (failed(hardSigmoid(im, n, n.in(0), 1.0 / 6.0, 0.5, h)))
+    return failure();
+  KILN_TRY(r, im.make<MulOp>(n.loc, ValueRange{n.in(0), h}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertSoftsign(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  KILN_TRY(a, im.make<AbsOp>(n.loc, x));
+  KILN_TRY(d, im.make<AddOp>(n.loc, ValueRange{a, scalarLike(im, x, 1.0)}));
+  KILN_TRY(r, im.make<DivOp>(n.loc, ValueRange{x, d}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertMish(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(s, im.make<SoftplusOp>(n.loc, n.in(0)));
+  KILN_TRY(t, im.make<TanhOp>(n.loc, s));
+  KILN_TRY(r, im.make<MulOp>(n.loc, ValueRange{n.in(0), t}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertThresholdedRelu(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(alpha, im.getFloat(n, "alpha", 1.0));
+  Value x = n.in(0);
+  KILN_TRY(c, im.make<GtOp>(n.loc, ValueRange{x, scalarLike(im, x, alpha)}));
+  KILN_TRY(r, im.make<SelectOp>(n.loc, ValueRange{c, x, scalarLike(im, x, 0.0)}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertPRelu(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  Value x = n.in(0);
+  KILN_TRY(c, im.make<LtOp>(n.loc, ValueRange{x, scalarLike(im, x, 0.0)}));
+  KILN_TRY(m, im.make<MulOp>(n.loc, ValueRange{x, n.in(1)}));
+  KILN_TRY(r, im.make<SelectOp>(n.loc, ValueRange{c, m, x}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertGelu(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(approx, im.getString(n, "approximate", "none"));
+  KILN_TRY(r, im.make<GeluOp>(n.loc, n.in(0),
+                              {named(im, "approximate", im.b.getStringAttr(approx))}));
+  n.results[0] = r;
+  return success();
+}
+
+/// sinh, cosh from exp.
+LogicalResult convertHyperbolic(I &im, Node &n, bool isSinh) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  KILN_TRY(e, im.make<ExpOp>(n.loc, x));
+  KILN_TRY(nx, im.make<NegOp>(n.loc, x));
+  KILN_TRY(en, im.make<ExpOp>(n.loc, nx));
+  FailureOr<Value> s = isSinh ? im.make<SubOp>(n.loc, ValueRange{e, en})
+                              : im.make<AddOp>(n.loc, ValueRange{e, en});
+  if (failed(s))
+    return failure();
+  KILN_TRY(r, im.make<MulOp>(n.loc, ValueRange{*s, scalarLike(im, x, 0.5)}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertTan(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(s, im.make<SinOp>(n.loc, n.in(0)));
+  KILN_TRY(c, im.make<CosOp>(n.loc, n.in(0)));
+  KILN_TRY(r, im.make<DivOp>(n.loc, ValueRange{s, c}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertIsNaN(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(r, im.make<NeOp>(n.loc, ValueRange{n.in(0), n.in(0)}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertWhere(I &im, Node &n) {
+  if (failed(needInputs(n, 3)))
+    return failure();
+  KILN_TRY(r, im.make<SelectOp>(n.loc, ValueRange{n.in(0), n.in(1), n.in(2)}));
+  n.results[0] = r;
+  return success();
+}
+
+FailureOr<Type> castTarget(I &im, Node &n, int64_t to) {
+  Type t = elementTypeOf(im.ctx, int32_t(to));
+  if (!t)
+    return emitError(n.loc) << "cast to " << onnxTypeName(int32_t(to))
+                            << " is not supported";
+  return t;
+}
+
+LogicalResult convertCast(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(to, im.requireInt(n, "to"));
+  KILN_TRY(t, castTarget(im, n, to));
+  KILN_TRY(r, im.castTo(n.loc, n.in(0), t));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertCastLike(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  KILN_TRY(r, im.castTo(n.loc, n.in(0), I::typeOf(n.in(1)).getElementType()));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertClip(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  SmallVector<NamedAttribute> attrs;
+  if (n.opset < 11) {
+    if (im.attr(n, "min")) {
+      KILN_TRY(lo, im.getFloat(n, "min", 0));
+      attrs.push_back(named(im, "min", im.b.getF64FloatAttr(lo)));
+    }
+    if (im.attr(n, "max")) {
+      KILN_TRY(hi, im.getFloat(n, "max", 0));
+      attrs.push_back(named(im, "max", im.b.getF64FloatAttr(hi)));
+    }
+    KILN_TRY(r, im.make<ClipOp>(n.loc, x, attrs));
+    n.results[0] = r;
+    return success();
+  }
+  // Opset 11+: bounds are inputs. Constant bounds become attributes;
+  // computed ones become max/min ops.
+  Value acc = x;
+  for (int i : {1, 2}) {
+    Value bound = n.in(unsigned(i));
+    if (!bound)
+      continue;
+    if (im.constantOf(bound) && I::typeOf(bound).getNumElements() == 1) {
+      KILN_TRY(v, im.constFloats(n, bound, i == 1 ? "min" : "max"));
+      attrs.push_back(named(im, i == 1 ? "min" : "max", im.b.getF64FloatAttr(v[0])));
+      continue;
+    }
+    FailureOr<Value> r = i == 1 ? im.make<MaxOp>(n.loc, ValueRange{acc, bound})
+                                : im.make<MinOp>(n.loc, ValueRange{acc, bound});
+    if (failed(r))
+      return failure();
+    acc = *r;
+  }
+  if (!attrs.empty()) {
+    KILN_TRY(r, im.make<ClipOp>(n.loc, acc, attrs));
+    acc = r;
+  }
+  n.results[0] = acc;
+  return success();
+}
+
+LogicalResult convertIdentity(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  n.results[0] = n.in(0);
+  return success();
+}
+
+LogicalResult convertDropout(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  if (n.hasInput(2)) {
+    auto training = im.constInts(n, n.in(2), "training_mode");
+    if (failed(training))
+      return failure();
+    if (!training->empty() && (*training)[0] != 0)
+      return emitError(n.loc) << "training mode is not supported (Kiln imports "
+                                 "models for inference)";
+  }
+  n.results[0] = n.in(0);
+  if (n.wantsOutput(1))
+    n.results[1] = im.splat(im.b.getI1Type(), 1.0, I::shapeOf(n.in(0)));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Constants and shapes of values
+//===----------------------------------------------------------------------===//
+
+LogicalResult convertConstant(I &im, Node &n) {
+  const auto &attrs = n.proto->attribute();
+  if (attrs.size() != 1)
+    return emitError(n.loc) << "needs exactly one value attribute, got "
+                            << attrs.size();
+  const auto &a = attrs[0];
+  Builder &b = im.b;
+  DenseElementsAttr value;
+  if (a.name() == "value") {
+    KILN_TRY(v, tensorToAttr(a.t(), im.modelDir(), n.loc, "the 'value' tensor"));
+    value = v;
+  } else if (a.name() == "value_float") {
+    value = DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()), a.f());
+  } else if (a.name() == "value_floats") {
+    SmallVector<float> v(a.floats().begin(), a.floats().end());
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({int64_t(v.size())}, b.getF32Type()), ArrayRef<float>(v));
+  } else if (a.name() == "value_int") {
+    value = DenseElementsAttr::get(RankedTensorType::get({}, b.getI64Type()),
+                                   int64_t(a.i()));
+  } else if (a.name() == "value_ints") {
+    SmallVector<int64_t> v(a.ints().begin(), a.ints().end());
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({int64_t(v.size())}, b.getI64Type()), ArrayRef<int64_t>(v));
+  } else {
+    return emitError(n.loc) << "value attribute '" << a.name()
+                            << "' is not supported";
+  }
+  n.results[0] = im.constant(value);
+  return success();
+}
+
+LogicalResult convertConstantOfShape(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(shape, im.constInts(n, n.in(0), "input"));
+  DenseElementsAttr fill;
+  if (const auto *a = im.attr(n, "value")) {
+    KILN_TRY(v, tensorToAttr(a->t(), im.modelDir(), n.loc, "the 'value' tensor"));
+    if (v.getNumElements() != 1)
+      return emitError(n.loc) << "'value' must hold one element";
+    fill = v;
+  } else {
+    fill = DenseElementsAttr::get(RankedTensorType::get({}, im.b.getF32Type()), 0.0f);
+  }
+  KILN_TRY(type, checkedTensorType(n.loc, shape, fill.getElementType(), "the result"));
+  n.results[0] = im.constant(DenseElementsAttr::get(
+      type, fill.getValues<Attribute>()[0]));
+  return success();
+}
+
+LogicalResult convertShape(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  ArrayRef<int64_t> shape = I::shapeOf(n.in(0));
+  int64_t rank = int64_t(shape.size());
+  KILN_TRY(start, im.getInt(n, "start", 0));
+  KILN_TRY(end, im.getInt(n, "end", rank));
+  auto clampIdx = [&](int64_t v) {
+    if (v < 0)
+      v += rank;
+    return std::clamp<int64_t>(v, 0, rank);
+  };
+  start = clampIdx(start);
+  end = clampIdx(end);
+  SmallVector<int64_t> dims;
+  for (int64_t i = start; i < end; ++i)
+    dims.push_back(shape[i]);
+  n.results[0] = im.constI64(dims);
+  return success();
+}
+
+LogicalResult convertSize(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  n.results[0] = im.constant(DenseElementsAttr::get(
+      RankedTensorType::get({}, im.b.getI64Type()),
+      int64_t(I::typeOf(n.in(0)).getNumElements())));
+  return success();
+}
+
+LogicalResult convertRange(I &im, Node &n) {
+  if (failed(needInputs(n, 3)))
+    return failure();
+  KILN_TRY(start, im.constFloats(n, n.in(0), "start"));
+  KILN_TRY(limit, im.constFloats(n, n.in(1), "limit"));
+  KILN_TRY(delta, im.constFloats(n, n.in(2), "delta"));
+  if (start.size() != 1 || limit.size() != 1 || delta.size() != 1)
+    return emitError(n.loc) << "start, limit and delta must be scalars";
+  if (delta[0] == 0)
+    return emitError(n.loc) << "delta is 0";
+  double count = std::ceil((limit[0] - start[0]) / delta[0]);
+  int64_t len = count > 0 ? int64_t(count) : 0;
+  Type et = I::typeOf(n.in(0)).getElementType();
+  KILN_TRY(type, checkedTensorType(n.loc, {len}, et, "the result"));
+  if (len > (int64_t(1) << 24))
+    return emitError(n.loc) << "a range of " << len << " elements is too large to fold";
+  SmallVector<Attribute> vals;
+  for (int64_t i = 0; i < len; ++i) {
+    double v = start[0] + double(i) * delta[0];
+    if (isa<FloatType>(et))
+      vals.push_back(im.b.getFloatAttr(et, v));
+    else
+      vals.push_back(im.b.getIntegerAttr(et, int64_t(start[0]) + i * int64_t(delta[0])));
+  }
+  n.results[0] = im.constant(DenseElementsAttr::get(type, vals));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and NN
+//===----------------------------------------------------------------------===//
+
+LogicalResult convertMatMul(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  Value a = n.in(0), bv = n.in(1);
+  bool vecA = I::rankOf(a) == 1, vecB = I::rankOf(bv) == 1;
+  // numpy matmul: a vector operand gains a unit dim, dropped afterwards.
+  if (vecA) {
+    KILN_TRY(r, im.reshape(n.loc, a, {1, I::shapeOf(a)[0]}));
+    a = r;
+  }
+  if (vecB) {
+    KILN_TRY(r, im.reshape(n.loc, bv, {I::shapeOf(bv)[0], 1}));
+    bv = r;
+  }
+  KILN_TRY(m, im.make<MatmulOp>(n.loc, ValueRange{a, bv}));
+  if (vecA || vecB) {
+    SmallVector<int64_t> shape(I::shapeOf(m));
+    if (vecB)
+      shape.pop_back();
+    if (vecA)
+      shape.erase(shape.end() - 1 - (vecB ? 0 : 1));
+    KILN_TRY(r, im.reshape(n.loc, m, shape));
+    m = r;
+  }
+  n.results[0] = m;
+  return success();
+}
+
+LogicalResult convertGemm(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  KILN_TRY(transA, im.getInt(n, "transA", 0));
+  KILN_TRY(transB, im.getInt(n, "transB", 0));
+  KILN_TRY(alpha, im.getFloat(n, "alpha", 1.0));
+  KILN_TRY(beta, im.getFloat(n, "beta", 1.0));
+  if (I::rankOf(n.in(0)) != 2 || I::rankOf(n.in(1)) != 2)
+    return emitError(n.loc) << "A and B must be matrices (rank 2)";
+  KILN_TRY(y, im.make<MatmulOp>(n.loc, ValueRange{n.in(0), n.in(1)},
+                                {named(im, "transpose_lhs", im.b.getBoolAttr(transA)),
+                                 named(im, "transpose_rhs", im.b.getBoolAttr(transB))}));
+  if (alpha != 1.0) {
+    KILN_TRY(r, im.make<MulOp>(n.loc, ValueRange{y, scalarLike(im, y, alpha)}));
+    y = r;
+  }
+  if (Value c = n.in(2)) {
+    if (beta != 1.0) {
+      KILN_TRY(r, im.make<MulOp>(n.loc, ValueRange{c, scalarLike(im, c, beta)}));
+      c = r;
+    }
+    // C broadcasts to [M, N] only one way: the result keeps the matmul's shape.
+    KILN_TRY(r, im.make<AddOp>(n.loc, ValueRange{y, c}));
+    if (I::shapeOf(r) != I::shapeOf(y))
+      return emitError(n.loc) << "C does not broadcast to the product's shape";
+    y = r;
+  }
+  n.results[0] = y;
+  return success();
+}
+
+/// Window attributes of Conv / pooling for 1 or 2 spatial dims, as 2-D
+/// (a 1-D window gets a unit first dim).
+struct Window {
+  SmallVector<int64_t> kernel, strides, pads, dilations;
+};
+
+LogicalResult readWindow(I &im, Node &n, ArrayRef<int64_t> inShape,
+                         ArrayRef<int64_t> kernel, Window &w) {
+  size_t s = kernel.size();
+  KILN_TRY(strides, im.getInts(n, "strides", SmallVector<int64_t>(s, 1)));
+  KILN_TRY(dilations, im.getInts(n, "dilations", SmallVector<int64_t>(s, 1)));
+  KILN_TRY(pads, im.getInts(n, "pads", SmallVector<int64_t>(2 * s, 0)));
+  KILN_TRY(autoPad, im.getString(n, "auto_pad", "NOTSET"));
+  if (strides.size() != s || dilations.size() != s || pads.size() != 2 * s)
+    return emitError(n.loc) << "strides, dilations and pads must have " << s
+                            << ", " << s << " and " << 2 * s << " values";
+  for (int64_t v : strides)
+    if (v < 1)
+      return emitError(n.loc) << "strides must be >= 1";
+  for (int64_t v : dilations)
+    if (v < 1)
+      return emitError(n.loc) << "dilations must be >= 1";
+  if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    for (size_t i = 0; i < s; ++i) {
+      int64_t in = inShape[i];
+      int64_t out = (in + strides[i] - 1) / strides[i];
+      int64_t extent = (kernel[i] - 1) * dilations[i] + 1;
+      int64_t total = std::max<int64_t>(0, (out - 1) * strides[i] + extent - in);
+      int64_t small = total / 2, big = total - small;
+      pads[i] = autoPad == "SAME_UPPER" ? small : big;
+      pads[i + s] = autoPad == "SAME_UPPER" ? big : small;
+    }
+  } else if (autoPad == "VALID") {
+    std::fill(pads.begin(), pads.end(), 0);
+  } else if (autoPad != "NOTSET") {
+    return emitError(n.loc) << "auto_pad '" << autoPad << "' is not supported";
+  }
+  if (s == 1) {
+    w.kernel = {1, kernel[0]};
+    w.strides = {1, strides[0]};
+    w.dilations = {1, dilations[0]};
+    w.pads = {0, pads[0], 0, pads[1]};
+  } else {
+    w.kernel.assign(kernel.begin(), kernel.end());
+    w.strides = strides;
+    w.dilations = dilations;
+    w.pads = pads;
+  }
+  return success();
+}
+
+/// [N, C, L] -> [N, C, 1, L] for 1-D windows.
+FailureOr<Value> to2D(I &im, Node &n, Value v) {
+  if (I::rankOf(v) != 3)
+    return v;
+  auto s = I::shapeOf(v);
+  return im.reshape(n.loc, v, {s[0], s[1], 1, s[2]});
+}
+
+FailureOr<Value> from2D(I &im, Node &n, Value v, bool was1D) {
+  if (!was1D)
+    return v;
+  auto s = I::shapeOf(v);
+  return im.reshape(n.loc, v, {s[0], s[1], s[3]});
+}
+
+LogicalResult checkSpatialRank(Node &n, Value x) {
+  int64_t r = I::rankOf(x);
+  if (r != 3 && r != 4)
+    return emitError(n.loc) << "supports 1 or 2 spatial dims; the input has rank "
+                            << r;
+  return success();
+}
+
+LogicalResult convertConv(I &im, Node &n, bool transposed) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  Value x = n.in(0), w = n.in(1);
+  if (failed(checkSpatialRank(n, x)))
+    return failure();
+  if (I::rankOf(w) != I::rankOf(x))
+    return emitError(n.loc) << "weight rank " << I::rankOf(w)
+                            << " does not match the input rank " << I::rankOf(x);
+  bool is1D = I::rankOf(x) == 3;
+  auto wShape = I::shapeOf(w);
+  SmallVector<int64_t> kernel(wShape.drop_front(2));
+  KILN_TRY(declared, im.getInts(n, "kernel_shape", kernel));
+  if (ArrayRef<int64_t>(declared) != ArrayRef<int64_t>(kernel))
+    return emitError(n.loc) << "kernel_shape does not match the weight's shape";
+  KILN_TRY(group, im.getInt(n, "group", 1));
+  Window win;
+  if (failed(readWindow(im, n, I::shapeOf(x).drop_front(2), kernel, win)))
+    return failure();
+  KILN_TRY(x2, to2D(im, n, x));
+  KILN_TRY(w2, to2D(im, n, w));
+  SmallVector<Value> operands{x2, w2};
+  if (Value bias = n.in(2))
+    operands.push_back(bias);
+  SmallVector<NamedAttribute> attrs{
+      named(im, "strides", i64Array(im, win.strides)),
+      named(im, "pads", i64Array(im, win.pads)),
+      named(im, "dilations", i64Array(im, win.dilations)),
+      named(im, "groups", im.b.getI64IntegerAttr(group))};
+  FailureOr<Value> y;
+  if (transposed) {
+    KILN_TRY(outPad, im.getInts(n, "output_padding",
+                                SmallVector<int64_t>(kernel.size(), 0)));
+    if (outPad.size() != kernel.size())
+      return emitError(n.loc) << "output_padding needs one value per spatial dim";
+    if (im.attr(n, "output_shape"))
+      return emitError(n.loc) << "attribute 'output_shape' is not supported; "
+                                 "give pads instead";
+    KILN_TRY(autoPad, im.getString(n, "auto_pad", "NOTSET"));
+    if (autoPad != "NOTSET" && autoPad != "VALID")
+      return emitError(n.loc) << "auto_pad '" << autoPad
+                              << "' is not supported for ConvTranspose";
+    SmallVector<int64_t> op2 = is1D ? SmallVector<int64_t>{0, outPad[0]} : outPad;
+    attrs.push_back(named(im, "output_padding", i64Array(im, op2)));
+    y = im.make<ConvTranspose2DOp>(n.loc, operands, attrs);
+  } else {
+    y = im.make<Conv2DOp>(n.loc, operands, attrs);
+  }
+  if (failed(y))
+    return failure();
+  KILN_TRY(r, from2D(im, n, *y, is1D));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertPool(I &im, Node &n, bool isMax) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  if (failed(checkSpatialRank(n, x)))
+    return failure();
+  if (n.wantsOutput(1))
+    return emitError(n.loc) << "the Indices output is not supported";
+  KILN_TRY(kernel, im.getInts(n, "kernel_shape"));
+  if (kernel.size() + 2 != size_t(I::rankOf(x)))
+    return emitError(n.loc) << "kernel_shape needs " << I::rankOf(x) - 2
+                            << " values, got " << kernel.size();
+  KILN_TRY(ceilMode, im.getInt(n, "ceil_mode", 0));
+  Window win;
+  if (failed(readWindow(im, n, I::shapeOf(x).drop_front(2), kernel, win)))
+    return failure();
+  bool is1D = I::rankOf(x) == 3;
+  KILN_TRY(x2, to2D(im, n, x));
+  SmallVector<NamedAttribute> attrs{
+      named(im, "kernel", i64Array(im, win.kernel)),
+      named(im, "strides", i64Array(im, win.strides)),
+      named(im, "pads", i64Array(im, win.pads)),
+      named(im, "ceil_mode", im.b.getBoolAttr(ceilMode))};
+  FailureOr<Value> y;
+  if (isMax) {
+    attrs.push_back(named(im, "dilations", i64Array(im, win.dilations)));
+    y = im.make<MaxPool2DOp>(n.loc, x2, attrs);
+  } else {
+    if (llvm::any_of(win.dilations, [](int64_t d) { return d != 1; }))
+      return emitError(n.loc) << "dilated average pooling is not supported";
+    KILN_TRY(countPad, im.getInt(n, "count_include_pad", 0));
+    attrs.push_back(named(im, "count_include_pad", im.b.getBoolAttr(countPad)));
+    y = im.make<AvgPool2DOp>(n.loc, x2, attrs);
+  }
+  if (failed(y))
+    return failure();
+  KILN_TRY(r, from2D(im, n, *y, is1D));
+  n.results[0] = r;
+  return success();
+}
+
+SmallVector<int64_t> spatialAxes(Value x) {
+  SmallVector<int64_t> axes;
+  for (int64_t i = 2; i < I::rankOf(x); ++i)
+    axes.push_back(i);
+  return axes;
+}
+
+LogicalResult convertGlobalPool(I &im, Node &n, bool isMax) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  if (I::rankOf(x) < 3)
+    return emitError(n.loc) << "needs an input of rank >= 3";
+  FailureOr<Value> r =
+      isMax ? im.make<ReduceMaxOp>(n.loc, x,
+                                   {named(im, "axes", i64Array(im, spatialAxes(x))),
+                                    named(im, "keepdims", im.b.getBoolAttr(true))})
+            : im.make<GlobalAvgPoolOp>(n.loc, x);
+  if (failed(r))
+    return failure();
+  n.results[0] = *r;
+  return success();
+}
+
+LogicalResult convertBatchNorm(I &im, Node &n) {
+  if (failed(needInputs(n, 5)))
+    return failure();
+  KILN_TRY(eps, im.getFloat(n, "epsilon", 1e-5));
+  KILN_TRY(training, im.getInt(n, "training_mode", 0));
+  KILN_TRY(spatial, im.getInt(n, "spatial", 1));
+  if (training)
+    return emitError(n.loc) << "training mode is not supported";
+  if (!spatial)
+    return emitError(n.loc) << "spatial = 0 is not supported";
+  for (unsigned i = 1; i < n.numOutputs(); ++i)
+    if (n.wantsOutput(i))
+      return emitError(n.loc) << "the running statistics outputs are not supported";
+  KILN_TRY(r, im.make<BatchNormOp>(n.loc, ValueRange(n.inputs).take_front(5),
+                                   {named(im, "epsilon", im.b.getF64FloatAttr(eps))}));
+  n.results[0] = r;
+  return success();
+}
+
+/// [C] -> [C, 1, ..., 1] to broadcast against [N, C, spatial...].
+FailureOr<Value> perChannel(I &im, Node &n, Value v, int64_t rank) {
+  SmallVector<int64_t> shape{I::typeOf(v).getNumElements()};
+  shape.append(size_t(rank - 2), 1);
+  return im.reshape(n.loc, v, shape);
+}
+
+LogicalResult convertInstanceNorm(I &im, Node &n) {
+  if (failed(needInputs(n, 3)))
+    return failure();
+  KILN_TRY(eps, im.getFloat(n, "epsilon", 1e-5));
+  Value x = n.in(0);
+  if (I::rankOf(x) < 3)
+    return emitError(n.loc) << "needs an input of rank >= 3";
+  auto axes = named(im, "axes", i64Array(im, spatialAxes(x)));
+  auto keep = named(im, "keepdims", im.b.getBoolAttr(true));
+  KILN_TRY(mean, im.make<MeanOp>(n.loc, x, {axes, keep}));
+  KILN_TRY(d, im.make<SubOp>(n.loc, ValueRange{x, mean}));
+  KILN_TRY(sq, im.make<MulOp>(n.loc, ValueRange{d, d}));
+  KILN_TRY(var, im.make<MeanOp>(n.loc, sq, {axes, keep}));
+  KILN_TRY(ve, im.make<AddOp>(n.loc, ValueRange{var, scalarLike(im, x, eps)}));
+  KILN_TRY(rs, im.make<RsqrtOp>(n.loc, ve));
+  KILN_TRY(norm, im.make<MulOp>(n.loc, ValueRange{d, rs}));
+  KILN_TRY(scale, perChannel(im, n, n.in(1), I::rankOf(x)));
+  KILN_TRY(bias, perChannel(im, n, n.in(2), I::rankOf(x)));
+  KILN_TRY(s, im.make<MulOp>(n.loc, ValueRange{norm, scale}));
+  KILN_TRY(r, im.make<AddOp>(n.loc, ValueRange{s, bias}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertLayerNorm(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  KILN_TRY(axis, im.getInt(n, "axis", -1));
+  KILN_TRY(eps, im.getFloat(n, "epsilon", 1e-5));
+  for (unsigned i = 1; i < n.numOutputs(); ++i)
+    if (n.wantsOutput(i))
+      return emitError(n.loc) << "the Mean and InvStdDev outputs are not supported";
+  Value x = n.in(0);
+  KILN_TRY(ax, im.normAxis(n, axis, I::rankOf(x)));
+  auto normShape = I::shapeOf(x).drop_front(ax);
+  auto normType = RankedTensorType::get(normShape, I::typeOf(x).getElementType());
+  // ONNX lets scale and bias broadcast to the normalized shape; kiln wants
+  // them exactly that shape.
+  SmallVector<Value> operands{x};
+  for (unsigned i : {1u, 2u}) {
+    Value v = n.in(i);
+    if (!v)
+      continue;
+    if (v.getType() != normType) {
+      KILN_TRY(r, im.make<BroadcastToOp>(n.loc, v, {}, normType));
+      v = r;
+    }
+    operands.push_back(v);
+  }
+  KILN_TRY(r, im.make<LayerNormOp>(n.loc, operands,
+                                   {named(im, "axis", im.b.getI64IntegerAttr(ax)),
+                                    named(im, "epsilon", im.b.getF64FloatAttr(eps))}));
+  n.results[0] = r;
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult convertSoftmax(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  int64_t rank = I::rankOf(x);
+  KILN_TRY(axis, im.getInt(n, "axis", n.opset >= 13 ? -1 : 1));
+  if (rank == 0)
+    return emitError(n.loc) << "needs an input of rank >= 1";
+  KILN_TRY(ax, im.normAxis(n, axis, rank));
+  auto axisAttr = named(im, "axis", im.b.getI64IntegerAttr(-1));
+  if (n.opset >= 13 || ax == rank - 1) {
+    KILN_TRY(r, im.make<OpTy>(n.loc, x,
+                              {named(im, "axis", im.b.getI64IntegerAttr(ax))}));
+    n.results[0] = r;
+    return success();
+  }
+  // Before opset 13: the input is seen as a matrix [prod(d < axis),
+  // prod(d >= axis)] and normalized along its rows.
+  auto shape = I::shapeOf(x);
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    (i < ax ? outer : inner) *= shape[i];
+  KILN_TRY(m, im.reshape(n.loc, x, {outer, inner}));
+  KILN_TRY(s, im.make<OpTy>(n.loc, m, {axisAttr}));
+  KILN_TRY(r, im.reshape(n.loc, s, shape));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertGather(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  Value data = n.in(0), idx = n.in(1);
+  KILN_TRY(axis, im.getInt(n, "axis", 0));
+  KILN_TRY(ax, im.normAxis(n, axis, I::rankOf(data)));
+  int64_t dim = I::shapeOf(data)[ax];
+  // ONNX indices may be negative (counted from the end).
+  if (DenseElementsAttr c = im.constantOf(idx)) {
+    KILN_TRY(vals, im.constInts(n, idx, "indices"));
+    bool changed = false;
+    for (int64_t &v : vals) {
+      if (v < -dim || v >= dim)
+        return emitError(n.loc) << "index " << v << " is out of range for a dim of "
+                                << dim;
+      if (v < 0) {
+        v += dim;
+        changed = true;
+      }
+    }
+    if (changed) {
+      SmallVector<Attribute> attrs;
+      for (int64_t v : vals)
+        attrs.push_back(im.b.getIntegerAttr(c.getElementType(), v));
+      idx = im.constant(DenseElementsAttr::get(c.getType(), attrs));
+    }
+    // Shape arithmetic (Shape -> Gather) folds here.
+    if (DenseElementsAttr d = im.constantOf(data);
+        d && d.getNumElements() <= (1 << 16)) {
+      auto ds = I::shapeOf(data);
+      SmallVector<int64_t> outShape(ds.take_front(ax));
+      auto is = I::shapeOf(idx);
+      outShape.append(is.begin(), is.end());
+      outShape.append(ds.begin() + ax + 1, ds.end());
+      int64_t outer = 1, inner = 1;
+      for (int64_t i = 0; i < ax; ++i)
+        outer *= ds[i];
+      for (size_t i = size_t(ax) + 1; i < ds.size(); ++i)
+        inner *= ds[i];
+      auto all = llvm::to_vector(d.getValues<Attribute>());
+      SmallVector<Attribute> out;
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t v : vals)
+          for (int64_t in = 0; in < inner; ++in)
+            out.push_back(all[(o * dim + v) * inner + in]);
+      n.results[0] = im.constant(DenseElementsAttr::get(
+          RankedTensorType::get(outShape, d.getElementType()), out));
+      return success();
+    }
+  } else {
+    Value zero = scalarLike(im, idx, 0), size = scalarLike(im, idx, double(dim));
+    KILN_TRY(neg, im.make<LtOp>(n.loc, ValueRange{idx, zero}));
+    KILN_TRY(wrapped, im.make<AddOp>(n.loc, ValueRange{idx, size}));
+    KILN_TRY(fixed, im.make<SelectOp>(n.loc, ValueRange{neg, wrapped, idx}));
+    idx = fixed;
+  }
+  KILN_TRY(r, im.make<GatherOp>(n.loc, ValueRange{data, idx},
+                                {named(im, "axis", im.b.getI64IntegerAttr(ax))}));
+  n.results[0] = r;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Shape ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult convertReshape(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  SmallVector<int64_t> target;
+  if (n.hasInput(1)) {
+    KILN_TRY(s, im.constInts(n, n.in(1), "shape"));
+    target = s;
+  } else {
+    KILN_TRY(s, im.getInts(n, "shape"));
+    target = s;
+  }
+  KILN_TRY(allowZero, im.getInt(n, "allowzero", 0));
+  auto in = I::shapeOf(x);
+  int64_t known = 1, inferAt = -1;
+  for (auto [i, d] : llvm::enumerate(target)) {
+    if (d == 0 && !allowZero) {
+      if (i >= in.size())
+        return emitError(n.loc) << "shape dim " << i
+                                << " is 0 (copy) but the input has rank " << in.size();
+      d = in[i];
+    } else if (d == -1) {
+      if (inferAt >= 0)
+        return emitError(n.loc) << "shape has more than one -1";
+      inferAt = int64_t(i);
+      continue;
+    } else if (d < -1) {
+      return emitError(n.loc) << "shape dim " << i << " is " << d;
+    }
+    if (d != 0 && known > std::numeric_limits<int64_t>::max() / d)
+      return emitError(n.loc) << "shape overflows";
+    known *= d;
+  }
+  int64_t total = I::typeOf(x).getNumElements();
+  if (inferAt >= 0) {
+    if (known == 0 || total % known != 0)
+      return emitError(n.loc) << "cannot infer the -1 dim: " << total
+                              << " elements into blocks of " << known;
+    target[inferAt] = total / known;
+  } else if (known != total) {
+    return emitError(n.loc) << "cannot reshape " << total << " elements to a shape of "
+                            << known;
+  }
+  KILN_TRY(r, im.reshape(n.loc, x, target));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertFlatten(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  int64_t rank = I::rankOf(x);
+  KILN_TRY(axis, im.getInt(n, "axis", 1));
+  if (axis < -rank || axis > rank)
+    return emitError(n.loc) << "axis " << axis << " is out of range for rank " << rank;
+  if (axis < 0)
+    axis += rank;
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    (i < axis ? outer : inner) *= I::shapeOf(x)[i];
+  KILN_TRY(r, im.reshape(n.loc, x, {outer, inner}));
+  n.results[0] = r;
+  return success();
+}
+
+/// Axes from the attribute (before `inputSince`) or input 1.
+FailureOr<std::optional<SmallVector<int64_t>>>
+axesOf(I &im, Node &n, int64_t inputSince, unsigned inputIndex = 1) {
+  if (n.opset >= inputSince) {
+    if (!n.hasInput(inputIndex))
+      return std::optional<SmallVector<int64_t>>();
+    KILN_TRY(a, im.constInts(n, n.in(inputIndex), "axes"));
+    return std::optional<SmallVector<int64_t>>(a);
+  }
+  if (!im.attr(n, "axes"))
+    return std::optional<SmallVector<int64_t>>();
+  KILN_TRY(a, im.getInts(n, "axes"));
+  return std::optional<SmallVector<int64_t>>(a);
+}
+
+LogicalResult convertSqueeze(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(axes, axesOf(im, n, 13));
+  Value x = n.in(0);
+  SmallVector<int64_t> norm;
+  if (axes)
+    for (int64_t a : *axes) {
+      KILN_TRY(v, im.normAxis(n, a, I::rankOf(x), "axes value"));
+      norm.push_back(v);
+    }
+  KILN_TRY(r, im.make<SqueezeOp>(n.loc, x, {named(im, "axes", i64Array(im, norm))}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertUnsqueeze(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(axes, axesOf(im, n, 13));
+  if (!axes)
+    return emitError(n.loc) << "requires axes";
+  Value x = n.in(0);
+  int64_t outRank = I::rankOf(x) + int64_t(axes->size());
+  SmallVector<int64_t> norm;
+  for (int64_t a : *axes) {
+    KILN_TRY(v, im.normAxis(n, a, outRank, "axes value"));
+    norm.push_back(v);
+  }
+  llvm::sort(norm);
+  KILN_TRY(r, im.make<ExpandDimsOp>(n.loc, x, {named(im, "axes", i64Array(im, norm))}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertTranspose(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  int64_t rank = I::rankOf(n.in(0));
+  SmallVector<int64_t> reversed;
+  for (int64_t i = rank - 1; i >= 0; --i)
+    reversed.push_back(i);
+  KILN_TRY(perm, im.getInts(n, "perm", reversed));
+  KILN_TRY(r, im.make<TransposeOp>(n.loc, n.in(0),
+                                   {named(im, "permutation", i64Array(im, perm))}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertConcat(I &im, Node &n) {
+  SmallVector<Value> ins;
+  for (Value v : n.inputs)
+    if (v)
+      ins.push_back(v);
+  if (ins.empty())
+    return emitError(n.loc) << "needs at least one input";
+  KILN_TRY(axis, im.requireInt(n, "axis"));
+  KILN_TRY(ax, im.normAxis(n, axis, I::rankOf(ins[0])));
+  KILN_TRY(r, im.make<ConcatOp>(n.loc, ins, {named(im, "axis", im.b.getI64IntegerAttr(ax))}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertSplit(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  KILN_TRY(axis, im.getInt(n, "axis", 0));
+  KILN_TRY(ax, im.normAxis(n, axis, I::rankOf(x)));
+  int64_t dim = I::shapeOf(x)[ax];
+  int64_t outs = n.numOutputs();
+  SmallVector<int64_t> sizes;
+  if (n.opset >= 13 && n.hasInput(1)) {
+    KILN_TRY(s, im.constInts(n, n.in(1), "split"));
+    sizes = s;
+  } else if (n.opset < 13 && im.attr(n, "split")) {
+    KILN_TRY(s, im.getInts(n, "split"));
+    sizes = s;
+  } else {
+    KILN_TRY(num, im.getInt(n, "num_outputs", outs));
+    if (num != outs || num <= 0)
+      return emitError(n.loc) << "num_outputs " << num << " does not match the "
+                              << outs << " outputs";
+    // Equal parts; opset 18 lets the last be smaller.
+    int64_t part = (dim + num - 1) / num;
+    if (n.opset < 18 && dim % num != 0)
+      return emitError(n.loc) << "cannot split a dim of " << dim << " into " << num
+                              << " equal parts";
+    for (int64_t i = 0; i < num; ++i)
+      sizes.push_back(std::max<int64_t>(0, std::min(part, dim - i * part)));
+  }
+  if (int64_t(sizes.size()) != outs)
+    return emitError(n.loc) << "split has " << sizes.size() << " sizes for "
+                            << outs << " outputs";
+  KILN_TRY(rs, im.makeAll<SplitOp>(
+                   n.loc, x,
+                   {named(im, "axis", im.b.getI64IntegerAttr(ax)),
+                    named(im, "sizes", i64Array(im, sizes))}));
+  for (auto [i, v] : llvm::enumerate(rs))
+    n.results[i] = v;
+  return success();
+}
+
+LogicalResult convertSlice(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  SmallVector<int64_t> starts, ends, axes, steps;
+  if (n.opset < 10) {
+    KILN_TRY(s, im.getInts(n, "starts"));
+    KILN_TRY(e, im.getInts(n, "ends"));
+    KILN_TRY(a, im.getInts(n, "axes"));
+    starts = s, ends = e, axes = a;
+  } else {
+    if (failed(needInputs(n, 3)))
+      return failure();
+    KILN_TRY(s, im.constInts(n, n.in(1), "starts"));
+    KILN_TRY(e, im.constInts(n, n.in(2), "ends"));
+    starts = s, ends = e;
+    if (n.hasInput(3)) {
+      KILN_TRY(a, im.constInts(n, n.in(3), "axes"));
+      axes = a;
+    }
+    if (n.hasInput(4)) {
+      KILN_TRY(st, im.constInts(n, n.in(4), "steps"));
+      steps = st;
+    }
+  }
+  int64_t rank = I::rankOf(x);
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(int64_t(i));
+  if (steps.empty())
+    steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return emitError(n.loc) << "starts, ends, axes and steps must have the same length";
+  auto shape = I::shapeOf(x);
+  SmallVector<int64_t> fs(rank, 0), fe(shape.begin(), shape.end()), fst(rank, 1);
+  llvm::SmallBitVector seen(rank);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    KILN_TRY(a, im.normAxis(n, axes[i], rank, "axes value"));
+    if (seen.test(a))
+      return emitError(n.loc) << "axis " << a << " is sliced twice";
+    seen.set(a);
+    int64_t d = shape[a], step = steps[i];
+    if (step == 0)
+      return emitError(n.loc) << "step is 0";
+    // ONNX clamping, written out so kiln's Python rules see plain values.
+    auto norm = [&](int64_t v) {
+      if (v < 0)
+        v = v < std::numeric_limits<int64_t>::min() / 2 ? -d - 1 : v + d;
+      return v;
+    };
+    int64_t s = norm(starts[i]), e = norm(ends[i]);
+    if (step > 0) {
+      s = std::clamp<int64_t>(s, 0, d);
+      e = std::clamp<int64_t>(e, 0, d);
+    } else {
+      s = std::clamp<int64_t>(s, -1, d - 1);
+      e = std::clamp<int64_t>(e, -1, d - 1);
+      // -1 means "before index 0" here; kiln reads negatives from the end.
+      if (e == -1)
+        e = -d - 1;
+      if (s == -1)
+        s = -d - 1;
+    }
+    fs[a] = s, fe[a] = e, fst[a] = step;
+  }
+  KILN_TRY(r, im.make<SliceOp>(n.loc, x,
+                               {named(im, "starts", i64Array(im, fs)),
+                                named(im, "ends", i64Array(im, fe)),
+                                named(im, "steps", i64Array(im, fst))}));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertExpand(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  Value x = n.in(0);
+  KILN_TRY(shape, im.constInts(n, n.in(1), "shape"));
+  auto in = I::shapeOf(x);
+  size_t rank = std::max(in.size(), shape.size());
+  SmallVector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t a = i + in.size() >= rank ? in[i + in.size() - rank] : 1;
+    int64_t s = i + shape.size() >= rank ? shape[i + shape.size() - rank] : 1;
+    if (a != s && a != 1 && s != 1)
+      return emitError(n.loc) << "input dim " << a << " does not broadcast with "
+                              << s;
+    out[i] = a == 1 ? s : a;
+  }
+  KILN_TRY(type, checkedTensorType(n.loc, out, I::typeOf(x).getElementType(),
+                                   "the result"));
+  if (type == x.getType()) {
+    n.results[0] = x;
+    return success();
+  }
+  KILN_TRY(r, im.make<BroadcastToOp>(n.loc, x, {}, type));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertTile(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  Value x = n.in(0);
+  KILN_TRY(repeats, im.constInts(n, n.in(1), "repeats"));
+  if (int64_t(repeats.size()) != I::rankOf(x))
+    return emitError(n.loc) << "repeats needs one value per dim";
+  for (auto [axis, r] : llvm::enumerate(repeats)) {
+    if (r < 0 || r > 4096)
+      return emitError(n.loc) << "repeat count " << r << " is not supported";
+    if (r == 1)
+      continue;
+    SmallVector<Value> copies(size_t(r), x);
+    KILN_TRY(c, im.make<ConcatOp>(n.loc, copies,
+                                  {named(im, "axis", im.b.getI64IntegerAttr(axis))}));
+    x = c;
+  }
+  n.results[0] = x;
+  return success();
+}
+
+LogicalResult convertPad(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  KILN_TRY(mode, im.getString(n, "mode", "constant"));
+  if (mode != "constant")
+    return emitError(n.loc) << "mode '" << mode << "' is not supported (constant only)";
+  SmallVector<int64_t> pads;
+  double value = 0;
+  int64_t rank = I::rankOf(x);
+  if (n.opset < 11) {
+    KILN_TRY(p, im.getInts(n, "pads"));
+    KILN_TRY(v, im.getFloat(n, "value", 0.0));
+    pads = p, value = v;
+  } else {
+    if (failed(needInputs(n, 2)))
+      return failure();
+    KILN_TRY(p, im.constInts(n, n.in(1), "pads"));
+    pads = p;
+    if (n.hasInput(2)) {
+      KILN_TRY(v, im.constFloats(n, n.in(2), "constant_value"));
+      if (!v.empty())
+        value = v[0];
+    }
+    if (n.hasInput(3)) {
+      KILN_TRY(axes, im.constInts(n, n.in(3), "axes"));
+      if (pads.size() != 2 * axes.size())
+        return emitError(n.loc) << "pads needs two values per axis";
+      SmallVector<int64_t> full(2 * rank, 0);
+      for (auto [i, a] : llvm::enumerate(axes)) {
+        KILN_TRY(ax, im.normAxis(n, a, rank, "axes value"));
+        full[ax] = pads[i];
+        full[ax + rank] = pads[i + axes.size()];
+      }
+      pads = full;
+    }
+  }
+  if (int64_t(pads.size()) != 2 * rank)
+    return emitError(n.loc) << "pads needs " << 2 * rank << " values, got "
+                            << pads.size();
+  if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return emitError(n.loc) << "negative pads are not supported";
+  KILN_TRY(r, im.make<PadOp>(n.loc, x,
+                             {named(im, "pads", i64Array(im, pads)),
+                              named(im, "value", im.b.getF64FloatAttr(value))}));
+  n.results[0] = r;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+enum class Reduce { Sum, Mean, Max, Min, Prod, L1, L2, SumSquare, LogSum, LogSumExp };
+
+LogicalResult convertReduce(I &im, Node &n, Reduce kind, int64_t axesInputSince) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  KILN_TRY(axes, axesOf(im, n, axesInputSince));
+  KILN_TRY(keep, im.getInt(n, "keepdims", 1));
+  KILN_TRY(noop, im.getInt(n, "noop_with_empty_axes", 0));
+  SmallVector<int64_t> norm;
+  if (axes && !axes->empty()) {
+    for (int64_t a : *axes) {
+      KILN_TRY(v, im.normAxis(n, a, I::rankOf(x), "axes value"));
+      norm.push_back(v);
+    }
+  } else if (noop) {
+    n.results[0] = x;
+    return success();
+  } else {
+    for (int64_t i = 0; i < I::rankOf(x); ++i)
+      norm.push_back(i);
+  }
+  if (I::rankOf(x) == 0) {
+    n.results[0] = x;
+    return success();
+  }
+  SmallVector<NamedAttribute> attrs{named(im, "axes", i64Array(im, norm)),
+                                    named(im, "keepdims", im.b.getBoolAttr(keep))};
+  Location loc = n.loc;
+  Value in = x;
+  switch (kind) {
+  case Reduce::L1: {
+    KILN_TRY(a, im.make<AbsOp>(loc, x));
+    in = a;
+    break;
+  }
+  case Reduce::L2:
+  case Reduce::SumSquare: {
+    KILN_TRY(s, im.make<MulOp>(loc, ValueRange{x, x}));
+    in = s;
+    break;
+  }
+  case Reduce::LogSumExp: {
+    // Stable: m + log(sum(exp(x - m))), m the max over the same axes.
+    SmallVector<NamedAttribute> keepAttrs{named(im, "axes", i64Array(im, norm)),
+                                          named(im, "keepdims", im.b.getBoolAttr(true))};
+    KILN_TRY(m, im.make<ReduceMaxOp>(loc, x, keepAttrs));
+    KILN_TRY(d, im.make<SubOp>(loc, ValueRange{x, m}));
+    KILN_TRY(e, im.make<ExpOp>(loc, d));
+    KILN_TRY(s, im.make<SumOp>(loc, e, keepAttrs));
+    KILN_TRY(l, im.make<LogOp>(loc, s));
+    KILN_TRY(r, im.make<AddOp>(loc, ValueRange{l, m}));
+    if (!keep) {
+      KILN_TRY(sq, im.make<SqueezeOp>(loc, r, {named(im, "axes", i64Array(im, norm))}));
+      r = sq;
+    }
+    n.results[0] = r;
+    return success();
+  }
+  default:
+    break;
+  }
+  FailureOr<Value> r;
+  switch (kind) {
+  case Reduce::Mean: r = im.make<MeanOp>(loc, in, attrs); break;
+  case Reduce::Max: r = im.make<ReduceMaxOp>(loc, in, attrs); break;
+  case Reduce::Min: r = im.make<ReduceMinOp>(loc, in, attrs); break;
+  case Reduce::Prod: r = im.make<ProdOp>(loc, in, attrs); break;
+  default: r = im.make<SumOp>(loc, in, attrs); break;
+  }
+  if (failed(r))
+    return failure();
+  Value out = *r;
+  if (kind == Reduce::L2) {
+    KILN_TRY(s, im.make<SqrtOp>(loc, out));
+    out = s;
+  } else if (kind == Reduce::LogSum) {
+    KILN_TRY(l, im.make<LogOp>(loc, out));
+    out = l;
+  }
+  n.results[0] = out;
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult convertArgReduce(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  KILN_TRY(axis, im.getInt(n, "axis", 0));
+  KILN_TRY(keep, im.getInt(n, "keepdims", 1));
+  KILN_TRY(last, im.getInt(n, "select_last_index", 0));
+  KILN_TRY(ax, im.normAxis(n, axis, I::rankOf(x)));
+  SmallVector<NamedAttribute> attrs{named(im, "axis", im.b.getI64IntegerAttr(ax)),
+                                    named(im, "keepdims", im.b.getBoolAttr(keep))};
+  if (!last) {
+    KILN_TRY(r, im.make<OpTy>(n.loc, x, attrs));
+    n.results[0] = r;
+    return success();
+  }
+  // The last index of the extreme: the first one in the reversed input.
+  int64_t rank = I::rankOf(x), dim = I::shapeOf(x)[ax];
+  SmallVector<int64_t> starts(rank, 0), ends(I::shapeOf(x)), steps(rank, 1);
+  starts[ax] = dim - 1;
+  ends[ax] = -dim - 1;
+  steps[ax] = -1;
+  KILN_TRY(rev, im.make<SliceOp>(n.loc, x,
+                                 {named(im, "starts", i64Array(im, starts)),
+                                  named(im, "ends", i64Array(im, ends)),
+                                  named(im, "steps", i64Array(im, steps))}));
+  KILN_TRY(r, im.make<OpTy>(n.loc, rev, attrs));
+  KILN_TRY(f, im.make<SubOp>(n.loc, ValueRange{scalarLike(im, r, double(dim - 1)), r}));
+  n.results[0] = f;
+  return success();
+}
+
+LogicalResult convertOneHot(I &im, Node &n) {
+  if (failed(needInputs(n, 3)))
+    return failure();
+  KILN_TRY(axis, im.getInt(n, "axis", -1));
+  KILN_TRY(depth, im.constInts(n, n.in(1), "depth"));
+  KILN_TRY(values, im.constFloats(n, n.in(2), "values"));
+  if (depth.size() != 1 || values.size() != 2)
+    return emitError(n.loc) << "depth must be a scalar and values hold two elements";
+  Value idx = n.in(0);
+  if (!isa<IntegerType>(I::typeOf(idx).getElementType())) {
+    KILN_TRY(c, im.castTo(n.loc, idx, im.b.getI64Type()));
+    idx = c;
+  }
+  SmallVector<int64_t> shape(I::shapeOf(idx));
+  int64_t outRank = int64_t(shape.size()) + 1;
+  KILN_TRY(ax, im.normAxis(n, axis, outRank));
+  shape.insert(shape.begin() + ax, depth[0]);
+  KILN_TRY(type, checkedTensorType(n.loc, shape, I::typeOf(n.in(2)).getElementType(),
+                                   "the result"));
+  KILN_TRY(r, im.make<OneHotOp>(n.loc, idx,
+                                {named(im, "depth", im.b.getI64IntegerAttr(depth[0])),
+                                 named(im, "axis", im.b.getI64IntegerAttr(ax)),
+                                 named(im, "off_value", im.b.getF64FloatAttr(values[0])),
+                                 named(im, "on_value", im.b.getF64FloatAttr(values[1]))},
+                                type));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertDepthSpace(I &im, Node &n, bool toSpace) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  if (I::rankOf(x) != 4)
+    return emitError(n.loc) << "needs a rank-4 input";
+  KILN_TRY(bs, im.requireInt(n, "blocksize"));
+  KILN_TRY(mode, im.getString(n, "mode", "DCR"));
+  auto s = I::shapeOf(x);
+  int64_t N = s[0], C = s[1], H = s[2], W = s[3];
+  if (bs <= 0)
+    return emitError(n.loc) << "blocksize must be positive";
+  SmallVector<int64_t> tmp, perm, out;
+  if (toSpace) {
+    if (C % (bs * bs) != 0)
+      return emitError(n.loc) << "channels are not divisible by blocksize^2";
+    int64_t c = C / (bs * bs);
+    if (mode == "DCR") {
+      tmp = {N, bs, bs, c, H, W};
+      perm = {0, 3, 4, 1, 5, 2};
+    } else {
+      tmp = {N, c, bs, bs, H, W};
+      perm = {0, 1, 4, 2, 5, 3};
+    }
+    out = {N, c, H * bs, W * bs};
+  } else {
+    if (H % bs != 0 || W % bs != 0)
+      return emitError(n.loc) << "spatial dims are not divisible by blocksize";
+    tmp = {N, C, H / bs, bs, W / bs, bs};
+    perm = {0, 3, 5, 1, 2, 4};
+    out = {N, C * bs * bs, H / bs, W / bs};
+  }
+  KILN_TRY(a, im.reshape(n.loc, x, tmp));
+  KILN_TRY(t, im.make<TransposeOp>(n.loc, a, {named(im, "permutation", i64Array(im, perm))}));
+  KILN_TRY(r, im.reshape(n.loc, t, out));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertMeanVarianceNorm(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  KILN_TRY(axes, im.getInts(n, "axes", {0, 2, 3}));
+  SmallVector<int64_t> norm;
+  for (int64_t a : axes) {
+    KILN_TRY(v, im.normAxis(n, a, I::rankOf(x), "axes value"));
+    norm.push_back(v);
+  }
+  SmallVector<NamedAttribute> attrs{named(im, "axes", i64Array(im, norm)),
+                                    named(im, "keepdims", im.b.getBoolAttr(true))};
+  KILN_TRY(mean, im.make<MeanOp>(n.loc, x, attrs));
+  KILN_TRY(d, im.make<SubOp>(n.loc, ValueRange{x, mean}));
+  KILN_TRY(sq, im.make<MulOp>(n.loc, ValueRange{d, d}));
+  KILN_TRY(var, im.make<MeanOp>(n.loc, sq, attrs));
+  KILN_TRY(sd, im.make<SqrtOp>(n.loc, var));
+  KILN_TRY(sde, im.make<AddOp>(n.loc, ValueRange{sd, scalarLike(im, x, 1e-9)}));
+  KILN_TRY(r, im.make<DivOp>(n.loc, ValueRange{d, sde}));
+  n.results[0] = r;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// The table
+//===----------------------------------------------------------------------===//
+
+llvm::StringMap<Converter> buildTable() {
+  llvm::StringMap<Converter> t;
+  // Elementwise, one to one.
+  t["Abs"] = unary<AbsOp>;
+  t["Ceil"] = unary<CeilOp>;
+  t["Cos"] = unary<CosOp>;
+  t["Erf"] = unary<ErfOp>;
+  t["Exp"] = unary<ExpOp>;
+  t["Floor"] = unary<FloorOp>;
+  t["Log"] = unary<LogOp>;
+  t["Neg"] = unary<NegOp>;
+  t["Not"] = unary<NotOp>;
+  t["Reciprocal"] = unary<ReciprocalOp>;
+  t["Relu"] = unary<ReluOp>;
+  t["Round"] = unary<RoundOp>;
+  t["Sigmoid"] = unary<SigmoidOp>;
+  t["Sign"] = unary<SignOp>;
+  t["Sin"] = unary<SinOp>;
+  t["Softplus"] = unary<SoftplusOp>;
+  t["Sqrt"] = unary<SqrtOp>;
+  t["Tanh"] = unary<TanhOp>;
+  t["Add"] = binary<AddOp>;
+  t["And"] = binary<AndOp>;
+  t["Div"] = binary<DivOp>;
+  t["Equal"] = binary<EqOp>;
+  t["Greater"] = binary<GtOp>;
+  t["GreaterOrEqual"] = binary<GeOp>;
+  t["Less"] = binary<LtOp>;
+  t["LessOrEqual"] = binary<LeOp>;
+  t["Mul"] = binary<MulOp>;
+  t["Or"] = binary<OrOp>;
+  t["Sub"] = binary<SubOp>;
+  t["Xor"] = binary<XorOp>;
+  t["Pow"] = convertPow;
+  t["Max"] = [](I &im, Node &n) { return variadic<MaxOp>(im, n); };
+  t["Min"] = [](I &im, Node &n) { return variadic<MinOp>(im, n); };
+  t["Sum"] = [](I &im, Node &n) { return variadic<AddOp>(im, n); };
+  t["Mean"] = [](I &im, Node &n) { return variadic<AddOp>(im, n, true); };
+  t["Where"] = convertWhere;
+  t["Cast"] = convertCast;
+  t["CastLike"] = convertCastLike;
+  t["Clip"] = convertClip;
+  // Activations; composite ones decompose.
+  t["Celu"] = convertCelu;
+  t["Elu"] = convertElu;
+  t["Gelu"] = convertGelu;
+  t["HardSigmoid"] = convertHardSigmoid;
+  t["HardSwish"] = convertHardSwish;
+  t["LeakyRelu"] = convertLeakyRelu;
+  t["Mish"] = convertMish;
+  t["PRelu"] = convertPRelu;
+  t["Selu"] = convertSelu;
+  t["Softsign"] = convertSoftsign;
+  t["ThresholdedRelu"] = convertThresholdedRelu;
+  t["Sinh"] = [](I &im, Node &n) { return convertHyperbolic(im, n, true); };
+  t["Cosh"] = [](I &im, Node &n) { return convertHyperbolic(im, n, false); };
+  t["Tan"] = convertTan;
+  t["IsNaN"] = convertIsNaN;
+  // Values and shapes of values.
+  t["Constant"] = convertConstant;
+  t["ConstantOfShape"] = convertConstantOfShape;
+  t["Dropout"] = convertDropout;
+  t["Identity"] = convertIdentity;
+  t["Range"] = convertRange;
+  t["Shape"] = convertShape;
+  t["Size"] = convertSize;
+  // Linear algebra and NN.
+  t["AveragePool"] = [](I &im, Node &n) { return convertPool(im, n, false); };
+  t["BatchNormalization"] = convertBatchNorm;
+  t["Conv"] = [](I &im, Node &n) { return convertConv(im, n, false); };
+  t["ConvTranspose"] = [](I &im, Node &n) { return convertConv(im, n, true); };
+  t["Gather"] = convertGather;
+  t["Gemm"] = convertGemm;
+  t["GlobalAveragePool"] = [](I &im, Node &n) { return convertGlobalPool(im, n, false); };
+  t["GlobalMaxPool"] = [](I &im, Node &n) { return convertGlobalPool(im, n, true); };
+  t["InstanceNormalization"] = convertInstanceNorm;
+  t["LayerNormalization"] = convertLayerNorm;
+  t["LogSoftmax"] = convertSoftmax<LogSoftmaxOp>;
+  t["MatMul"] = convertMatMul;
+  t["MaxPool"] = [](I &im, Node &n) { return convertPool(im, n, true); };
+  t["MeanVarianceNormalization"] = convertMeanVarianceNorm;
+  t["OneHot"] = convertOneHot;
+  t["Softmax"] = convertSoftmax<SoftmaxOp>;
+  // Data movement.
+  t["Concat"] = convertConcat;
+  t["DepthToSpace"] = [](I &im, Node &n) { return convertDepthSpace(im, n, true); };
+  t["SpaceToDepth"] = [](I &im, Node &n) { return convertDepthSpace(im, n, false); };
+  t["Expand"] = convertExpand;
+  t["Flatten"] = convertFlatten;
+  t["Pad"] = convertPad;
+  t["Reshape"] = convertReshape;
+  t["Slice"] = convertSlice;
+  t["Split"] = convertSplit;
+  t["Squeeze"] = convertSqueeze;
+  t["Tile"] = convertTile;
+  t["Transpose"] = convertTranspose;
+  t["Unsqueeze"] = convertUnsqueeze;
+  // Reductions: ReduceSum takes axes as an input from opset 13, the others
+  // from opset 18.
+  auto reduce = [](Reduce k, int64_t since) -> Converter {
+    return [k, since](I &im, Node &n) { return convertReduce(im, n, k, since); };
+  };
+  t["ReduceSum"] = reduce(Reduce::Sum, 13);
+  t["ReduceMean"] = reduce(Reduce::Mean, 18);
+  t["ReduceMax"] = reduce(Reduce::Max, 18);
+  t["ReduceMin"] = reduce(Reduce::Min, 18);
+  t["ReduceProd"] = reduce(Reduce::Prod, 18);
+  t["ReduceL1"] = reduce(Reduce::L1, 18);
+  t["ReduceL2"] = reduce(Reduce::L2, 18);
+  t["ReduceSumSquare"] = reduce(Reduce::SumSquare, 18);
+  t["ReduceLogSum"] = reduce(Reduce::LogSum, 18);
+  t["ReduceLogSumExp"] = reduce(Reduce::LogSumExp, 18);
+  t["ArgMax"] = convertArgReduce<ArgMaxOp>;
+  t["ArgMin"] = convertArgReduce<ArgMinOp>;
+  addRecurrentConverters(t);
+  return t;
+}
+
+} // namespace
+
+const Converter *lookupConverter(llvm::StringRef opType) {
+  static const llvm::StringMap<Converter> table = buildTable();
+  auto it = table.find(opType);
+  return it == table.end() ? nullptr : &it->second;
+}
+
+} // namespace mlir::kiln::onnx
