@@ -15,19 +15,24 @@
 //   KILN_RETURN_IF_ERROR(kiln::saveSafetensors("w.safetensors",
 //                                              {{"w", w}, {"b", b}},
 //                                              {{"step", "100"}}));
-//   KILN_ASSIGN_OR_RETURN(kiln::NamedTensors file,
+//   KILN_ASSIGN_OR_RETURN(kiln::SafetensorsFile file,
 //                         kiln::loadSafetensors("w.safetensors"));
 //   // Copy them into a model's existing parameters, checked by name:
 //   KILN_RETURN_IF_ERROR(kiln::loadInto(file, params));
 //
 //   // Model and optimizer in one file (prefixes "model." and "optim."):
-//   KILN_RETURN_IF_ERROR(kiln::saveCheckpoint("ckpt.safetensors", params,
-//                                             optimizer.stateDict(),
+//   KILN_RETURN_IF_ERROR(kiln::saveCheckpoint("ckpt.safetensors",
+//                                             net->stateDict(),
+//                                             optimizer->stateDict(),
 //                                             {{"step", "100"}}));
 //   KILN_ASSIGN_OR_RETURN(kiln::Checkpoint ckpt,
 //                         kiln::loadCheckpoint("ckpt.safetensors"));
-//   KILN_RETURN_IF_ERROR(kiln::loadInto(ckpt.model, params));
-//   KILN_RETURN_IF_ERROR(optimizer.loadStateDict(ckpt.optimizer));
+//   KILN_RETURN_IF_ERROR(net->loadStateDict(ckpt.model));
+//   KILN_RETURN_IF_ERROR(optimizer->loadStateDict(ckpt.optimizer));
+//
+// NamedTensorList is the same type as nn::NamedTensors and
+// optim::StateDict, so state dicts pass in and out without conversion; this
+// header does not depend on either.
 //
 // dtypes: F64 F32 F16 BF16 I64 I32 I8 BOOL, one for each kiln::DType. Other
 // safetensors dtypes (U8, I16, F8_E4M3, ...) are refused with a Status.
@@ -70,12 +75,11 @@ namespace kiln {
 /// limit, 100 MB).
 inline constexpr uint64_t kMaxSafetensorsHeaderBytes = 100'000'000;
 
-/// A list of (name, tensor), as a model's parameters or an optimizer's
-/// stateDict().
+/// A list of (name, tensor): a model's or an optimizer's stateDict().
 using NamedTensorList = std::vector<std::pair<std::string, Tensor>>;
 
 /// The contents of a safetensors file.
-struct NamedTensors {
+struct SafetensorsFile {
   /// Sorted by name; names are unique.
   NamedTensorList tensors;
   /// The "__metadata__" map (empty when the file has none).
@@ -97,7 +101,7 @@ Expected<std::vector<uint8_t>>
 encodeSafetensors(const NamedTensorList &tensors,
                   const std::map<std::string, std::string> &metadata = {});
 /// Parses an in-memory safetensors image; `name` is used in messages.
-Expected<NamedTensors> parseSafetensors(std::span<const uint8_t> bytes,
+Expected<SafetensorsFile> parseSafetensors(std::span<const uint8_t> bytes,
                                         std::string_view name = "<memory>");
 
 /// Writes a safetensors file atomically (see above). IoError when the
@@ -106,7 +110,7 @@ Expected<NamedTensors> parseSafetensors(std::span<const uint8_t> bytes,
 Status saveSafetensors(const std::string &path, const NamedTensorList &tensors,
                        const std::map<std::string, std::string> &metadata = {});
 /// Reads a safetensors file into new CPU tensors.
-Expected<NamedTensors> loadSafetensors(const std::string &path);
+Expected<SafetensorsFile> loadSafetensors(const std::string &path);
 
 /// Copies `source` into the existing tensors of `destination` by name
 /// (Tensor::copyFrom; views stay views, storage is shared as before). Shapes
@@ -117,7 +121,7 @@ Expected<NamedTensors> loadSafetensors(const std::string &path);
 /// then nothing is copied.
 Status loadInto(const NamedTensorList &source, NamedTensorList &destination,
                 bool strict = true);
-Status loadInto(const NamedTensors &source, NamedTensorList &destination,
+Status loadInto(const SafetensorsFile &source, NamedTensorList &destination,
                 bool strict = true);
 
 /// Prefixes of model parameters and optimizer state in a checkpoint file.

@@ -96,7 +96,7 @@ Status loadInto(const NamedTensorList &source, NamedTensorList &destination,
   return Status();
 }
 
-Status loadInto(const NamedTensors &source, NamedTensorList &destination,
+Status loadInto(const SafetensorsFile &source, NamedTensorList &destination,
                 bool strict) {
   return loadInto(source.tensors, destination, strict);
 }
@@ -114,7 +114,7 @@ Status saveCheckpoint(const std::string &path, const NamedTensorList &model,
 }
 
 Expected<Checkpoint> loadCheckpoint(const std::string &path) {
-  KILN_ASSIGN_OR_RETURN(NamedTensors file, loadSafetensors(path));
+  KILN_ASSIGN_OR_RETURN(SafetensorsFile file, loadSafetensors(path));
   Checkpoint ckpt;
   ckpt.metadata = std::move(file.metadata);
   for (auto &[name, t] : file.tensors) {

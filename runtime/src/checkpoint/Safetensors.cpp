@@ -513,7 +513,7 @@ Status validateLayout(std::vector<Entry> &entries, uint64_t dataBytes,
 /// Reads `bytes` bytes at `offset` of the file or image into `dst`.
 using ReadAt = std::function<Status(uint64_t offset, void *dst, size_t bytes)>;
 
-Expected<NamedTensors> parseFrom(uint64_t totalBytes, const ReadAt &readAt,
+Expected<SafetensorsFile> parseFrom(uint64_t totalBytes, const ReadAt &readAt,
                                  std::string_view file) {
   if (totalBytes < 8)
     return dataLoss(file, ": truncated safetensors file: ", totalBytes,
@@ -538,7 +538,7 @@ Expected<NamedTensors> parseFrom(uint64_t totalBytes, const ReadAt &readAt,
   uint64_t dataStart = 8 + headerBytes;
   KILN_RETURN_IF_ERROR(validateLayout(h.entries, totalBytes - dataStart, file));
 
-  NamedTensors out;
+  SafetensorsFile out;
   out.metadata = std::move(h.metadata);
   out.tensors.reserve(h.entries.size());
   for (Entry &e : h.entries) {
@@ -654,7 +654,7 @@ Status encodeTo(const NamedTensorList &tensors,
 
 } // namespace
 
-const Tensor *NamedTensors::find(std::string_view name) const {
+const Tensor *SafetensorsFile::find(std::string_view name) const {
   auto it = std::lower_bound(
       tensors.begin(), tensors.end(), name,
       [](const auto &entry, std::string_view n) { return entry.first < n; });
@@ -691,7 +691,7 @@ encodeSafetensors(const NamedTensorList &tensors,
   return out;
 }
 
-Expected<NamedTensors> parseSafetensors(std::span<const uint8_t> bytes,
+Expected<SafetensorsFile> parseSafetensors(std::span<const uint8_t> bytes,
                                         std::string_view name) {
   return parseFrom(
       bytes.size(),
@@ -714,7 +714,7 @@ Status saveSafetensors(const std::string &path, const NamedTensorList &tensors,
       });
 }
 
-Expected<NamedTensors> loadSafetensors(const std::string &path) {
+Expected<SafetensorsFile> loadSafetensors(const std::string &path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return Status(errno == ENOENT ? StatusCode::NotFound : StatusCode::IoError,

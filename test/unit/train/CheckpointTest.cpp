@@ -191,7 +191,7 @@ TEST(Safetensors, DTypeNames) {
 // Files and atomic writes
 //===----------------------------------------------------------------------===//
 
-TEST(SafetensorsFile, SaveLoadAndOverwrite) {
+TEST(SafetensorsOnDisk, SaveLoadAndOverwrite) {
   TempDir dir;
   std::string path = dir.file("w.safetensors");
   ASSERT_TRUE(saveSafetensors(path, {{"w", ramp({4, 4}, DType::F32)}},
@@ -211,7 +211,7 @@ TEST(SafetensorsFile, SaveLoadAndOverwrite) {
   EXPECT_EQ(dir.files(), std::vector<std::string>{"w.safetensors"});
 }
 
-TEST(SafetensorsFile, FailedSaveLeavesTheOldFileAndNoTemporary) {
+TEST(SafetensorsOnDisk, FailedSaveLeavesTheOldFileAndNoTemporary) {
   TempDir dir;
   std::string path = dir.file("w.safetensors");
   ASSERT_TRUE(saveSafetensors(path, {{"w", ramp({3}, DType::F32)}}).isOk());
@@ -224,7 +224,7 @@ TEST(SafetensorsFile, FailedSaveLeavesTheOldFileAndNoTemporary) {
   EXPECT_EQ(dir.files(), std::vector<std::string>{"w.safetensors"});
 }
 
-TEST(SafetensorsFile, SaveIntoMissingDirectoryIsIoError) {
+TEST(SafetensorsOnDisk, SaveIntoMissingDirectoryIsIoError) {
   TempDir dir;
   std::string path = dir.file("no/such/dir/w.safetensors");
   Status s = saveSafetensors(path, {{"w", ramp({3}, DType::F32)}});
@@ -232,7 +232,7 @@ TEST(SafetensorsFile, SaveIntoMissingDirectoryIsIoError) {
   EXPECT_NE(s.message().find(path), std::string::npos) << s;
 }
 
-TEST(SafetensorsFile, SaveOverADirectoryIsIoErrorAndKeepsIt) {
+TEST(SafetensorsOnDisk, SaveOverADirectoryIsIoErrorAndKeepsIt) {
   TempDir dir;
   ASSERT_EQ(::mkdir(dir.file("sub").c_str(), 0777), 0);
   Status s = saveSafetensors(dir.file("sub"), {{"w", ramp({3}, DType::F32)}});
@@ -245,7 +245,7 @@ TEST(SafetensorsFile, SaveOverADirectoryIsIoErrorAndKeepsIt) {
   ::rmdir(dir.file("sub").c_str());
 }
 
-TEST(SafetensorsFile, RelativePathInTheCurrentDirectory) {
+TEST(SafetensorsOnDisk, RelativePathInTheCurrentDirectory) {
   TempDir dir;
   char cwd[4096];
   ASSERT_NE(::getcwd(cwd, sizeof cwd), nullptr);
@@ -258,7 +258,7 @@ TEST(SafetensorsFile, RelativePathInTheCurrentDirectory) {
   EXPECT_EQ(dir.files(), std::vector<std::string>{"rel.safetensors"});
 }
 
-TEST(SafetensorsFile, LoadMissingFileIsNotFound) {
+TEST(SafetensorsOnDisk, LoadMissingFileIsNotFound) {
   TempDir dir;
   auto file = loadSafetensors(dir.file("absent.safetensors"));
   EXPECT_EQ(file.status().code(), StatusCode::NotFound);
@@ -266,7 +266,7 @@ TEST(SafetensorsFile, LoadMissingFileIsNotFound) {
             std::string::npos);
 }
 
-TEST(SafetensorsFile, LoadDirectoryIsIoError) {
+TEST(SafetensorsOnDisk, LoadDirectoryIsIoError) {
   TempDir dir;
   auto file = loadSafetensors(dir.file(""));
   EXPECT_EQ(file.status().code(), StatusCode::IoError);
@@ -275,7 +275,7 @@ TEST(SafetensorsFile, LoadDirectoryIsIoError) {
       << file.status();
 }
 
-TEST(SafetensorsFile, TruncatedFileNamesThePath) {
+TEST(SafetensorsOnDisk, TruncatedFileNamesThePath) {
   TempDir dir;
   std::string path = dir.file("t.safetensors");
   ASSERT_TRUE(saveSafetensors(path, {{"w", ramp({64}, DType::F32)}}).isOk());
@@ -296,7 +296,7 @@ TEST(LoadInto, CopiesIntoExistingTensorsAndViews) {
   Tensor big = *Tensor::zeros({4, 2}, DType::F32);
   Tensor view = *big.transpose(0, 1); // [2, 4], non-contiguous
   NamedTensorList params = {{"w", w}, {"v", view}};
-  NamedTensors file;
+  SafetensorsFile file;
   file.tensors = {{"v", ramp({2, 4}, DType::F32, 1)},
                   {"w", ramp({2, 3}, DType::F32, 10)}};
   ASSERT_TRUE(loadInto(file, params).isOk());

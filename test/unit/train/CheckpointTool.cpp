@@ -70,7 +70,7 @@ Expected<Contents> makeContents(char which) {
 }
 
 /// True when `file` holds exactly the tensors and metadata of `c`.
-bool sameContents(const NamedTensors &file, const Contents &c) {
+bool sameContents(const SafetensorsFile &file, const Contents &c) {
   if (file.metadata != c.metadata || file.tensors.size() != c.tensors.size())
     return false;
   for (const auto &[name, t] : c.tensors) {
