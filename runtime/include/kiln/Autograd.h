@@ -80,6 +80,11 @@ struct Meta;
 class Node {
 public:
   Node(std::string name, BackwardFn backward);
+  /// Frees chains of nodes iteratively (a 100k-step unroll must not
+  /// overflow the stack).
+  ~Node();
+  Node(const Node &) = delete;
+  Node &operator=(const Node &) = delete;
   const std::string &name() const { return name_; }
   /// Ops recorded on this node's inputs; null for inputs that are leaves or
   /// need no gradient (see Edge).

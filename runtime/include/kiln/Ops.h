@@ -112,6 +112,13 @@ Expected<Tensor> reduce(ReduceOp op, const Tensor &x,
     return reduce(ReduceOp::E, x,                                              \
                   std::span<const int64_t>(axes.begin(), axes.size()),         \
                   keepDims);                                                   \
+  }                                                                            \
+  inline Expected<Tensor> fn(const Expected<Tensor> &x,                        \
+                             std::initializer_list<int64_t> axes = {},         \
+                             bool keepDims = false) {                          \
+    if (!x)                                                                    \
+      return x.status();                                                       \
+    return fn(*x, axes, keepDims);                                             \
   }
 #include "kiln/OpTables.def"
 

@@ -34,6 +34,23 @@ bool setGradEnabled(bool enabled) {
 Node::Node(std::string name, BackwardFn backward)
     : name_(std::move(name)), backward_(std::move(backward)) {}
 
+Node::~Node() {
+  // Take over the edges of every node that dies with this one, so each is
+  // destroyed with no edges left and the recursion never deepens.
+  std::vector<std::shared_ptr<Node>> dying;
+  for (Edge &e : inputs_)
+    if (e.node)
+      dying.push_back(std::move(e.node));
+  while (!dying.empty()) {
+    std::shared_ptr<Node> n = std::move(dying.back());
+    dying.pop_back();
+    if (n.use_count() == 1)
+      for (Edge &e : n->inputs_)
+        if (e.node)
+          dying.push_back(std::move(e.node));
+  }
+}
+
 const std::vector<std::string> &differentiableOps() {
   static const std::vector<std::string> names = {
 #define KILN_DIFF_OP(name) name,

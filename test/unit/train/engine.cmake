@@ -1,0 +1,3 @@
+kiln_add_unittest(KilnAutogradEngineTests
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/AutogradEngineTest.cpp
+  LIBS KilnRuntime)
