@@ -464,8 +464,14 @@ Status validateLayout(std::vector<Entry> &entries, uint64_t dataBytes,
       return dataLoss(file, ": tensor '", e.name, "': ", what...);
     };
     std::optional<int64_t> numel = shapes::numElements(e.shape);
+    // The strides of a shape with a zero dim can overflow even though it
+    // has no elements ([0, 2^62, 4]): the dims other than zeros must
+    // multiply within int64 too.
+    Shape nonZero = e.shape;
+    std::replace(nonZero.begin(), nonZero.end(), int64_t(0), int64_t(1));
     uint64_t es = sizeOf(e.dtype);
-    if (!numel || uint64_t(*numel) > UINT64_MAX / es)
+    if (!numel || !shapes::numElements(nonZero) ||
+        uint64_t(*numel) > UINT64_MAX / es)
       return fail("shape ", shapes::toString(e.shape), " of ",
                   safetensorsDTypeName(e.dtype), " overflows");
     e.bytes = uint64_t(*numel) * es;

@@ -307,6 +307,15 @@ TEST(SafetensorsHostile, ElementCountOverflows) {
                                      "overflows"}));
 }
 
+TEST(SafetensorsHostile, StridesOfAnEmptyShapeOverflow) {
+  // No elements, but the C-order strides 2^64 and 4 do not fit int64.
+  std::string json =
+      "{" + entry("w", "I8", "[0,4611686018427387904,4]", "[0,0]") + "}";
+  EXPECT_TRUE(rejects(image(json, 0), kDataLoss,
+                      {"tensor 'w'", "shape [0, 4611686018427387904, 4] of I8 "
+                                     "overflows"}));
+}
+
 TEST(SafetensorsHostile, ByteCountOverflows) {
   // 2^61 elements fit int64, but 2^61 * 8 bytes does not fit 64 bits.
   std::string json =
