@@ -1,13 +1,20 @@
 //===- Losses.cpp - cross_entropy, mse, bce_with_logits, dropout -----------===//
 //
 // Losses compute per-element (or per-sample) values in f64 and reduce them
-// with the requested reduction; results have the input's dtype.
+// with the requested reduction; results have the input's dtype. Cross
+// entropy works row by row on the logits (log-sum-exp in f64), its gradient
+// softmax - target in one pass; the elementwise losses' gradients are a few
+// eager ops scaled by the reduction's weight. dropout's gradient is dropout
+// of the gradient with the same seed (the same mask and scale).
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/NNOps.h"
 #include "kiln/Random.h"
+#include "kiln/TrainingOps.h"
 
+#include "../autograd/Record.h"
 #include "EagerUtil.h"
+#include "kiln/ThreadPool.h"
 
 #include <cmath>
 
@@ -55,64 +62,320 @@ Status checkPair(const char *op, const Tensor &a, const Tensor &b) {
 
 } // namespace
 
+namespace {
+
+/// The weight of each element's loss in the reduced loss's gradient: gy
+/// itself ("none", same shape as the loss), gy / count ("mean") or gy
+/// ("sum"), the last two rank-0 tensors that broadcast.
+Expected<Tensor> reductionWeight(const Tensor &gy, Reduction r, int64_t count) {
+  if (r == Reduction::Mean)
+    return gy * (1.0 / double(count));
+  return gy;
+}
+
+Status checkLabels(const char *op, const Tensor &scores, const Tensor &labels) {
+  KILN_RETURN_IF_ERROR(eager::checkInputs(op, {&scores, &labels}));
+  if (!isFloat(scores.dtype()))
+    return invalidArgument("op '", op, "': inputs have dtype ",
+                           dtypeName(scores.dtype()), ", expected a float dtype");
+  if (labels.dtype() != DType::I64 && labels.dtype() != DType::I32)
+    return invalidArgument("op '", op, "': labels have dtype ",
+                           dtypeName(labels.dtype()), ", expected i64 or i32");
+  if (scores.rank() != 2 || labels.rank() != 1 ||
+      labels.shape()[0] != scores.shape()[0])
+    return invalidArgument("op '", op, "': expected inputs [N, C] and "
+                           "labels [N], got ", shapes::toString(scores.shape()),
+                           " and ", shapes::toString(labels.shape()));
+  return Status();
+}
+
+/// Labels as i64, checked against [0, c) unless ignored.
+Expected<std::vector<int64_t>> labelValues(const char *op, const Tensor &labels,
+                                           int64_t c,
+                                           std::optional<int64_t> ignoreIndex) {
+  std::vector<double> raw = labels.toDoubles();
+  std::vector<int64_t> out(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    int64_t l = int64_t(raw[i]);
+    if ((l < 0 || l >= c) && !(ignoreIndex && l == *ignoreIndex))
+      return outOfRange("op '", op, "': label ", l, " of sample ", i,
+                        " is outside [0, ", c, ")");
+    out[i] = l;
+  }
+  return out;
+}
+
+/// Per-sample weights of the gradient: w[i] = d loss / d loss_i.
+Expected<std::vector<double>> sampleWeights(const Tensor &gy, Reduction r,
+                                            const std::vector<int64_t> &labels,
+                                            std::optional<int64_t> ignoreIndex) {
+  std::vector<double> g = gy.toDoubles();
+  size_t n = labels.size();
+  std::vector<double> w(n);
+  size_t kept = 0;
+  for (size_t i = 0; i < n; ++i)
+    kept += !(ignoreIndex && labels[i] == *ignoreIndex);
+  for (size_t i = 0; i < n; ++i) {
+    if (ignoreIndex && labels[i] == *ignoreIndex)
+      w[i] = 0;
+    else if (r == Reduction::None)
+      w[i] = g[i];
+    else if (r == Reduction::Mean)
+      w[i] = g[0] / double(kept);
+    else
+      w[i] = g[0];
+  }
+  return w;
+}
+
+/// loss_i = lse_i - (1 - s) x[i, y_i] - s / C sum_c x[i, c].
+template <typename C>
+void crossEntropyRows(const C *x, int64_t n, int64_t c,
+                      const std::vector<int64_t> &labels, double smoothing,
+                      std::optional<int64_t> ignoreIndex,
+                      std::vector<double> &loss) {
+  ThreadPool::global().parallelFor(
+      0, n, std::max<int64_t>(1, 8192 / std::max<int64_t>(c, 1)),
+      [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+          int64_t l = labels[size_t(i)];
+          if (ignoreIndex && l == *ignoreIndex) {
+            loss[size_t(i)] = 0;
+            continue;
+          }
+          const C *row = x + i * c;
+          double mx = double(row[0]);
+          for (int64_t j = 1; j < c; ++j)
+            mx = std::max(mx, double(row[j]));
+          double s = 0, total = 0;
+          for (int64_t j = 0; j < c; ++j) {
+            s += std::exp(double(row[j]) - mx);
+            total += double(row[j]);
+          }
+          double lse = mx + std::log(s);
+          loss[size_t(i)] = lse - (1 - smoothing) * double(row[l]) -
+                            smoothing / double(c) * total;
+        }
+      });
+}
+
+/// d loss / d x[i, j] = w_i (softmax_ij - (1 - s) [j == y_i] - s / C).
+template <typename C>
+void crossEntropyGradRows(const C *x, C *gx, int64_t n, int64_t c,
+                          const std::vector<int64_t> &labels, double smoothing,
+                          const std::vector<double> &w) {
+  ThreadPool::global().parallelFor(
+      0, n, std::max<int64_t>(1, 8192 / std::max<int64_t>(c, 1)),
+      [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+          const C *row = x + i * c;
+          C *out = gx + i * c;
+          double wi = w[size_t(i)];
+          if (wi == 0) {
+            std::fill(out, out + c, C(0));
+            continue;
+          }
+          double mx = double(row[0]);
+          for (int64_t j = 1; j < c; ++j)
+            mx = std::max(mx, double(row[j]));
+          double s = 0;
+          for (int64_t j = 0; j < c; ++j)
+            s += std::exp(double(row[j]) - mx);
+          double inv = 1.0 / s, off = smoothing / double(c);
+          for (int64_t j = 0; j < c; ++j)
+            out[j] = C(wi * (std::exp(double(row[j]) - mx) * inv - off));
+          int64_t l = labels[size_t(i)];
+          out[l] = C(double(out[l]) - wi * (1 - smoothing));
+        }
+      });
+}
+
+/// Applies the reduction to per-sample losses, leaving ignored ones out of
+/// the mean.
+Expected<Tensor> finishSamples(std::vector<double> &&loss, Reduction r,
+                               DType dtype, const std::vector<int64_t> &labels,
+                               std::optional<int64_t> ignoreIndex) {
+  if (r != Reduction::Mean || !ignoreIndex)
+    return finish(std::move(loss), {int64_t(loss.size())}, r, dtype);
+  double s = 0;
+  size_t kept = 0;
+  for (size_t i = 0; i < loss.size(); ++i)
+    if (labels[i] != *ignoreIndex) {
+      s += loss[i];
+      ++kept;
+    }
+  return Tensor::scalar(s / double(kept), dtype); // NaN if all ignored.
+}
+
+DType lossComputeType(DType t) { return t == DType::F64 ? DType::F64 : DType::F32; }
+
+Expected<Tensor> asCompute(const Tensor &t) {
+  DType ct = lossComputeType(t.dtype());
+  return t.dtype() == ct ? t.contiguous() : t.to(ct);
+}
+
+} // namespace
+
+Expected<Tensor> crossEntropy(const Tensor &logits, const Tensor &labels,
+                              const CrossEntropyOptions &options) {
+  const char *op = "cross_entropy";
+  KILN_RETURN_IF_ERROR(checkLabels(op, logits, labels));
+  KILN_ASSIGN_OR_RETURN(Reduction r, parseReduction(op, options.reduction));
+  double smoothing = options.labelSmoothing;
+  if (!(smoothing >= 0 && smoothing <= 1))
+    return invalidArgument("op 'cross_entropy': label smoothing ", smoothing,
+                           " outside [0, 1]");
+  int64_t n = logits.shape()[0], c = logits.shape()[1];
+  KILN_ASSIGN_OR_RETURN(std::vector<int64_t> lab,
+                        labelValues(op, labels, c, options.ignoreIndex));
+  std::optional<int64_t> ignore = options.ignoreIndex;
+  auto forward = [&]() -> Expected<Tensor> {
+    KILN_ASSIGN_OR_RETURN(Tensor x, asCompute(logits));
+    std::vector<double> loss(static_cast<size_t>(n));
+    if (c > 0) {
+      if (x.dtype() == DType::F64)
+        crossEntropyRows(x.data<double>(), n, c, lab, smoothing, ignore, loss);
+      else
+        crossEntropyRows(x.data<float>(), n, c, lab, smoothing, ignore, loss);
+    }
+    return finishSamples(std::move(loss), r, logits.dtype(), lab, ignore);
+  };
+  return autograd::differentiable(op, {logits, labels}, forward, [&] {
+    return autograd::BackwardFn(
+        [xs = logits.detach(), lab, smoothing, ignore, r, n,
+         c](const Tensor &gy, const Tensor &) -> Expected<std::vector<Tensor>> {
+          KILN_ASSIGN_OR_RETURN(std::vector<double> w,
+                                sampleWeights(gy, r, lab, ignore));
+          KILN_ASSIGN_OR_RETURN(Tensor x, asCompute(xs));
+          KILN_ASSIGN_OR_RETURN(Tensor gx, Tensor::empty({n, c}, x.dtype()));
+          if (x.dtype() == DType::F64)
+            crossEntropyGradRows(x.data<double>(), gx.data<double>(), n, c, lab,
+                                 smoothing, w);
+          else
+            crossEntropyGradRows(x.data<float>(), gx.data<float>(), n, c, lab,
+                                 smoothing, w);
+          return std::vector<Tensor>{gx, Tensor()};
+        });
+  });
+}
+
 Expected<Tensor> crossEntropy(const Tensor &logits, const Tensor &labels,
                               std::string_view reduction) {
-  KILN_RETURN_IF_ERROR(eager::checkInputs("cross_entropy", {&logits, &labels}));
-  KILN_ASSIGN_OR_RETURN(Reduction r, parseReduction("cross_entropy", reduction));
-  if (!isFloat(logits.dtype()))
-    return invalidArgument("op 'cross_entropy': logits have dtype ",
-                           dtypeName(logits.dtype()), ", expected a float dtype");
-  if (labels.dtype() != DType::I64 && labels.dtype() != DType::I32)
-    return invalidArgument("op 'cross_entropy': labels have dtype ",
-                           dtypeName(labels.dtype()), ", expected i64 or i32");
-  if (logits.rank() != 2 || labels.rank() != 1 ||
-      labels.shape()[0] != logits.shape()[0])
-    return invalidArgument("op 'cross_entropy': expected logits [N, C] and "
-                           "labels [N], got ", shapes::toString(logits.shape()),
-                           " and ", shapes::toString(labels.shape()));
-  KILN_ASSIGN_OR_RETURN(Tensor logp, logSoftmax(logits, 1));
-  std::vector<double> lp = logp.toDoubles(), lab = labels.toDoubles();
-  int64_t n = logits.shape()[0], c = logits.shape()[1];
-  std::vector<double> loss(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    double l = lab[size_t(i)];
-    if (l < 0 || l >= double(c))
-      return outOfRange("op 'cross_entropy': label ", int64_t(l), " of sample ",
-                        i, " is outside [0, ", c, ")");
-    loss[size_t(i)] = -lp[size_t(i * c + int64_t(l))];
-  }
-  return finish(std::move(loss), {n}, r, logits.dtype());
+  CrossEntropyOptions options;
+  options.reduction = reduction;
+  return crossEntropy(logits, labels, options);
 }
+
+Expected<Tensor> nllLoss(const Tensor &logProbs, const Tensor &labels,
+                         std::string_view reduction,
+                         std::optional<int64_t> ignoreIndex) {
+  const char *op = "nll_loss";
+  KILN_RETURN_IF_ERROR(checkLabels(op, logProbs, labels));
+  KILN_ASSIGN_OR_RETURN(Reduction r, parseReduction(op, reduction));
+  int64_t n = logProbs.shape()[0], c = logProbs.shape()[1];
+  KILN_ASSIGN_OR_RETURN(std::vector<int64_t> lab,
+                        labelValues(op, labels, c, ignoreIndex));
+  auto forward = [&]() -> Expected<Tensor> {
+    std::vector<double> loss(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t l = lab[size_t(i)];
+      if (ignoreIndex && l == *ignoreIndex)
+        continue;
+      KILN_ASSIGN_OR_RETURN(double v, logProbs.at({i, l}));
+      loss[size_t(i)] = -v;
+    }
+    return finishSamples(std::move(loss), r, logProbs.dtype(), lab, ignoreIndex);
+  };
+  return autograd::differentiable(op, {logProbs, labels}, forward, [&] {
+    return autograd::BackwardFn(
+        [lab, ignoreIndex, r, n, c, dtype = logProbs.dtype()](
+            const Tensor &gy, const Tensor &) -> Expected<std::vector<Tensor>> {
+          KILN_ASSIGN_OR_RETURN(std::vector<double> w,
+                                sampleWeights(gy, r, lab, ignoreIndex));
+          std::vector<double> g(static_cast<size_t>(n * c), 0.0);
+          for (int64_t i = 0; i < n; ++i)
+            if (w[size_t(i)] != 0)
+              g[size_t(i * c + lab[size_t(i)])] = -w[size_t(i)];
+          KILN_ASSIGN_OR_RETURN(Tensor gx, Tensor::fromDoubles(g, {n, c}, dtype));
+          return std::vector<Tensor>{gx, Tensor()};
+        });
+  });
+}
+
+namespace {
+
+/// The shared shape of mse, l1_loss and bce_with_logits: a forward of
+/// per-element losses and the two gradients from (gradient weight, input,
+/// target).
+template <typename Forward, typename Grads>
+Expected<Tensor> pairwiseLoss(const char *op, const Tensor &input,
+                              const Tensor &target, std::string_view reduction,
+                              Forward &&perElement, Grads &&grads) {
+  KILN_RETURN_IF_ERROR(checkPair(op, input, target));
+  KILN_ASSIGN_OR_RETURN(Reduction r, parseReduction(op, reduction));
+  auto forward = [&]() -> Expected<Tensor> {
+    std::vector<double> x = input.toDoubles(), t = target.toDoubles();
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] = perElement(x[i], t[i]);
+    return finish(std::move(x), input.shape(), r, input.dtype());
+  };
+  return autograd::differentiable(op, {input, target}, forward, [&] {
+    return autograd::BackwardFn(
+        [xs = input.detach(), ts = target.detach(), r,
+         grads](const Tensor &gy, const Tensor &) -> Expected<std::vector<Tensor>> {
+          KILN_ASSIGN_OR_RETURN(Tensor w, reductionWeight(gy, r, xs.numel()));
+          return grads(w, xs, ts);
+        });
+  });
+}
+
+} // namespace
 
 Expected<Tensor> mse(const Tensor &input, const Tensor &target,
                      std::string_view reduction) {
-  KILN_RETURN_IF_ERROR(checkPair("mse", input, target));
-  KILN_ASSIGN_OR_RETURN(Reduction r, parseReduction("mse", reduction));
-  std::vector<double> x = input.toDoubles(), t = target.toDoubles();
-  for (size_t i = 0; i < x.size(); ++i)
-    x[i] = (x[i] - t[i]) * (x[i] - t[i]);
-  return finish(std::move(x), input.shape(), r, input.dtype());
+  return pairwiseLoss(
+      "mse", input, target, reduction,
+      [](double x, double t) { return (x - t) * (x - t); },
+      [](const Tensor &w, const Tensor &x,
+         const Tensor &t) -> Expected<std::vector<Tensor>> {
+        KILN_ASSIGN_OR_RETURN(Tensor gx, (x - t) * w * 2.0);
+        KILN_ASSIGN_OR_RETURN(Tensor gt, neg(gx));
+        return std::vector<Tensor>{gx, gt};
+      });
+}
+
+Expected<Tensor> l1Loss(const Tensor &input, const Tensor &target,
+                        std::string_view reduction) {
+  return pairwiseLoss(
+      "l1_loss", input, target, reduction,
+      [](double x, double t) { return std::fabs(x - t); },
+      [](const Tensor &w, const Tensor &x,
+         const Tensor &t) -> Expected<std::vector<Tensor>> {
+        KILN_ASSIGN_OR_RETURN(Tensor gx, sign(x - t) * w);
+        KILN_ASSIGN_OR_RETURN(Tensor gt, neg(gx));
+        return std::vector<Tensor>{gx, gt};
+      });
 }
 
 Expected<Tensor> bceWithLogits(const Tensor &logits, const Tensor &target,
                                std::string_view reduction) {
-  KILN_RETURN_IF_ERROR(checkPair("bce_with_logits", logits, target));
-  KILN_ASSIGN_OR_RETURN(Reduction r, parseReduction("bce_with_logits", reduction));
-  std::vector<double> x = logits.toDoubles(), t = target.toDoubles();
   // max(x, 0) - x t + log(1 + exp(-|x|)): no overflow for any x.
-  for (size_t i = 0; i < x.size(); ++i)
-    x[i] = std::max(x[i], 0.0) - x[i] * t[i] + std::log1p(std::exp(-std::fabs(x[i])));
-  return finish(std::move(x), logits.shape(), r, logits.dtype());
+  return pairwiseLoss(
+      "bce_with_logits", logits, target, reduction,
+      [](double x, double t) {
+        return std::max(x, 0.0) - x * t + std::log1p(std::exp(-std::fabs(x)));
+      },
+      [](const Tensor &w, const Tensor &x,
+         const Tensor &t) -> Expected<std::vector<Tensor>> {
+        KILN_ASSIGN_OR_RETURN(Tensor gx, (sigmoid(x) - t) * w);
+        KILN_ASSIGN_OR_RETURN(Tensor gt, -(x * w));
+        return std::vector<Tensor>{gx, gt};
+      });
 }
 
-Expected<Tensor> dropout(const Tensor &x, double ratio, bool training,
-                         uint64_t seed) {
-  KILN_RETURN_IF_ERROR(eager::checkInputs("dropout", {&x}));
-  if (!isFloat(x.dtype()))
-    return invalidArgument("op 'dropout': input has dtype ", dtypeName(x.dtype()),
-                           ", expected a float dtype");
-  if (!(ratio >= 0 && ratio < 1))
-    return invalidArgument("op 'dropout': ratio ", ratio, " outside [0, 1)");
+namespace {
+Expected<Tensor> dropoutForward(const Tensor &x, double ratio, bool training,
+                                uint64_t seed) {
   if (!training || ratio == 0)
     return x.clone();
   Generator gen(seed);
@@ -124,6 +387,25 @@ Expected<Tensor> dropout(const Tensor &x, double ratio, bool training,
   for (int64_t i = 0; i < u.numel(); ++i)
     up[i] = up[i] >= ratio ? xp[i] * scale : 0.0;
   return u.to(x.dtype());
+}
+} // namespace
+
+Expected<Tensor> dropout(const Tensor &x, double ratio, bool training,
+                         uint64_t seed) {
+  KILN_RETURN_IF_ERROR(eager::checkInputs("dropout", {&x}));
+  if (!isFloat(x.dtype()))
+    return invalidArgument("op 'dropout': input has dtype ", dtypeName(x.dtype()),
+                           ", expected a float dtype");
+  if (!(ratio >= 0 && ratio < 1))
+    return invalidArgument("op 'dropout': ratio ", ratio, " outside [0, 1)");
+  return autograd::differentiable(
+      "dropout", {x}, [&] { return dropoutForward(x, ratio, training, seed); },
+      [&] {
+        return autograd::BackwardFn([ratio, training, seed](const Tensor &gy,
+                                                            const Tensor &) {
+          return autograd::grads(dropoutForward(gy, ratio, training, seed));
+        });
+      });
 }
 
 } // namespace kiln

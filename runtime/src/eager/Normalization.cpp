@@ -3,11 +3,16 @@
 // Each works on a contiguous f32/f64 copy of its input viewed as
 // [outer, n, inner] around the normalized dims, one parallel task per
 // (outer, inner) line, accumulating in f64; f16/bf16 are widened to f32 once
-// and the result rounded once.
+// and the result rounded once. Gradients: softmax and log_softmax from
+// their outputs with eager ops; layer norm and batch norm (both forms) by
+// kernels that recompute the statistics from the saved input, rows in
+// parallel for d input and column blocks in parallel for d scale / d bias.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/NNOps.h"
+#include "kiln/TrainingOps.h"
 
+#include "../autograd/Record.h"
 #include "EagerUtil.h"
 #include "kiln/ThreadPool.h"
 
@@ -126,14 +131,38 @@ void layerNormRows(const C *in, C *out, int64_t rows, int64_t n,
 } // namespace
 
 Expected<Tensor> softmax(const Tensor &x, int64_t axis) {
-  return softmaxImpl(x, axis, false);
-}
-Expected<Tensor> logSoftmax(const Tensor &x, int64_t axis) {
-  return softmaxImpl(x, axis, true);
+  return autograd::differentiable(
+      "softmax", {x}, [&] { return softmaxImpl(x, axis, false); }, [&] {
+        // dx = y * (dy - sum(dy * y)) along the axis.
+        return autograd::BackwardFn([axis](const Tensor &gy, const Tensor &y) {
+          Expected<Tensor> prod = gy * y;
+          Expected<Tensor> dot =
+              prod ? sum(*prod, {axis}, /*keepDims=*/true) : prod;
+          if (!dot)
+            return autograd::grads(dot.status());
+          return autograd::grads(y * (gy - *dot));
+        });
+      });
 }
 
-Expected<Tensor> layerNorm(const Tensor &x, const Tensor &scale,
-                           const Tensor &bias, int64_t axis, double epsilon) {
+Expected<Tensor> logSoftmax(const Tensor &x, int64_t axis) {
+  return autograd::differentiable(
+      "log_softmax", {x}, [&] { return softmaxImpl(x, axis, true); }, [&] {
+        // dx = dy - exp(y) * sum(dy) along the axis.
+        return autograd::BackwardFn([axis](const Tensor &gy, const Tensor &y) {
+          Expected<Tensor> total = sum(gy, {axis}, /*keepDims=*/true);
+          if (!total)
+            return autograd::grads(total.status());
+          return autograd::grads(gy - exp(y) * *total);
+        });
+      });
+}
+
+namespace {
+
+Expected<Tensor> layerNormForward(const Tensor &x, const Tensor &scale,
+                                  const Tensor &bias, int64_t axis,
+                                  double epsilon) {
   KILN_RETURN_IF_ERROR(eager::checkInputs("layer_norm", {&x, &scale}));
   KILN_RETURN_IF_ERROR(checkFloat("layer_norm", x));
   auto a = shapes::normalizeAxis(axis, x.rank());
@@ -165,9 +194,9 @@ Expected<Tensor> layerNorm(const Tensor &x, const Tensor &scale,
   return out.dtype() == x.dtype() ? Expected<Tensor>(out) : out.to(x.dtype());
 }
 
-Expected<Tensor> batchNorm(const Tensor &x, const Tensor &scale,
-                           const Tensor &bias, const Tensor &mean,
-                           const Tensor &variance, double epsilon) {
+Expected<Tensor> batchNormForward(const Tensor &x, const Tensor &scale,
+                                  const Tensor &bias, const Tensor &mean,
+                                  const Tensor &variance, double epsilon) {
   KILN_RETURN_IF_ERROR(
       eager::checkInputs("batch_norm", {&x, &scale, &bias, &mean, &variance}));
   KILN_RETURN_IF_ERROR(checkFloat("batch_norm", x));
@@ -213,6 +242,405 @@ Expected<Tensor> batchNorm(const Tensor &x, const Tensor &scale,
       run(in.data<float>(), out.data<float>());
   }
   return out.dtype() == x.dtype() ? Expected<Tensor>(out) : out.to(x.dtype());
+}
+
+//===----------------------------------------------------------------------===//
+// Gradients of layer_norm and batch_norm
+//===----------------------------------------------------------------------===//
+
+/// Per-row mean and 1/sqrt(var + eps) of rows [rows, n].
+template <typename C>
+void rowStatistics(const C *x, int64_t rows, int64_t n, double eps,
+                   std::vector<double> &mean, std::vector<double> &rstd) {
+  ThreadPool::global().parallelFor(
+      0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)),
+      [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r) {
+          const C *row = x + r * n;
+          double m = 0;
+          for (int64_t j = 0; j < n; ++j)
+            m += double(row[j]);
+          m /= double(n);
+          double v = 0;
+          for (int64_t j = 0; j < n; ++j)
+            v += (double(row[j]) - m) * (double(row[j]) - m);
+          mean[size_t(r)] = m;
+          rstd[size_t(r)] = 1.0 / std::sqrt(v / double(n) + eps);
+        }
+      });
+}
+
+/// layer_norm backward on [rows, n]: gx (may be null) and per-column sums
+/// dscale = sum_r gy * xhat, dbias = sum_r gy.
+template <typename C>
+void layerNormBackwardRows(const C *x, const C *gy, C *gx, int64_t rows,
+                           int64_t n, const std::vector<double> &scale,
+                           double eps, std::vector<double> *dscale,
+                           std::vector<double> *dbias) {
+  std::vector<double> mean(static_cast<size_t>(rows)), rstd(static_cast<size_t>(rows));
+  rowStatistics(x, rows, n, eps, mean, rstd);
+  if (gx) {
+    // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * scale.
+    ThreadPool::global().parallelFor(
+        0, rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(n, 1)),
+        [&](int64_t b, int64_t e) {
+          for (int64_t r = b; r < e; ++r) {
+            const C *xr = x + r * n, *gr = gy + r * n;
+            double m = mean[size_t(r)], rs = rstd[size_t(r)];
+            double sg = 0, sgx = 0;
+            for (int64_t j = 0; j < n; ++j) {
+              double g = double(gr[j]) * scale[size_t(j)];
+              sg += g;
+              sgx += g * (double(xr[j]) - m) * rs;
+            }
+            sg /= double(n);
+            sgx /= double(n);
+            C *out = gx + r * n;
+            for (int64_t j = 0; j < n; ++j) {
+              double xhat = (double(xr[j]) - m) * rs;
+              out[j] = C(rs * (double(gr[j]) * scale[size_t(j)] - sg - xhat * sgx));
+            }
+          }
+        });
+  }
+  if (!dscale && !dbias)
+    return;
+  constexpr int64_t kBlock = 64;
+  ThreadPool::global().parallelFor(
+      0, (n + kBlock - 1) / kBlock, 1, [&](int64_t b, int64_t e) {
+        double ds[kBlock], db[kBlock];
+        for (int64_t blk = b; blk < e; ++blk) {
+          int64_t j0 = blk * kBlock, j1 = std::min(n, j0 + kBlock);
+          std::fill(ds, ds + kBlock, 0.0);
+          std::fill(db, db + kBlock, 0.0);
+          for (int64_t r = 0; r < rows; ++r) {
+            const C *xr = x + r * n, *gr = gy + r * n;
+            double m = mean[size_t(r)], rs = rstd[size_t(r)];
+            for (int64_t j = j0; j < j1; ++j) {
+              double g = double(gr[j]);
+              ds[j - j0] += g * (double(xr[j]) - m) * rs;
+              db[j - j0] += g;
+            }
+          }
+          for (int64_t j = j0; j < j1; ++j) {
+            if (dscale)
+              (*dscale)[size_t(j)] = ds[j - j0];
+            if (dbias)
+              (*dbias)[size_t(j)] = db[j - j0];
+          }
+        }
+      });
+}
+
+/// Which inputs of a normalization need gradients, fixed when recording.
+struct NormNeeds {
+  bool x, scale, bias;
+};
+
+Expected<std::vector<Tensor>> layerNormBackward(const Tensor &x,
+                                                const Tensor &scale,
+                                                const Tensor &gradOut,
+                                                int64_t axis, double eps,
+                                                NormNeeds needs, bool hasBias) {
+  int64_t a = *shapes::normalizeAxis(axis, x.rank());
+  Shape normShape(x.shape().begin() + a, x.shape().end());
+  int64_t n = 1;
+  for (int64_t d : normShape)
+    n *= d;
+  KILN_ASSIGN_OR_RETURN(Tensor xc, computeCopy(x));
+  DType ct = xc.dtype();
+  KILN_ASSIGN_OR_RETURN(Tensor gy, gradOut.dtype() == ct ? gradOut.contiguous()
+                                                         : gradOut.to(ct));
+  std::vector<double> sv = scale.toDoubles();
+  int64_t rows = n ? x.numel() / n : 0;
+  Tensor gx;
+  if (needs.x) {
+    KILN_ASSIGN_OR_RETURN(gx, Tensor::empty(x.shape(), ct));
+  }
+  std::vector<double> ds(static_cast<size_t>(n)), db(static_cast<size_t>(n));
+  if (rows > 0 && n > 0) {
+    if (ct == DType::F64)
+      layerNormBackwardRows(xc.data<double>(), gy.data<double>(),
+                            needs.x ? gx.data<double>() : nullptr, rows, n, sv,
+                            eps, needs.scale ? &ds : nullptr,
+                            needs.bias ? &db : nullptr);
+    else
+      layerNormBackwardRows(xc.data<float>(), gy.data<float>(),
+                            needs.x ? gx.data<float>() : nullptr, rows, n, sv,
+                            eps, needs.scale ? &ds : nullptr,
+                            needs.bias ? &db : nullptr);
+  }
+  std::vector<Tensor> grads(hasBias ? 3 : 2);
+  grads[0] = gx;
+  if (needs.scale) {
+    KILN_ASSIGN_OR_RETURN(grads[1], Tensor::fromDoubles(ds, normShape, ct));
+  }
+  if (needs.bias && hasBias) {
+    KILN_ASSIGN_OR_RETURN(grads[2], Tensor::fromDoubles(db, normShape, ct));
+  }
+  return grads;
+}
+
+NormNeeds normNeeds(const Tensor &x, const Tensor &scale, const Tensor &bias) {
+  return {x.requiresGrad(), scale.requiresGrad(),
+          bias.defined() && bias.requiresGrad()};
+}
+
+/// Shape [1, C, 1, ...] of rank r, to broadcast a per-channel vector.
+Shape channelShape(int64_t c, int64_t rank) {
+  Shape s(size_t(rank), 1);
+  s[1] = c;
+  return s;
+}
+
+/// Every dim but the channel dim 1.
+std::vector<int64_t> nonChannelAxes(int64_t rank) {
+  std::vector<int64_t> axes = {0};
+  for (int64_t d = 2; d < rank; ++d)
+    axes.push_back(d);
+  return axes;
+}
+
+/// batch_norm (inference form) backward: y = (x - mean) * k + bias with
+/// k = scale / sqrt(var + eps), all per channel.
+Expected<std::vector<Tensor>> batchNormBackward(const Tensor &x,
+                                                const Tensor &scale,
+                                                const Tensor &mean,
+                                                const Tensor &variance,
+                                                const Tensor &gradOut,
+                                                double eps) {
+  int64_t c = x.shape()[1];
+  DType ct = x.dtype() == DType::F64 ? DType::F64 : DType::F32;
+  std::vector<double> sv = scale.toDoubles(), mv = mean.toDoubles(),
+                      vv = variance.toDoubles(), k(static_cast<size_t>(c)), negMean(static_cast<size_t>(c));
+  for (size_t i = 0; i < size_t(c); ++i) {
+    k[i] = sv[i] / std::sqrt(vv[i] + eps);
+    negMean[i] = -mv[i];
+  }
+  Shape bshape = channelShape(c, x.rank());
+  std::vector<int64_t> axes = nonChannelAxes(x.rank());
+  KILN_ASSIGN_OR_RETURN(Tensor gy, gradOut.to(ct));
+  KILN_ASSIGN_OR_RETURN(Tensor xc, x.to(ct));
+  KILN_ASSIGN_OR_RETURN(Tensor kt, Tensor::fromDoubles(k, bshape, ct));
+  KILN_ASSIGN_OR_RETURN(Tensor mt, Tensor::fromDoubles(negMean, bshape, ct));
+  KILN_ASSIGN_OR_RETURN(Tensor gx, mul(gy, kt));
+  KILN_ASSIGN_OR_RETURN(Tensor gb, sum(gy, axes));
+  KILN_ASSIGN_OR_RETURN(Tensor weighted, gy * (xc + mt));
+  KILN_ASSIGN_OR_RETURN(Tensor gxc, sum(weighted, axes));
+  std::vector<double> sg = gb.toDoubles(), sgx = gxc.toDoubles();
+  std::vector<double> ds(static_cast<size_t>(c)), dm(static_cast<size_t>(c)), dv(static_cast<size_t>(c));
+  for (size_t i = 0; i < size_t(c); ++i) {
+    double inv = 1.0 / std::sqrt(vv[i] + eps);
+    ds[i] = sgx[i] * inv;
+    dm[i] = -sg[i] * k[i];
+    dv[i] = -0.5 * sgx[i] * sv[i] * inv * inv * inv;
+  }
+  std::vector<Tensor> grads(5);
+  grads[0] = gx;
+  KILN_ASSIGN_OR_RETURN(grads[1], Tensor::fromDoubles(ds, {c}, ct));
+  grads[2] = gb;
+  KILN_ASSIGN_OR_RETURN(grads[3], Tensor::fromDoubles(dm, {c}, ct));
+  KILN_ASSIGN_OR_RETURN(grads[4], Tensor::fromDoubles(dv, {c}, ct));
+  return grads;
+}
+
+/// Training-mode batch norm on x viewed as [N, C, inner]: per channel,
+/// statistics over N * inner values, one parallel task per channel.
+template <typename C>
+void batchNormTrainingForward(const C *x, C *y, int64_t n, int64_t c,
+                              int64_t inner, const std::vector<double> &scale,
+                              const std::vector<double> &bias, double eps,
+                              std::vector<double> &mean, std::vector<double> &var) {
+  double count = double(n * inner);
+  ThreadPool::global().parallelFor(0, c, 1, [&](int64_t b, int64_t e) {
+    for (int64_t ch = b; ch < e; ++ch) {
+      double m = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const C *p = x + (i * c + ch) * inner;
+        for (int64_t j = 0; j < inner; ++j)
+          m += double(p[j]);
+      }
+      m /= count;
+      double v = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const C *p = x + (i * c + ch) * inner;
+        for (int64_t j = 0; j < inner; ++j)
+          v += (double(p[j]) - m) * (double(p[j]) - m);
+      }
+      v /= count;
+      mean[size_t(ch)] = m;
+      var[size_t(ch)] = v;
+      double k = scale[size_t(ch)] / std::sqrt(v + eps);
+      double off = bias[size_t(ch)] - m * k;
+      C kc = C(k), oc = C(off);
+      for (int64_t i = 0; i < n; ++i) {
+        const C *p = x + (i * c + ch) * inner;
+        C *q = y + (i * c + ch) * inner;
+        for (int64_t j = 0; j < inner; ++j)
+          q[j] = p[j] * kc + oc;
+      }
+    }
+  });
+}
+
+/// Its backward: dx = scale * rstd / M * (M dy - sum(dy) - xhat sum(dy xhat))
+/// with M = N * inner; dscale = sum(dy xhat); dbias = sum(dy).
+template <typename C>
+void batchNormTrainingBackwardKernel(const C *x, const C *gy, C *gx, int64_t n,
+                                     int64_t c, int64_t inner,
+                                     const std::vector<double> &scale,
+                                     const std::vector<double> &mean,
+                                     const std::vector<double> &var, double eps,
+                                     std::vector<double> &dscale,
+                                     std::vector<double> &dbias) {
+  double count = double(n * inner);
+  ThreadPool::global().parallelFor(0, c, 1, [&](int64_t b, int64_t e) {
+    for (int64_t ch = b; ch < e; ++ch) {
+      double m = mean[size_t(ch)], rs = 1.0 / std::sqrt(var[size_t(ch)] + eps);
+      double sg = 0, sgx = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const C *p = x + (i * c + ch) * inner, *g = gy + (i * c + ch) * inner;
+        for (int64_t j = 0; j < inner; ++j) {
+          sg += double(g[j]);
+          sgx += double(g[j]) * (double(p[j]) - m) * rs;
+        }
+      }
+      dscale[size_t(ch)] = sgx;
+      dbias[size_t(ch)] = sg;
+      if (!gx)
+        continue;
+      double k = scale[size_t(ch)] * rs;
+      for (int64_t i = 0; i < n; ++i) {
+        const C *p = x + (i * c + ch) * inner, *g = gy + (i * c + ch) * inner;
+        C *q = gx + (i * c + ch) * inner;
+        for (int64_t j = 0; j < inner; ++j) {
+          double xhat = (double(p[j]) - m) * rs;
+          q[j] = C(k * (double(g[j]) - sg / count - xhat * sgx / count));
+        }
+      }
+    }
+  });
+}
+
+} // namespace
+
+Expected<Tensor> layerNorm(const Tensor &x, const Tensor &scale,
+                           const Tensor &bias, int64_t axis, double epsilon) {
+  auto forward = [&] { return layerNormForward(x, scale, bias, axis, epsilon); };
+  if (!bias.defined())
+    return autograd::differentiable("layer_norm", {x, scale}, forward, [&] {
+      NormNeeds needs = normNeeds(x, scale, bias);
+      return autograd::BackwardFn(
+          [xs = x.detach(), ss = scale.detach(), axis, epsilon,
+           needs](const Tensor &gy, const Tensor &) {
+            return layerNormBackward(xs, ss, gy, axis, epsilon, needs, false);
+          });
+    });
+  return autograd::differentiable("layer_norm", {x, scale, bias}, forward, [&] {
+    NormNeeds needs = normNeeds(x, scale, bias);
+    return autograd::BackwardFn(
+        [xs = x.detach(), ss = scale.detach(), axis, epsilon,
+         needs](const Tensor &gy, const Tensor &) {
+          return layerNormBackward(xs, ss, gy, axis, epsilon, needs, true);
+        });
+  });
+}
+
+Expected<Tensor> batchNorm(const Tensor &x, const Tensor &scale,
+                           const Tensor &bias, const Tensor &mean,
+                           const Tensor &variance, double epsilon) {
+  return autograd::differentiable(
+      "batch_norm", {x, scale, bias, mean, variance},
+      [&] { return batchNormForward(x, scale, bias, mean, variance, epsilon); },
+      [&] {
+        return autograd::BackwardFn(
+            [xs = x.detach(), ss = scale.detach(), ms = mean.detach(),
+             vs = variance.detach(), epsilon](const Tensor &gy, const Tensor &) {
+              return batchNormBackward(xs, ss, ms, vs, gy, epsilon);
+            });
+      });
+}
+
+Expected<BatchNormTrainingResult> batchNormTraining(const Tensor &x,
+                                                    const Tensor &scale,
+                                                    const Tensor &bias,
+                                                    double epsilon) {
+  const char *op = "batch_norm_training";
+  KILN_RETURN_IF_ERROR(eager::checkInputs(op, {&x, &scale, &bias}));
+  KILN_RETURN_IF_ERROR(checkFloat(op, x));
+  if (x.rank() < 2)
+    return invalidArgument("op '", op, "': input of rank ", x.rank(),
+                           " has no channel dim 1");
+  if (!(epsilon >= 0))
+    return invalidArgument("op '", op, "': epsilon must be >= 0");
+  int64_t n = x.shape()[0], c = x.shape()[1], inner = 1;
+  for (int64_t d = 2; d < x.rank(); ++d)
+    inner *= x.shape()[size_t(d)];
+  if (n * inner <= 1)
+    return invalidArgument("op '", op, "': expected more than 1 value per "
+                           "channel when training, got input ",
+                           shapes::toString(x.shape()));
+  Shape cShape = {c};
+  KILN_ASSIGN_OR_RETURN(auto sv, paramValues(op, "scale", scale, cShape));
+  KILN_ASSIGN_OR_RETURN(auto bv, paramValues(op, "bias", bias, cShape));
+  std::vector<double> mean(static_cast<size_t>(c)), var(static_cast<size_t>(c));
+  auto forward = [&]() -> Expected<Tensor> {
+    KILN_ASSIGN_OR_RETURN(Tensor in, computeCopy(x));
+    KILN_ASSIGN_OR_RETURN(Tensor out, Tensor::empty(x.shape(), in.dtype()));
+    if (in.dtype() == DType::F64)
+      batchNormTrainingForward(in.data<double>(), out.data<double>(), n, c,
+                               inner, sv, bv, epsilon, mean, var);
+    else
+      batchNormTrainingForward(in.data<float>(), out.data<float>(), n, c, inner,
+                               sv, bv, epsilon, mean, var);
+    return out.dtype() == x.dtype() ? Expected<Tensor>(out) : out.to(x.dtype());
+  };
+  KILN_ASSIGN_OR_RETURN(
+      Tensor output,
+      autograd::differentiable(op, {x, scale, bias}, forward, [&] {
+        bool needX = x.requiresGrad();
+        return autograd::BackwardFn(
+            [xs = x.detach(), sv, mean, var, epsilon, n, c, inner,
+             needX](const Tensor &gyIn, const Tensor &) -> Expected<std::vector<Tensor>> {
+              KILN_ASSIGN_OR_RETURN(Tensor xc, computeCopy(xs));
+              DType ct = xc.dtype();
+              KILN_ASSIGN_OR_RETURN(Tensor gy, gyIn.dtype() == ct
+                                                   ? gyIn.contiguous()
+                                                   : gyIn.to(ct));
+              Tensor gx;
+              if (needX) {
+                KILN_ASSIGN_OR_RETURN(gx, Tensor::empty(xs.shape(), ct));
+              }
+              std::vector<double> ds(static_cast<size_t>(c)), db(static_cast<size_t>(c));
+              if (ct == DType::F64)
+                batchNormTrainingBackwardKernel(
+                    xc.data<double>(), gy.data<double>(),
+                    needX ? gx.data<double>() : nullptr, n, c, inner, sv, mean,
+                    var, epsilon, ds, db);
+              else
+                batchNormTrainingBackwardKernel(
+                    xc.data<float>(), gy.data<float>(),
+                    needX ? gx.data<float>() : nullptr, n, c, inner, sv, mean,
+                    var, epsilon, ds, db);
+              std::vector<Tensor> grads(3);
+              grads[0] = gx;
+              KILN_ASSIGN_OR_RETURN(grads[1], Tensor::fromDoubles(ds, {c}, ct));
+              KILN_ASSIGN_OR_RETURN(grads[2], Tensor::fromDoubles(db, {c}, ct));
+              return grads;
+            });
+      }));
+  BatchNormTrainingResult result;
+  result.output = std::move(output);
+  DType statType = scale.dtype();
+  std::vector<double> unbiased(var);
+  double count = double(n * inner);
+  for (double &v : unbiased)
+    v *= count / (count - 1);
+  KILN_ASSIGN_OR_RETURN(result.mean, Tensor::fromDoubles(mean, cShape, statType));
+  KILN_ASSIGN_OR_RETURN(result.variance, Tensor::fromDoubles(var, cShape, statType));
+  KILN_ASSIGN_OR_RETURN(result.unbiasedVariance,
+                        Tensor::fromDoubles(unbiased, cShape, statType));
+  return result;
 }
 
 } // namespace kiln

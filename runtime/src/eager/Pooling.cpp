@@ -2,11 +2,15 @@
 //
 // Direct window loops, one parallel task per (n, c) plane. Floats compute in
 // their own type (f16/bf16 in f32); integer max pooling goes through f64,
-// which is exact for i8/i32 and for i64 below 2^53.
+// which is exact for i8/i32 and for i64 below 2^53. The gradients rerun the
+// same windows: max pooling sends each output's gradient to the element
+// that won its window (the first maximum, as the forward picks it), average
+// pooling spreads it over the window with the forward's divisor.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/NNOps.h"
 
+#include "../autograd/Record.h"
 #include "EagerUtil.h"
 #include "kiln/ThreadPool.h"
 
@@ -82,17 +86,86 @@ void poolPlanes(const C *in, C *out, const PoolGeometry &g, const Window2D &win,
   });
 }
 
-Expected<Tensor> pool(const char *op, const Tensor &x, const Window2D &win,
-                      bool isMax, bool countIncludePad) {
-  KILN_RETURN_IF_ERROR(eager::checkInputs(op, {&x}));
-  if (x.dtype() == DType::Bool || (!isMax && !isFloat(x.dtype())))
-    return invalidArgument("op '", op, "': input has dtype ",
-                           dtypeName(x.dtype()), ", outside its domain");
+/// Gradient of one plane: for every output, adds its share of gy to gx.
+template <typename C>
+void poolBackwardPlanes(const C *in, const C *gy, C *gx, const PoolGeometry &g,
+                        const Window2D &win, bool isMax, bool countIncludePad) {
+  int64_t kH = win.kernel[0], kW = win.kernel[1];
+  int64_t sH = win.strides[0], sW = win.strides[1];
+  int64_t pT = win.pads[0], pL = win.pads[1], pB = win.pads[2], pR = win.pads[3];
+  int64_t dH = win.dilations[0], dW = win.dilations[1];
+  ThreadPool::global().parallelFor(0, g.planes, 1, [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) {
+      const C *src = in + p * g.h * g.w;
+      const C *grad = gy + p * g.oh * g.ow;
+      C *dst = gx + p * g.h * g.w;
+      for (int64_t oy = 0; oy < g.oh; ++oy)
+        for (int64_t ox = 0; ox < g.ow; ++ox) {
+          double go = double(grad[oy * g.ow + ox]);
+          if (isMax) {
+            // The forward's rule: the first maximum wins, a NaN sticks
+            // (an all -inf window sends its gradient to its first tap).
+            double acc = -std::numeric_limits<double>::infinity();
+            int64_t at = -1;
+            for (int64_t ky = 0; ky < kH; ++ky) {
+              int64_t y = oy * sH - pT + ky * dH;
+              if (y < 0 || y >= g.h)
+                continue;
+              for (int64_t kx = 0; kx < kW; ++kx) {
+                int64_t x = ox * sW - pL + kx * dW;
+                if (x < 0 || x >= g.w)
+                  continue;
+                double v = double(src[y * g.w + x]);
+                if (at < 0 || ((v > acc || std::isnan(v)) && !std::isnan(acc))) {
+                  acc = v;
+                  at = y * g.w + x;
+                }
+              }
+            }
+            if (at >= 0)
+              dst[at] = C(double(dst[at]) + go);
+            continue;
+          }
+          int64_t count = 0, padded = 0;
+          for (int64_t ky = 0; ky < kH; ++ky) {
+            int64_t y = oy * sH - pT + ky * dH;
+            for (int64_t kx = 0; kx < kW; ++kx) {
+              int64_t x = ox * sW - pL + kx * dW;
+              if (y >= -pT && y < g.h + pB && x >= -pL && x < g.w + pR)
+                ++padded;
+              if (y >= 0 && y < g.h && x >= 0 && x < g.w)
+                ++count;
+            }
+          }
+          int64_t div = countIncludePad ? padded : count;
+          if (div == 0)
+            continue;
+          C share = C(go / double(div));
+          for (int64_t ky = 0; ky < kH; ++ky) {
+            int64_t y = oy * sH - pT + ky * dH;
+            if (y < 0 || y >= g.h)
+              continue;
+            for (int64_t kx = 0; kx < kW; ++kx) {
+              int64_t x = ox * sW - pL + kx * dW;
+              if (x >= 0 && x < g.w)
+                dst[y * g.w + x] += share;
+            }
+          }
+        }
+    }
+  });
+}
+
+DType poolComputeType(DType t) {
+  return t == DType::F32 || t == DType::F16 || t == DType::BF16 ? DType::F32
+                                                                 : DType::F64;
+}
+
+Expected<Tensor> poolForward(const char *op, const Tensor &x,
+                             const Window2D &win, bool isMax,
+                             bool countIncludePad) {
   KILN_ASSIGN_OR_RETURN(PoolGeometry g, poolGeometry(op, x, win));
-  DType ct = x.dtype() == DType::F32 || x.dtype() == DType::F16 ||
-                     x.dtype() == DType::BF16
-                 ? DType::F32
-                 : DType::F64;
+  DType ct = poolComputeType(x.dtype());
   KILN_ASSIGN_OR_RETURN(Tensor in, x.to(ct));
   KILN_ASSIGN_OR_RETURN(Tensor out,
                         Tensor::empty({x.shape()[0], x.shape()[1], g.oh, g.ow}, ct));
@@ -102,7 +175,44 @@ Expected<Tensor> pool(const char *op, const Tensor &x, const Window2D &win,
     else
       poolPlanes(in.data<float>(), out.data<float>(), g, win, isMax, countIncludePad);
   }
-  return out.to(x.dtype());
+  return out.dtype() == x.dtype() ? Expected<Tensor>(out) : out.to(x.dtype());
+}
+
+Expected<Tensor> poolBackward(const char *op, const Tensor &x, const Tensor &gradOut,
+                              const Window2D &win, bool isMax,
+                              bool countIncludePad) {
+  KILN_ASSIGN_OR_RETURN(PoolGeometry g, poolGeometry(op, x, win));
+  DType ct = poolComputeType(x.dtype());
+  KILN_ASSIGN_OR_RETURN(Tensor in, x.to(ct));
+  KILN_ASSIGN_OR_RETURN(Tensor gy, gradOut.to(ct));
+  KILN_ASSIGN_OR_RETURN(Tensor gx, Tensor::zeros(x.shape(), ct));
+  if (gy.numel() > 0) {
+    if (ct == DType::F64)
+      poolBackwardPlanes(in.data<double>(), gy.data<double>(), gx.data<double>(),
+                         g, win, isMax, countIncludePad);
+    else
+      poolBackwardPlanes(in.data<float>(), gy.data<float>(), gx.data<float>(), g,
+                         win, isMax, countIncludePad);
+  }
+  return gx.dtype() == x.dtype() ? Expected<Tensor>(gx) : gx.to(x.dtype());
+}
+
+Expected<Tensor> pool(const char *op, const Tensor &x, const Window2D &win,
+                      bool isMax, bool countIncludePad) {
+  KILN_RETURN_IF_ERROR(eager::checkInputs(op, {&x}));
+  if (x.dtype() == DType::Bool || (!isMax && !isFloat(x.dtype())))
+    return invalidArgument("op '", op, "': input has dtype ",
+                           dtypeName(x.dtype()), ", outside its domain");
+  return autograd::differentiable(
+      op, {x}, [&] { return poolForward(op, x, win, isMax, countIncludePad); },
+      [&] {
+        return autograd::BackwardFn(
+            [op, xs = x.detach(), win, isMax,
+             countIncludePad](const Tensor &gy, const Tensor &) {
+              return autograd::grads(
+                  poolBackward(op, xs, gy, win, isMax, countIncludePad));
+            });
+      });
 }
 
 } // namespace
@@ -124,9 +234,22 @@ Expected<Tensor> globalAvgPool(const Tensor &input) {
   std::vector<int64_t> axes;
   for (int64_t d = 2; d < input.rank(); ++d)
     axes.push_back(d);
-  if (axes.empty()) // Nothing spatial: the mean of one element each.
-    return input.clone();
-  return mean(input, axes, /*keepDims=*/true);
+  auto forward = [&]() -> Expected<Tensor> {
+    if (axes.empty()) // Nothing spatial: the mean of one element each.
+      return input.clone();
+    return mean(input, axes, /*keepDims=*/true);
+  };
+  return autograd::differentiable(
+      "global_avg_pool", {input}, forward, [&] {
+        return autograd::BackwardFn([shape = input.shape()](const Tensor &gy,
+                                                            const Tensor &) {
+          int64_t count = 1;
+          for (size_t d = 2; d < shape.size(); ++d)
+            count *= shape[d];
+          return autograd::grads(
+              gy.broadcastTo(shape) * (1.0 / double(std::max<int64_t>(count, 1))));
+        });
+      });
 }
 
 } // namespace kiln

@@ -2,12 +2,21 @@
 //
 // Most shape ops are a Tensor view plus one strided copy (Tensor::copyFrom
 // runs the collapsed, parallel copy loop); gather, one_hot, pad and concat
-// write into slices of a preallocated result.
+// write into slices of a preallocated result. Each differentiable op records
+// one node under its dialect name; the gradients are the inverse view
+// (reshape, transpose, squeeze), a sum (broadcast_to), a copy into a zero
+// tensor (slice, split), a slice (pad, concat), or a scatter-add (gather,
+// embedding).
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/NNOps.h"
+#include "kiln/TrainingOps.h"
 
+#include "../autograd/Record.h"
 #include "EagerUtil.h"
+#include "kiln/ThreadPool.h"
+
+#include <cstring>
 
 namespace kiln {
 
@@ -32,40 +41,93 @@ Status checkIndexTensor(const char *op, const Tensor &indices) {
 }
 } // namespace
 
+namespace {
+/// A backward that reshapes the gradient to the input's shape (reshape,
+/// squeeze, expand_dims: same elements in the same order).
+autograd::BackwardFn reshapeBack(const Shape &inputShape) {
+  return [inputShape](const Tensor &gy, const Tensor &) {
+    return autograd::grads(gy.reshape(inputShape));
+  };
+}
+
+/// A gradient of `shape` that is zero except for `gy` written through the
+/// view that `viewOf` takes of it (the backward of slicing ops).
+template <typename ViewOf>
+Expected<Tensor> scatterIntoZeros(const Shape &shape, const Tensor &gy,
+                                  ViewOf &&viewOf) {
+  KILN_ASSIGN_OR_RETURN(Tensor g, Tensor::zeros(shape, gy.dtype(), gy.device()));
+  KILN_ASSIGN_OR_RETURN(Tensor dst, viewOf(g));
+  KILN_RETURN_IF_ERROR(dst.copyFrom(gy));
+  return g;
+}
+} // namespace
+
 Expected<Tensor> reshape(const Tensor &x, const Shape &shape) {
   KILN_RETURN_IF_ERROR(eager::checkInputs("reshape", {&x}));
-  return materialize(x.reshape(shape));
+  return autograd::differentiable(
+      "reshape", {x}, [&] { return materialize(x.reshape(shape)); },
+      [&] { return reshapeBack(x.shape()); });
 }
 
 Expected<Tensor> transpose(const Tensor &x, std::span<const int64_t> perm) {
   KILN_RETURN_IF_ERROR(eager::checkInputs("transpose", {&x}));
-  return materialize(x.permute(perm));
+  return autograd::differentiable(
+      "transpose", {x}, [&] { return materialize(x.permute(perm)); }, [&] {
+        std::vector<int64_t> inverse(perm.size());
+        for (size_t i = 0; i < perm.size(); ++i)
+          inverse[size_t(*shapes::normalizeAxis(perm[i], x.rank()))] = int64_t(i);
+        return autograd::BackwardFn([inverse](const Tensor &gy, const Tensor &) {
+          return autograd::grads(gy.permute(inverse));
+        });
+      });
 }
 
 Expected<Tensor> broadcastTo(const Tensor &x, const Shape &shape) {
   KILN_RETURN_IF_ERROR(eager::checkInputs("broadcast_to", {&x}));
-  return materialize(x.broadcastTo(shape));
+  return autograd::differentiable(
+      "broadcast_to", {x}, [&] { return materialize(x.broadcastTo(shape)); },
+      [&] {
+        return autograd::BackwardFn([from = x.shape()](const Tensor &gy,
+                                                       const Tensor &) {
+          return autograd::grads(autograd::unbroadcast(gy, from));
+        });
+      });
 }
 
 Expected<Tensor> slice(const Tensor &x, std::span<const int64_t> starts,
                        std::span<const int64_t> ends,
                        std::span<const int64_t> steps) {
   KILN_RETURN_IF_ERROR(eager::checkInputs("slice", {&x}));
-  std::vector<int64_t> ones(size_t(x.rank()), 1);
-  return materialize(x.slice(starts, ends, steps.empty() ? ones : steps));
+  std::vector<int64_t> st(starts.begin(), starts.end()), en(ends.begin(), ends.end()),
+      sp(steps.begin(), steps.end());
+  if (sp.empty())
+    sp.assign(size_t(x.rank()), 1);
+  return autograd::differentiable(
+      "slice", {x}, [&] { return materialize(x.slice(st, en, sp)); }, [&] {
+        return autograd::BackwardFn(
+            [shape = x.shape(), st, en, sp](const Tensor &gy, const Tensor &) {
+              return autograd::grads(scatterIntoZeros(
+                  shape, gy, [&](const Tensor &g) { return g.slice(st, en, sp); }));
+            });
+      });
 }
 
 Expected<Tensor> expandDims(const Tensor &x, std::span<const int64_t> axes) {
   KILN_RETURN_IF_ERROR(eager::checkInputs("expand_dims", {&x}));
-  return materialize(x.expandDims(axes));
+  return autograd::differentiable(
+      "expand_dims", {x}, [&] { return materialize(x.expandDims(axes)); },
+      [&] { return reshapeBack(x.shape()); });
 }
 
 Expected<Tensor> squeeze(const Tensor &x, std::span<const int64_t> axes) {
   KILN_RETURN_IF_ERROR(eager::checkInputs("squeeze", {&x}));
-  return materialize(x.squeeze(axes));
+  return autograd::differentiable(
+      "squeeze", {x}, [&] { return materialize(x.squeeze(axes)); },
+      [&] { return reshapeBack(x.shape()); });
 }
 
-Expected<Tensor> concat(const std::vector<Tensor> &inputs, int64_t axis) {
+namespace {
+Expected<Tensor> concatForward(const std::vector<Tensor> &inputs, int64_t axis) {
   if (inputs.empty())
     return invalidArgument("op 'concat': no inputs");
   std::vector<shapes::Shape> shapesIn;
@@ -92,6 +154,34 @@ Expected<Tensor> concat(const std::vector<Tensor> &inputs, int64_t axis) {
   }
   return out;
 }
+} // namespace
+
+Expected<Tensor> concat(const std::vector<Tensor> &inputs, int64_t axis) {
+  if (!autograd::needsGrad(inputs))
+    return concatForward(inputs, axis);
+  Expected<Tensor> out = [&] {
+    autograd::NoGradGuard noGrad;
+    return concatForward(inputs, axis);
+  }();
+  if (!out)
+    return out;
+  int64_t a = *shapes::normalizeAxis(axis, inputs[0].rank());
+  std::vector<int64_t> sizes;
+  for (const Tensor &t : inputs)
+    sizes.push_back(t.shape()[size_t(a)]);
+  return autograd::record(
+      std::move(out), "concat", inputs,
+      [a, sizes](const Tensor &gy, const Tensor &) -> Expected<std::vector<Tensor>> {
+        std::vector<Tensor> grads;
+        int64_t at = 0;
+        for (int64_t n : sizes) {
+          KILN_ASSIGN_OR_RETURN(Tensor g, gy.slice(a, at, at + n));
+          grads.push_back(std::move(g));
+          at += n;
+        }
+        return grads;
+      });
+}
 
 Expected<std::vector<Tensor>> split(const Tensor &x, int64_t axis,
                                     std::span<const int64_t> sizes) {
@@ -102,17 +192,28 @@ Expected<std::vector<Tensor>> split(const Tensor &x, int64_t axis,
   std::vector<Tensor> out;
   int64_t at = 0;
   for (int64_t n : sizes) {
-    KILN_ASSIGN_OR_RETURN(Tensor view, x.slice(a, at, at + n));
-    KILN_ASSIGN_OR_RETURN(Tensor piece, view.clone());
+    // One node per piece: each piece's gradient lands in its rows.
+    KILN_ASSIGN_OR_RETURN(
+        Tensor piece,
+        autograd::differentiable(
+            "split", {x}, [&] { return materialize(x.slice(a, at, at + n)); },
+            [&] {
+              return autograd::BackwardFn(
+                  [shape = x.shape(), a, at, n](const Tensor &gy, const Tensor &) {
+                    return autograd::grads(scatterIntoZeros(
+                        shape, gy,
+                        [&](const Tensor &g) { return g.slice(a, at, at + n); }));
+                  });
+            }));
     out.push_back(std::move(piece));
     at += n;
   }
   return out;
 }
 
-Expected<Tensor> pad(const Tensor &x, std::span<const int64_t> pads,
-                     double value) {
-  KILN_RETURN_IF_ERROR(eager::checkInputs("pad", {&x}));
+namespace {
+Expected<Tensor> padForward(const Tensor &x, std::span<const int64_t> pads,
+                            double value) {
   auto shape = shapes::pad(x.shape(), pads);
   if (!shape)
     return invalidArgument("op 'pad': ", shape.message());
@@ -128,8 +229,104 @@ Expected<Tensor> pad(const Tensor &x, std::span<const int64_t> pads,
   return out;
 }
 
-Expected<Tensor> gather(const Tensor &data, const Tensor &indicesIn,
-                        int64_t axis) {
+} // namespace
+
+Expected<Tensor> pad(const Tensor &x, std::span<const int64_t> pads,
+                     double value) {
+  KILN_RETURN_IF_ERROR(eager::checkInputs("pad", {&x}));
+  return autograd::differentiable(
+      "pad", {x}, [&] { return padForward(x, pads, value); }, [&] {
+        // The gradient is the interior: starts at the low pads.
+        std::vector<int64_t> starts(size_t(x.rank())), ends(size_t(x.rank())),
+            steps(size_t(x.rank()), 1);
+        for (size_t d = 0; d < starts.size(); ++d) {
+          starts[d] = pads[d];
+          ends[d] = pads[d] + x.shape()[d];
+        }
+        return autograd::BackwardFn([starts, ends, steps](const Tensor &gy,
+                                                          const Tensor &) {
+          return autograd::grads(gy.slice(starts, ends, steps));
+        });
+      });
+}
+
+namespace {
+
+/// Rows of `src` ([outer, numIdx, inner]) added into `dst` ([outer, n,
+/// inner]) at the indexed positions: the adjoint of gather. Parallel over
+/// `outer` when there is one, else over column blocks of `inner`, so no two
+/// tasks add into one element.
+template <typename C>
+void scatterAddRows(const C *src, C *dst, const std::vector<int64_t> &idx,
+                    int64_t outer, int64_t n, int64_t inner) {
+  int64_t numIdx = int64_t(idx.size());
+  if (outer > 1) {
+    ThreadPool::global().parallelFor(0, outer, 1, [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o)
+        for (int64_t i = 0; i < numIdx; ++i) {
+          const C *s = src + (o * numIdx + i) * inner;
+          C *d = dst + (o * n + idx[size_t(i)]) * inner;
+          for (int64_t j = 0; j < inner; ++j)
+            d[j] += s[j];
+        }
+    });
+    return;
+  }
+  constexpr int64_t kBlock = 256;
+  ThreadPool::global().parallelFor(
+      0, (inner + kBlock - 1) / kBlock, 1, [&](int64_t b, int64_t e) {
+        for (int64_t blk = b; blk < e; ++blk) {
+          int64_t j0 = blk * kBlock, j1 = std::min(inner, j0 + kBlock);
+          for (int64_t i = 0; i < numIdx; ++i) {
+            const C *s = src + i * inner;
+            C *d = dst + idx[size_t(i)] * inner;
+            for (int64_t j = j0; j < j1; ++j)
+              d[j] += s[j];
+          }
+        }
+      });
+}
+
+/// Indices as i64 in [0, n) (negative ones wrapped), or OutOfRange.
+Expected<std::vector<int64_t>> indexValues(const char *op, const Tensor &indicesIn,
+                                           int64_t n, int64_t axis,
+                                           bool allowNegative) {
+  KILN_ASSIGN_OR_RETURN(Tensor indices, indicesIn.contiguous());
+  std::vector<int64_t> out(static_cast<size_t>(indices.numel()));
+  for (int64_t i = 0; i < indices.numel(); ++i) {
+    KILN_ASSIGN_OR_RETURN(int64_t idx, loadIndex(indices, i));
+    if (idx < (allowNegative ? -n : 0) || idx >= n)
+      return outOfRange("op '", op, "': index ", idx, " at position ", i,
+                        " is out of range for axis ", axis, " of size ", n);
+    out[size_t(i)] = idx < 0 ? idx + n : idx;
+  }
+  return out;
+}
+
+/// d gather / d data: gy [data[:a], numIdx..., data[a+1:]] scatter-added
+/// into zeros of the data's shape.
+Expected<Tensor> gatherBackward(const Tensor &gyIn, const Shape &dataShape,
+                                int64_t a, const std::vector<int64_t> &idx) {
+  DType ct = gyIn.dtype() == DType::F64 ? DType::F64 : DType::F32;
+  KILN_ASSIGN_OR_RETURN(Tensor gy, gyIn.dtype() == ct ? gyIn.contiguous()
+                                                      : gyIn.to(ct));
+  KILN_ASSIGN_OR_RETURN(Tensor g, Tensor::zeros(dataShape, ct));
+  int64_t outer = 1, inner = 1, n = dataShape[size_t(a)];
+  for (int64_t d = 0; d < a; ++d)
+    outer *= dataShape[size_t(d)];
+  for (size_t d = size_t(a) + 1; d < dataShape.size(); ++d)
+    inner *= dataShape[d];
+  if (g.numel() > 0 && gy.numel() > 0) {
+    if (ct == DType::F64)
+      scatterAddRows(gy.data<double>(), g.data<double>(), idx, outer, n, inner);
+    else
+      scatterAddRows(gy.data<float>(), g.data<float>(), idx, outer, n, inner);
+  }
+  return g.dtype() == gyIn.dtype() ? Expected<Tensor>(g) : g.to(gyIn.dtype());
+}
+
+Expected<Tensor> gatherForward(const Tensor &data, const Tensor &indicesIn,
+                               int64_t axis) {
   KILN_RETURN_IF_ERROR(eager::checkInputs("gather", {&data, &indicesIn}));
   KILN_RETURN_IF_ERROR(checkIndexTensor("gather", indicesIn));
   auto shape = shapes::gather(data.shape(), indicesIn.shape(), axis);
@@ -156,6 +353,61 @@ Expected<Tensor> gather(const Tensor &data, const Tensor &indicesIn,
     KILN_RETURN_IF_ERROR(dst.copyFrom(src));
   }
   return out;
+}
+
+} // namespace
+
+Expected<Tensor> gather(const Tensor &data, const Tensor &indices, int64_t axis) {
+  return autograd::differentiable(
+      "gather", {data, indices}, [&] { return gatherForward(data, indices, axis); },
+      [&]() -> autograd::BackwardFn {
+        // The forward succeeded, so the axis and the indices are valid.
+        int64_t a = *shapes::normalizeAxis(axis, data.rank());
+        auto idx = indexValues("gather", indices, data.shape()[size_t(a)], a, true);
+        return [shape = data.shape(), a, idx = idx ? *idx : std::vector<int64_t>()](
+                   const Tensor &gy, const Tensor &) -> Expected<std::vector<Tensor>> {
+          KILN_ASSIGN_OR_RETURN(Tensor g, gatherBackward(gy, shape, a, idx));
+          return std::vector<Tensor>{g, Tensor()};
+        };
+      });
+}
+
+Expected<Tensor> embedding(const Tensor &weight, const Tensor &indices) {
+  const char *op = "embedding";
+  KILN_RETURN_IF_ERROR(eager::checkInputs(op, {&weight, &indices}));
+  KILN_RETURN_IF_ERROR(checkIndexTensor(op, indices));
+  if (weight.rank() != 2)
+    return invalidArgument("op 'embedding': weight has shape ",
+                           shapes::toString(weight.shape()), ", expected [V, D]");
+  int64_t v = weight.shape()[0], d = weight.shape()[1];
+  KILN_ASSIGN_OR_RETURN(std::vector<int64_t> idx,
+                        indexValues(op, indices, v, 0, /*allowNegative=*/false));
+  auto forward = [&]() -> Expected<Tensor> {
+    Shape shape = indices.shape();
+    shape.push_back(d);
+    KILN_ASSIGN_OR_RETURN(Tensor w, weight.contiguous());
+    KILN_ASSIGN_OR_RETURN(Tensor out, Tensor::empty(shape, weight.dtype(),
+                                                    weight.device()));
+    const char *src = static_cast<const char *>(w.rawData());
+    char *dst = static_cast<char *>(out.rawData());
+    size_t rowBytes = size_t(d) * w.elementSize();
+    if (rowBytes > 0)
+      ThreadPool::global().parallelFor(
+          0, int64_t(idx.size()), 64, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i)
+              std::memcpy(dst + size_t(i) * rowBytes,
+                          src + size_t(idx[size_t(i)]) * rowBytes, rowBytes);
+          });
+    return out;
+  };
+  return autograd::differentiable(op, {weight, indices}, forward, [&] {
+    return autograd::BackwardFn(
+        [shape = weight.shape(), idx](const Tensor &gy,
+                                      const Tensor &) -> Expected<std::vector<Tensor>> {
+          KILN_ASSIGN_OR_RETURN(Tensor g, gatherBackward(gy, shape, 0, idx));
+          return std::vector<Tensor>{g, Tensor()};
+        });
+  });
 }
 
 Expected<Tensor> oneHot(const Tensor &indicesIn, int64_t depth, int64_t axis,
