@@ -37,7 +37,10 @@
 //  - Per-element state (momentum, Adam's moments, ...) has the parameter's
 //    shape and dtype. f32/f64 parameters are updated in one parallel pass
 //    over contiguous memory; f16/bf16 (and non-contiguous) parameters are
-//    updated through an f32 working copy, rounded once per step.
+//    updated through an f32 working copy, rounded once per step. As in
+//    PyTorch the state stays in the parameter's dtype, so Adam's second
+//    moment of small f16 gradients underflows: train f16 models with f32
+//    master weights (mixed precision) rather than f16 parameters.
 //  - step() checks every parameter before it changes any, so an error leaves
 //    weights and state untouched.
 //

@@ -5,4 +5,5 @@ kiln_add_unittest(KilnOptimTests
     ${CMAKE_CURRENT_SOURCE_DIR}/OptimizerTest.cpp
     ${CMAKE_CURRENT_SOURCE_DIR}/OptimStateTest.cpp
     ${CMAKE_CURRENT_SOURCE_DIR}/SchedulerTest.cpp
+    ${CMAKE_CURRENT_SOURCE_DIR}/TrainingLoopTest.cpp
   LIBS KilnRuntime)
