@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
 #include <string>
 
@@ -456,6 +457,77 @@ TEST(SafetensorsHostile, RandomByteDamageNeverCrashes) {
   // Damage to the data bytes is undetectable by design (no checksum), so
   // only part of the inputs are rejected.
   EXPECT_GT(rejected, 100);
+}
+
+TEST(SafetensorsHostile, StructuredMutationsNeverCrash) {
+  // Token-level damage to valid headers (numbers swapped for extremes,
+  // tokens inserted, deleted or duplicated, the length field changed),
+  // which random bytes rarely produce. KILN_FUZZ_ITERATIONS runs longer.
+  const char *env = std::getenv("KILN_FUZZ_ITERATIONS");
+  int iterations = env ? std::atoi(env) : 20000;
+  NamedTensorList tensors = {{"a", *Tensor::zeros({3, 5}, DType::F32)},
+                             {"b\"q", *Tensor::zeros({0, 7}, DType::BF16)},
+                             {"c", *Tensor::zeros({}, DType::Bool)},
+                             {"d", *Tensor::zeros({2, 1, 2}, DType::I64)}};
+  std::vector<uint8_t> seed = *encodeSafetensors(tensors, {{"k", "v"}});
+  uint64_t seedHeader = 0;
+  for (int i = 7; i >= 0; --i)
+    seedHeader = seedHeader << 8 | seed[size_t(i)];
+  std::string json(seed.begin() + 8, seed.begin() + 8 + long(seedHeader));
+  std::vector<uint8_t> data(seed.begin() + 8 + long(seedHeader), seed.end());
+  static const char *kTokens[] = {
+      "{", "}", "[", "]", ",", ":", "\"", "\\", "\\u", "\\ud800", "null",
+      "0", "-1", "1.5", "1e3", "00", "18446744073709551615",
+      "18446744073709551616", "9223372036854775807", "4294967296",
+      "\"__metadata__\"", "\"dtype\"", "\"shape\"", "\"data_offsets\"",
+      "\"F32\"", "\"BOOL\"", "\"U8\"", "\xff", "\xc3\xa9", " ", "\n"};
+  std::mt19937_64 rng(20240607);
+  int accepted = 0;
+  for (int it = 0; it < iterations; ++it) {
+    std::string h = json;
+    for (int m = 1 + int(rng() % 3); m > 0; --m) {
+      size_t at = h.empty() ? 0 : rng() % h.size();
+      switch (rng() % 5) {
+      case 0: // Replace a number with an extreme or odd one.
+        if (size_t d = h.find_first_of("0123456789", at);
+            d != std::string::npos) {
+          size_t end = h.find_first_not_of("0123456789", d);
+          h.replace(d, end - d, kTokens[11 + rng() % 9]);
+        }
+        break;
+      case 1:
+        h.insert(at, kTokens[rng() % std::size(kTokens)]);
+        break;
+      case 2:
+        h.erase(at, 1 + rng() % 8);
+        break;
+      case 3: // Duplicate a span (duplicate keys, entries, commas).
+        h.insert(at, h.substr(rng() % (h.size() + 1), 1 + rng() % 40));
+        break;
+      default:
+        if (!h.empty())
+          h[at] = char(rng());
+      }
+    }
+    std::vector<uint8_t> bytes(8);
+    uint64_t n = h.size();
+    if (rng() % 16 == 0)
+      n += rng() % 3 == 0 ? (uint64_t(1) << 63) : rng() % 16;
+    for (int i = 0; i < 8; ++i)
+      bytes[size_t(i)] = uint8_t(n >> (8 * i));
+    bytes.insert(bytes.end(), h.begin(), h.end());
+    bytes.insert(bytes.end(), data.begin(),
+                 data.begin() + long(rng() % 8 ? data.size()
+                                               : rng() % (data.size() + 1)));
+    auto file = parseSafetensors(bytes, "mutant");
+    if (file.ok())
+      ++accepted;
+    else
+      ASSERT_NE(file.status().message().find("mutant"), std::string::npos)
+          << file.status();
+  }
+  // Most mutants are invalid; some (whitespace, renamed keys) stay valid.
+  EXPECT_LT(accepted, iterations / 2);
 }
 
 } // namespace
