@@ -84,6 +84,93 @@ Expected<EpochStats> evaluateClassifier(nn::Module &model, const Dataset &data,
   return EpochStats{lossSum / double(seen), correct / double(seen)};
 }
 
+Expected<FitResult> fitClassifier(nn::Module &model, optim::Optimizer &optimizer,
+                                  optim::LRScheduler *schedule,
+                                  const Dataset &train, const Dataset &val,
+                                  const FitOptions &options) {
+  DataLoader loader(train, {.batchSize = options.batchSize, .shuffle = true,
+                            .seed = options.seed});
+  std::vector<std::string> columns = {"epoch", "lr", "train_loss", "train_acc"};
+  if (options.evalTrain) {
+    columns.push_back("train_eval_loss");
+    columns.push_back("train_eval_acc");
+  }
+  columns.push_back("val_loss");
+  columns.push_back("val_acc");
+  KILN_ASSIGN_OR_RETURN(CurveWriter curve, CurveWriter::open(options.curve, columns));
+
+  FitResult result;
+  nn::NamedTensors best;
+  double bestLoss = 0; // Of the epoch early stopping measures against.
+  int64_t sinceBetter = 0;
+  for (int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
+    Timer timer;
+    EpochRecord rec;
+    rec.epoch = epoch;
+    KILN_ASSIGN_OR_RETURN(rec.lr, optimizer.lr());
+    KILN_ASSIGN_OR_RETURN(rec.train, trainClassifierEpoch(model, optimizer, loader, epoch));
+    if (options.evalTrain) {
+      KILN_ASSIGN_OR_RETURN(rec.trainEval, evaluateClassifier(model, train));
+    }
+    KILN_ASSIGN_OR_RETURN(rec.val, evaluateClassifier(model, val));
+    if (schedule) {
+      KILN_RETURN_IF_ERROR(schedule->step());
+    }
+    std::vector<std::pair<std::string, double>> metrics = {
+        {"train_loss", rec.train.loss}, {"train_acc", rec.train.accuracy}};
+    std::vector<double> row = {double(epoch), rec.lr, rec.train.loss, rec.train.accuracy};
+    if (options.evalTrain) {
+      metrics.push_back({"train_eval_loss", rec.trainEval.loss});
+      metrics.push_back({"train_eval_acc", rec.trainEval.accuracy});
+      row.push_back(rec.trainEval.loss);
+      row.push_back(rec.trainEval.accuracy);
+    }
+    metrics.push_back({"val_loss", rec.val.loss});
+    metrics.push_back({"val_acc", rec.val.accuracy});
+    row.push_back(rec.val.loss);
+    row.push_back(rec.val.accuracy);
+    if (!options.tag.empty())
+      std::printf("%s", options.tag.c_str());
+    printMetrics(epoch, options.epochs, metrics, timer.seconds());
+    KILN_RETURN_IF_ERROR(curve.row(row));
+    result.history.push_back(rec);
+    result.stoppedEpoch = epoch;
+
+    bool better = result.bestEpoch == 0;
+    if (!better) {
+      const EpochRecord &b = result.best();
+      better = options.selectByAccuracy
+                   ? rec.val.accuracy > b.val.accuracy ||
+                         (rec.val.accuracy == b.val.accuracy && rec.val.loss < b.val.loss)
+                   : rec.val.loss < b.val.loss;
+    }
+    if (better) {
+      result.bestEpoch = epoch;
+      if (options.restoreBest) {
+        KILN_ASSIGN_OR_RETURN(best, snapshot(model));
+      }
+    }
+    // Early stopping watches the validation loss whatever selects the best.
+    if (epoch == 1 || rec.val.loss < bestLoss) {
+      bestLoss = rec.val.loss;
+      sinceBetter = 0;
+    } else if (options.patience > 0 && ++sinceBetter >= options.patience) {
+      result.stoppedEarly = true;
+      std::printf("%searly stop at epoch %lld: validation loss has not improved "
+                  "for %lld epochs (best %.4f)\n",
+                  options.tag.c_str(), (long long)epoch, (long long)options.patience,
+                  bestLoss);
+      break;
+    }
+  }
+  if (result.history.empty())
+    return invalidArgument("fitClassifier: no epochs to run");
+  if (options.restoreBest) {
+    KILN_RETURN_IF_ERROR(model.loadStateDict(best));
+  }
+  return result;
+}
+
 Expected<nn::NamedTensors> snapshot(const nn::Module &model) {
   nn::NamedTensors out;
   for (const auto &[name, t] : model.stateDict()) {

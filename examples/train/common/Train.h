@@ -39,6 +39,53 @@ Expected<EpochStats> trainClassifierEpoch(nn::Module &model,
 Expected<EpochStats> evaluateClassifier(nn::Module &model, const Dataset &data,
                                         int64_t batchSize = 512);
 
+/// One epoch of a fit.
+struct EpochRecord {
+  int64_t epoch = 0;
+  double lr = 0;
+  EpochStats train;      ///< As trained (dropout on, weights moving).
+  EpochStats trainEval;  ///< Eval mode after the epoch (FitOptions::evalTrain).
+  EpochStats val;
+};
+
+struct FitOptions {
+  int64_t epochs = 10;
+  int64_t batchSize = 32;
+  uint64_t seed = 0; ///< The batch order.
+  /// Loss-curve CSV (empty: none). Columns: epoch, lr, train_loss,
+  /// train_acc, [train_eval_loss, train_eval_acc,] val_loss, val_acc.
+  std::string curve;
+  /// Also measure the training set in eval mode after each epoch (the
+  /// honest train/validation gap when the model has dropout).
+  bool evalTrain = false;
+  /// Early stopping: stop after this many epochs without a better
+  /// validation loss (0: never stop early).
+  int64_t patience = 0;
+  /// Pick the best epoch by validation accuracy (ties: lower loss) instead
+  /// of validation loss.
+  bool selectByAccuracy = true;
+  /// Load the best epoch's weights at the end.
+  bool restoreBest = true;
+  /// Prefix of the printed lines ("plain: ", ...).
+  std::string tag;
+};
+
+struct FitResult {
+  std::vector<EpochRecord> history;
+  int64_t bestEpoch = 0;    ///< By FitOptions::selectByAccuracy.
+  int64_t stoppedEpoch = 0; ///< The last epoch run.
+  bool stoppedEarly = false;
+  const EpochRecord &best() const { return history[size_t(bestEpoch - 1)]; }
+};
+
+/// Trains for up to `epochs` epochs, evaluating on `val` after each, with an
+/// optional schedule stepped once per epoch; prints a progress bar and a
+/// metrics line per epoch and writes the curve.
+Expected<FitResult> fitClassifier(nn::Module &model, optim::Optimizer &optimizer,
+                                  optim::LRScheduler *schedule,
+                                  const Dataset &train, const Dataset &val,
+                                  const FitOptions &options);
+
 /// Fraction of rows of logits [N, C] whose argmax equals labels [N].
 Expected<double> accuracy(const Tensor &logits, const Tensor &labels);
 
