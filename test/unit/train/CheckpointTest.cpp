@@ -413,4 +413,33 @@ TEST(Checkpoint, ForeignTensorNameIsDataLoss) {
       << ckpt.status();
 }
 
+/// The example in README.md's "Checkpoints" section, verbatim.
+kiln::Status readmeExample(const std::string &path) {
+  KILN_ASSIGN_OR_RETURN(kiln::Tensor w,
+                        kiln::Tensor::full({2, 3}, 0.5, kiln::DType::F32));
+  KILN_ASSIGN_OR_RETURN(kiln::Tensor step,
+                        kiln::Tensor::scalar(100, kiln::DType::I64));
+  kiln::NamedTensorList model = {{"fc.weight", w}};
+  kiln::NamedTensorList optimizerState = {{"step", step}};
+  KILN_RETURN_IF_ERROR(kiln::saveCheckpoint(path, model, optimizerState,
+                                            {{"epoch", "3"}}));
+
+  KILN_ASSIGN_OR_RETURN(kiln::Checkpoint ckpt, kiln::loadCheckpoint(path));
+  KILN_ASSIGN_OR_RETURN(kiln::Tensor fresh,
+                        kiln::Tensor::zeros({2, 3}, kiln::DType::F32));
+  kiln::NamedTensorList restored = {{"fc.weight", fresh}};
+  // Checks every name, shape and dtype before copying anything.
+  return kiln::loadInto(ckpt.model, restored);
+}
+
+TEST(Checkpoint, ReadmeExample) {
+  TempDir dir;
+  Status s = readmeExample(dir.file("ckpt.safetensors"));
+  ASSERT_TRUE(s.isOk()) << s;
+  auto file = loadSafetensors(dir.file("ckpt.safetensors"));
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_NE(file->find("model.fc.weight"), nullptr);
+  EXPECT_NE(file->find("optim.step"), nullptr);
+}
+
 } // namespace
