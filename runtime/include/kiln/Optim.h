@@ -346,6 +346,13 @@ public:
   /// The lr of a group whose base lr is `baseLr`, at `epoch` (>= 0).
   virtual double lrAt(double baseLr, int64_t epoch) const = 0;
 
+  /// For checkpoints: "last_epoch" (f64 rank 0) and "base_lrs" (f64[groups]).
+  /// Prefix the names when storing several objects in one file.
+  StateDict stateDict() const;
+  /// Restores base lrs and epoch (and writes that epoch's lrs); the number
+  /// of base lrs must match the optimizer's groups.
+  Status loadStateDict(const StateDict &dict);
+
 protected:
   explicit LRScheduler(Optimizer &optimizer);
   /// Records the base lrs (the optimizer's lrs, or `baseLrs` when given)
@@ -455,6 +462,12 @@ public:
   int64_t cooldownCounter() const { return cooldownCounter_; }
   int64_t epoch() const { return epoch_; }
 
+  /// For checkpoints: "best", "num_bad_epochs", "cooldown_counter",
+  /// "last_epoch" (f64 rank 0). The lrs themselves live in the optimizer's
+  /// state dict.
+  StateDict stateDict() const;
+  Status loadStateDict(const StateDict &dict);
+
 private:
   ReduceLROnPlateau(Optimizer &o, ReduceLROnPlateauOptions options);
   bool isBetter(double metric) const;
@@ -476,10 +489,13 @@ private:
 /// clip_grad_norm_. Returns the total norm before clipping (NaN/inf when a
 /// gradient is not finite; the gradients are then scaled by NaN, as in
 /// PyTorch).
-Expected<double> clipGradNorm(std::vector<Tensor> &params, double maxNorm,
+/// `params` is const because handles share autograd state: the gradients
+/// are replaced (setGrad) on the variables the handles refer to, so
+/// `clipGradNorm(opt->params(0), 1.0)` works too.
+Expected<double> clipGradNorm(const std::vector<Tensor> &params, double maxNorm,
                               double normType = 2.0);
 /// Clamps every gradient element to [-clip, clip] (clip >= 0).
-Status clipGradValue(std::vector<Tensor> &params, double clip);
+Status clipGradValue(const std::vector<Tensor> &params, double clip);
 
 } // namespace kiln::optim
 

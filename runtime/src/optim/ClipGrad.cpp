@@ -56,16 +56,18 @@ template <typename T> double normOf(const T *x, int64_t n, double p) {
 
 /// The parameters that clipping works on (those with a gradient), with
 /// their indices for error messages.
-std::vector<std::pair<size_t, Tensor *>> withGrads(std::vector<Tensor> &params) {
-  std::vector<std::pair<size_t, Tensor *>> out;
+/// Handles are copied: a copy shares the variable's autograd state, so
+/// setGrad on it replaces the model's gradient.
+std::vector<std::pair<size_t, Tensor>> withGrads(const std::vector<Tensor> &params) {
+  std::vector<std::pair<size_t, Tensor>> out;
   for (size_t i = 0; i < params.size(); ++i)
     if (params[i].defined() && params[i].grad().defined())
-      out.emplace_back(i, &params[i]);
+      out.emplace_back(i, params[i]);
   return out;
 }
 } // namespace
 
-Expected<double> clipGradNorm(std::vector<Tensor> &params, double maxNorm,
+Expected<double> clipGradNorm(const std::vector<Tensor> &params, double maxNorm,
                               double normType) {
   if (!(maxNorm >= 0.0))
     return invalidArgument("clipGradNorm: maxNorm must be >= 0, got ", maxNorm);
@@ -76,8 +78,8 @@ Expected<double> clipGradNorm(std::vector<Tensor> &params, double maxNorm,
   const bool inf = std::isinf(normType);
   auto withGrad = withGrads(params);
   double total = 0.0;
-  for (auto [i, p] : withGrad) {
-    Tensor g = p->grad();
+  for (auto &[i, p] : withGrad) {
+    Tensor g = p.grad();
     if (!isFloat(g.dtype()) || !g.device().isHostAccessible())
       return invalidArgument("clipGradNorm: gradient of parameter ", i, " is ",
                              g.dtype(), " on ", g.device().name());
@@ -96,20 +98,20 @@ Expected<double> clipGradNorm(std::vector<Tensor> &params, double maxNorm,
   double clamped = std::min(coef, 1.0); // NaN stays NaN, as torch.clamp.
   if (clamped == 1.0)
     return total; // Multiplying by one changes nothing.
-  for (auto [i, p] : withGrad) {
-    KILN_ASSIGN_OR_RETURN(Tensor scaled, p->grad() * clamped);
-    KILN_RETURN_IF_ERROR(p->setGrad(scaled));
+  for (auto &[i, p] : withGrad) {
+    KILN_ASSIGN_OR_RETURN(Tensor scaled, p.grad() * clamped);
+    KILN_RETURN_IF_ERROR(p.setGrad(scaled));
   }
   return total;
 }
 
-Status clipGradValue(std::vector<Tensor> &params, double clip) {
+Status clipGradValue(const std::vector<Tensor> &params, double clip) {
   if (!(clip >= 0.0))
     return invalidArgument("clipGradValue: clip must be >= 0, got ", clip);
   autograd::NoGradGuard noGrad;
-  for (auto [i, p] : withGrads(params)) {
-    KILN_ASSIGN_OR_RETURN(Tensor clipped, kiln::clip(p->grad(), -clip, clip));
-    KILN_RETURN_IF_ERROR(p->setGrad(clipped));
+  for (auto &[i, p] : withGrads(params)) {
+    KILN_ASSIGN_OR_RETURN(Tensor clipped, kiln::clip(p.grad(), -clip, clip));
+    KILN_RETURN_IF_ERROR(p.setGrad(clipped));
   }
   return Status();
 }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 namespace kiln::optim {
@@ -54,12 +55,74 @@ Status LRScheduler::setEpoch(int64_t epoch) {
 }
 
 namespace {
+/// Rejects entries of a schedule's state dict outside `allowed`, and
+/// duplicates.
+Status checkNames(const char *where, const StateDict &dict,
+                  std::initializer_list<std::string_view> allowed) {
+  for (size_t i = 0; i < dict.size(); ++i) {
+    if (std::find(allowed.begin(), allowed.end(), dict[i].first) == allowed.end())
+      return invalidArgument(where, ": unexpected entry '", dict[i].first, "'");
+    for (size_t j = 0; j < i; ++j)
+      if (dict[j].first == dict[i].first)
+        return invalidArgument(where, ": '", dict[i].first, "' appears twice");
+  }
+  return Status();
+}
+
+Expected<Tensor> entry(const char *where, const StateDict &dict,
+                       std::string_view name) {
+  for (const auto &[k, t] : dict)
+    if (k == name)
+      return t;
+  return invalidArgument(where, ": missing '", name, "'");
+}
+
+/// A rank-0 float entry; `counter` also requires a whole number >= 0.
+Expected<double> scalarEntry(const char *where, const StateDict &dict,
+                             std::string_view name, bool counter) {
+  KILN_ASSIGN_OR_RETURN(Tensor t, entry(where, dict, name));
+  if (t.rank() != 0 || !isFloat(t.dtype()))
+    return invalidArgument(where, ": '", name, "' must be a rank-0 float tensor");
+  KILN_ASSIGN_OR_RETURN(double v, t.item());
+  if (counter && !(v >= 0 && v == std::floor(v) && v < 9.0e15))
+    return invalidArgument(where, ": '", name,
+                           "' must be a non-negative whole number, got ", v);
+  return v;
+}
+
+Tensor scalarTensor(double v) { return *Tensor::scalar(v, DType::F64); }
+
 Status checkFactor(const char *where, const char *name, double v) {
   if (!(v >= 0.0) || !std::isfinite(v))
     return invalidArgument(where, ": ", name, " must be finite and >= 0, got ", v);
   return Status();
 }
 } // namespace
+
+StateDict LRScheduler::stateDict() const {
+  StateDict dict;
+  dict.emplace_back("last_epoch", scalarTensor(double(epoch_)));
+  dict.emplace_back("base_lrs", *Tensor::fromVector(
+                                    baseLrs_, {int64_t(baseLrs_.size())}));
+  return dict;
+}
+
+Status LRScheduler::loadStateDict(const StateDict &dict) {
+  const char *here = "LRScheduler.loadStateDict";
+  KILN_RETURN_IF_ERROR(checkNames(here, dict, {"last_epoch", "base_lrs"}));
+  KILN_ASSIGN_OR_RETURN(double epoch, scalarEntry(here, dict, "last_epoch", true));
+  KILN_ASSIGN_OR_RETURN(Tensor base, entry(here, dict, "base_lrs"));
+  if (base.rank() != 1 || !isFloat(base.dtype()) ||
+      size_t(base.numel()) != optimizer_.numGroups())
+    return invalidArgument(here, ": 'base_lrs' must be a float vector of ",
+                           optimizer_.numGroups(), " values (one per group)");
+  std::vector<double> lrs = base.toDoubles();
+  for (double lr : lrs)
+    if (!(lr >= 0.0) || !std::isfinite(lr))
+      return invalidArgument(here, ": 'base_lrs' holds ", lr);
+  baseLrs_ = std::move(lrs);
+  return apply(int64_t(epoch));
+}
 
 Expected<std::unique_ptr<StepLR>> StepLR::create(Optimizer &optimizer,
                                                  int64_t stepSize, double gamma) {
@@ -202,6 +265,32 @@ Status ReduceLROnPlateau::step(double metric) {
   }
   cooldownCounter_ = options_.cooldown;
   numBadEpochs_ = 0;
+  return Status();
+}
+
+StateDict ReduceLROnPlateau::stateDict() const {
+  StateDict dict;
+  dict.emplace_back("best", scalarTensor(best_));
+  dict.emplace_back("num_bad_epochs", scalarTensor(double(numBadEpochs_)));
+  dict.emplace_back("cooldown_counter", scalarTensor(double(cooldownCounter_)));
+  dict.emplace_back("last_epoch", scalarTensor(double(epoch_)));
+  return dict;
+}
+
+Status ReduceLROnPlateau::loadStateDict(const StateDict &dict) {
+  const char *here = "ReduceLROnPlateau.loadStateDict";
+  KILN_RETURN_IF_ERROR(checkNames(
+      here, dict, {"best", "num_bad_epochs", "cooldown_counter", "last_epoch"}));
+  KILN_ASSIGN_OR_RETURN(double best, scalarEntry(here, dict, "best", false));
+  KILN_ASSIGN_OR_RETURN(double bad,
+                        scalarEntry(here, dict, "num_bad_epochs", true));
+  KILN_ASSIGN_OR_RETURN(double cooldown,
+                        scalarEntry(here, dict, "cooldown_counter", true));
+  KILN_ASSIGN_OR_RETURN(double epoch, scalarEntry(here, dict, "last_epoch", true));
+  best_ = best;
+  numBadEpochs_ = int64_t(bad);
+  cooldownCounter_ = int64_t(cooldown);
+  epoch_ = int64_t(epoch);
   return Status();
 }
 

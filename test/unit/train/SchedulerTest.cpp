@@ -180,6 +180,58 @@ TEST(SchedulerTest, ReduceLROnPlateauStopsAtMinLr) {
   EXPECT_EQ(*opt->lr(0), 0.3);
 }
 
+TEST(SchedulerTest, StateDictResumesTheSchedule) {
+  auto opt = sgd(0.5);
+  auto s = CosineAnnealingLR::create(*opt, 5, 0.01);
+  ASSERT_TRUE(s.ok());
+  for (int e = 0; e < 3; ++e)
+    ASSERT_TRUE((*s)->step().isOk());
+  StateDict dict = (*s)->stateDict();
+
+  // A resumed run: the optimizer's lr was restored to the epoch-3 value by
+  // its own state dict, so the new schedule's base must come from ours.
+  auto opt2 = sgd(kCosine[3]);
+  auto s2 = CosineAnnealingLR::create(*opt2, 5, 0.01);
+  ASSERT_TRUE(s2.ok());
+  ASSERT_TRUE((*s2)->loadStateDict(dict).isOk());
+  EXPECT_EQ((*s2)->epoch(), 3);
+  EXPECT_EQ((*s2)->baseLrs(), std::vector<double>{0.5});
+  ASSERT_TRUE((*s2)->step().isOk());
+  EXPECT_NEAR(*opt2->lr(0), kCosine[4], 1e-15);
+
+  StateDict bad = dict;
+  bad.emplace_back("gamma", *Tensor::scalar(1, DType::F64));
+  EXPECT_ERROR_MENTIONS((*s2)->loadStateDict(bad), "unexpected entry 'gamma'");
+  bad = {dict[0]};
+  EXPECT_ERROR_MENTIONS((*s2)->loadStateDict(bad), "missing 'base_lrs'");
+  bad = {dict[0], {"base_lrs", *Tensor::zeros({2}, DType::F64)}};
+  EXPECT_ERROR_MENTIONS((*s2)->loadStateDict(bad), "one per group");
+  bad = {{"last_epoch", *Tensor::scalar(-2, DType::F64)}, dict[1]};
+  EXPECT_ERROR_MENTIONS((*s2)->loadStateDict(bad), "'last_epoch' must be");
+  EXPECT_EQ((*s2)->epoch(), 4); // Untouched by the failed loads.
+}
+
+TEST(SchedulerTest, ReduceLROnPlateauStateDict) {
+  auto opt = sgd(1.0);
+  auto s = ReduceLROnPlateau::create(*opt, {.patience = 2, .cooldown = 3});
+  ASSERT_TRUE(s.ok());
+  for (double m : {1.0, 0.5, 0.6, 0.7})
+    ASSERT_TRUE((*s)->step(m).isOk());
+  StateDict dict = (*s)->stateDict();
+  auto s2 = ReduceLROnPlateau::create(*opt, {.patience = 2, .cooldown = 3});
+  ASSERT_TRUE(s2.ok());
+  ASSERT_TRUE((*s2)->loadStateDict(dict).isOk());
+  EXPECT_EQ((*s2)->best(), 0.5);
+  EXPECT_EQ((*s2)->numBadEpochs(), 2);
+  EXPECT_EQ((*s2)->epoch(), 4);
+  ASSERT_TRUE((*s2)->step(0.8).isOk()); // Third bad epoch: reduce.
+  EXPECT_NEAR(*opt->lr(0), 0.1, 1e-16);
+  EXPECT_EQ((*s2)->cooldownCounter(), 3);
+  StateDict bad = dict;
+  bad[1].second = *Tensor::scalar(0.5, DType::F64);
+  EXPECT_ERROR_MENTIONS((*s2)->loadStateDict(bad), "'num_bad_epochs' must be");
+}
+
 TEST(SchedulerTest, RejectsBadArguments) {
   auto opt = sgd(0.5);
   EXPECT_ERROR_MENTIONS(StepLR::create(*opt, 0), "stepSize must be >= 1");

@@ -57,7 +57,7 @@ TEST(TrainingLoopTest, AdamWithClippingAndScheduleMatchesPyTorch) {
     Expected<Tensor> loss = mean(*(d * d));
     ASSERT_TRUE(loss.ok()) << loss.status();
     ASSERT_TRUE(loss->backward().isOk());
-    Expected<double> norm = optim::clipGradNorm(params, 1.0);
+    Expected<double> norm = optim::clipGradNorm((*opt)->params(0), 1.0);
     ASSERT_TRUE(norm.ok()) << norm.status();
     ASSERT_TRUE((*opt)->step().isOk());
     ASSERT_TRUE((*sched)->step().isOk());
