@@ -24,8 +24,8 @@ struct UnaryCase {
   const char *op;
   std::function<Expected<Tensor>(const Tensor &)> fn;
   double lo = -2, hi = 2;
-  std::optional<double> kink; // keep inputs 0.05 away from it
-  std::optional<double> kink2;
+  std::optional<double> kink = std::nullopt; // keep inputs 0.05 away from it
+  std::optional<double> kink2 = std::nullopt;
 };
 
 std::vector<UnaryCase> unaryCases() {

@@ -36,6 +36,34 @@ TEST(GradCheckRegistry, EveryCheckedOpIsRegistered) {
                       << "', which is not in DifferentiableOps.def";
 }
 
+TEST(GradCheckSelf, CatchesAWrongDerivative) {
+  // neg recorded with the derivative of the identity: the check must fail
+  // and name the worst element.
+  auto wrongNeg = [](const Inputs &in) -> Expected<Tensor> {
+    Expected<Tensor> out = [&] {
+      autograd::NoGradGuard noGrad;
+      return neg(in[0]);
+    }();
+    return autograd::record(std::move(out), "neg", {in[0]},
+                            [](const Tensor &gy, const Tensor &) {
+                              return Expected<std::vector<Tensor>>(
+                                  std::vector<Tensor>{gy});
+                            });
+  };
+  ::testing::AssertionResult r = checkGradients("neg", wrongNeg, {uniform({3}, 1)});
+  EXPECT_FALSE(r);
+  EXPECT_NE(std::string(r.message()).find("3 mismatching elements"),
+            std::string::npos)
+      << r.message();
+  // And one that records under another name is caught too.
+  ::testing::AssertionResult other = checkGradients(
+      "exp", [](const Inputs &in) { return neg(in[0]); }, {uniform({3}, 1)});
+  EXPECT_FALSE(other);
+  EXPECT_NE(std::string(other.message()).find("no node named 'exp'"),
+            std::string::npos)
+      << other.message();
+}
+
 //===----------------------------------------------------------------------===//
 // backward() misuse: clear errors, no crash.
 //===----------------------------------------------------------------------===//
@@ -206,7 +234,7 @@ TEST(GradF32, NormalizationAndLosses) {
 //===----------------------------------------------------------------------===//
 
 TEST(TrainingOps, BatchNormTrainingStatistics) {
-  Tensor x = Tensor::fromDoubles({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2}, DType::F32)
+  Tensor x = Tensor::fromDoubles(std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2}, DType::F32)
                  .value();
   Tensor one = Tensor::full({2}, 1.0, DType::F32).value();
   Tensor zero = Tensor::zeros({2}, DType::F32).value();
@@ -249,7 +277,7 @@ TEST(TrainingOps, CrossEntropyMatchesNllOfLogSoftmax) {
 }
 
 TEST(TrainingOps, EmbeddingRows) {
-  Tensor w = Tensor::fromDoubles({0, 1, 10, 11, 20, 21}, {3, 2}, DType::F32).value();
+  Tensor w = Tensor::fromDoubles(std::vector<double>{0, 1, 10, 11, 20, 21}, {3, 2}, DType::F32).value();
   Tensor e = embedding(w, indices({2, 0, 2}, {3})).value();
   EXPECT_EQ(e.shape(), (Shape{3, 2}));
   EXPECT_EQ(e.toDoubles(), (std::vector<double>{20, 21, 0, 1, 20, 21}));

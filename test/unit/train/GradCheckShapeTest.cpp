@@ -33,7 +33,7 @@ KILN_GRADCHECK_TEST(GradCheckShape, ViewLikeOps, "reshape", "transpose",
   EXPECT_TRUE(checkGradients(
       "transpose",
       [](const Inputs &in) {
-        std::vector<int64_t> perm = {-1, 0, 1};
+        std::vector<int64_t> perm = {2, 0, 1};
         return transpose(in[0], perm);
       },
       {x}));
