@@ -41,7 +41,9 @@
 // directory (".<name>.tmp.<pid>.<n>"), which is fsync'ed, renamed over the
 // destination, and the directory is fsync'ed. A crash at any moment leaves
 // either the old file or the new one under the final name, never a mix; it
-// may leave a stray temporary file beside it.
+// may leave a stray temporary file beside it. The new file gets the default
+// permissions (0666 less the umask), and a symlink at the destination is
+// replaced, not followed.
 //
 // Reads trust nothing: a truncated file, an oversized header, malformed
 // JSON, an unknown dtype, a duplicate name, a shape whose size overflows, or
