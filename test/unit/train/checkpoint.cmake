@@ -2,6 +2,7 @@
 kiln_add_unittest(KilnCheckpointTests
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/CheckpointTest.cpp
           ${CMAKE_CURRENT_SOURCE_DIR}/SafetensorsHostileTest.cpp
+          ${CMAKE_CURRENT_SOURCE_DIR}/CheckpointResumeTest.cpp
   LIBS KilnRuntime)
 
 # The multi-process checks: kill -9 during saves, and PyTorch interop.
