@@ -67,9 +67,10 @@ void expectGrads(const std::string &name, const Module &m, const Tensor &x) {
   for (auto &[n, p] : m.namedParameters())
     EXPECT_TRUE(closeTo(p.grad(), reference(name + ".grad." + n), kTol))
         << name << " grad of " << n;
-  if (x.defined())
+  if (x.defined()) {
     EXPECT_TRUE(closeTo(x.grad(), reference(name + ".grad.input"), kTol))
         << name << " grad of the input";
+  }
 }
 
 /// Fills `m`, runs it on `x` and checks the output and, with `grads`, the

@@ -156,7 +156,7 @@ private:
 struct MaxPool2dOptions {
   Pair kernelSize = {1, 1};
   /// Defaults to kernelSize, as in PyTorch.
-  std::optional<Pair> stride;
+  std::optional<Pair> stride = {};
   Pair padding = {0, 0};
   Pair dilation = {1, 1};
   bool ceilMode = false;
@@ -175,7 +175,7 @@ private:
 
 struct AvgPool2dOptions {
   Pair kernelSize = {1, 1};
-  std::optional<Pair> stride;
+  std::optional<Pair> stride = {};
   Pair padding = {0, 0};
   bool ceilMode = false;
   /// PyTorch's default: padding counts in the divisor.
@@ -263,7 +263,7 @@ private:
 
 struct LayerNormOptions {
   /// The trailing dims normalized over, e.g. {dModel}.
-  Shape normalizedShape;
+  Shape normalizedShape = {};
   double eps = 1e-5;
   /// weight (ones) and, with `bias`, bias (zeros) of normalizedShape.
   bool elementwiseAffine = true;

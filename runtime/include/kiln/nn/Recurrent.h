@@ -40,8 +40,8 @@ struct RecurrentOptions {
 
 /// Hidden (and, for LSTM, cell) state: [numLayers, N, H].
 struct RecurrentState {
-  Tensor h;
-  Tensor c; ///< LSTM only.
+  Tensor h = {};
+  Tensor c = {}; ///< LSTM only.
 };
 
 struct RecurrentOutput {

@@ -28,8 +28,8 @@
 namespace kiln::nn {
 
 struct AttentionMasks {
-  Tensor attnMask;
-  Tensor keyPaddingMask;
+  Tensor attnMask = {};
+  Tensor keyPaddingMask = {};
   /// Adds a causal mask (query i sees keys <= i); L must equal S.
   bool isCausal = false;
 };
