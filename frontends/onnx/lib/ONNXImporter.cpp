@@ -341,6 +341,11 @@ LogicalResult Importer::importGraph(const ::onnx::GraphProto &graph,
     results.push_back(v);
   }
   b.create<func::ReturnOp>(fileLoc_, results);
+  // Constants that only fed folded shape arithmetic (or initializers no
+  // node reads) are dead; drop them so the graph shows what runs.
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*entry)))
+    if (isa<ConstantOp>(op) && op.use_empty())
+      op.erase();
   func.setFunctionType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
   return success();
 }
@@ -425,8 +430,7 @@ FailureOr<SmallVector<Value>> Importer::finish(Operation *op) {
       isa<ReshapeOp, SqueezeOp, ExpandDimsOp>(op)) {
     DenseElementsAttr in = constantOf(op->getOperand(0));
     auto type = cast<ShapedType>(op->getResult(0).getType());
-    b.setInsertionPoint(op);
-    Value c = constant(in.reshape(type));
+    Value c = constant(in.reshape(type)); // at the end of the block
     op->erase();
     return SmallVector<Value>{c};
   }

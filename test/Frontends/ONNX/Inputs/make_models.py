@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Writes the small ONNX models the frontend's lit tests import.
+
+    make_models.py OUTDIR NAME...     (or "all")
+
+Each NAME is a function below that returns a ModelProto (or writes files
+itself, for the external-data cases). Models are built with onnx.helper so
+the tests need no binary files in the repository.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+F = TensorProto.FLOAT
+I64 = TensorProto.INT64
+
+
+def model(nodes, inputs, outputs, inits=(), opset=17, **kw):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, initializer=list(inits))
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], **kw)
+    m.ir_version = 8
+    return m
+
+
+def vi(name, dims, t=F):
+    return helper.make_tensor_value_info(name, t, dims)
+
+
+def init(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+rng = np.random.default_rng(0)
+
+
+def w(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+# --- Models that import --------------------------------------------------
+
+def mlp():
+    """Gemm (transB, as PyTorch exports Linear), Relu, Gemm, Softmax."""
+    return model(
+        [helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], transB=1, name="fc1"),
+         helper.make_node("Relu", ["h"], ["r"], name="relu"),
+         helper.make_node("Gemm", ["r", "w2", "b2"], ["z"], alpha=0.5, beta=2.0, name="fc2"),
+         helper.make_node("Softmax", ["z"], ["y"], axis=1, name="softmax")],
+        [vi("x", [2, 4])], [vi("y", [2, 3])],
+        [init("w1", w(8, 4)), init("b1", w(8)), init("w2", w(8, 3)), init("b2", w(3))])
+
+
+def cnn():
+    """Conv + BatchNormalization + MaxPool + GlobalAveragePool + Flatten."""
+    return model(
+        [helper.make_node("Conv", ["x", "cw", "cb"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+         helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"], name="bn"),
+         helper.make_node("Relu", ["n"], ["r"]),
+         helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2], name="pool"),
+         helper.make_node("GlobalAveragePool", ["p"], ["g"]),
+         helper.make_node("Flatten", ["g"], ["y"])],
+        [vi("x", [1, 3, 8, 8])], [vi("y", [1, 4])],
+        [init("cw", w(4, 3, 3, 3)), init("cb", w(4)), init("s", w(4)), init("b", w(4)),
+         init("m", w(4)), init("v", np.abs(w(4)) + 1)])
+
+
+def shape_chain():
+    """x.reshape(x.shape[0], -1) as exporters write it: Shape, Gather,
+    Unsqueeze, Concat, Reshape. All of it folds to one reshape."""
+    return model(
+        [helper.make_node("Shape", ["x"], ["s"]),
+         helper.make_node("Gather", ["s", "zero"], ["n"], axis=0),
+         helper.make_node("Unsqueeze", ["n", "axes"], ["n1"]),
+         helper.make_node("Concat", ["n1", "minus1"], ["shape"], axis=0),
+         helper.make_node("Reshape", ["x", "shape"], ["y"], name="flatten")],
+        [vi("x", [2, 3, 4])], [vi("y", [2, 12])],
+        [init("zero", np.array(0, dtype=np.int64)), init("axes", np.array([0], dtype=np.int64)),
+         init("minus1", np.array([-1], dtype=np.int64))], opset=13)
+
+
+def softmax_opset11():
+    """Before opset 13, Softmax flattens to 2-D at `axis` (default 1)."""
+    return model([helper.make_node("Softmax", ["x"], ["y"])],
+                 [vi("x", [2, 3, 4])], [vi("y", [2, 3, 4])], opset=11)
+
+
+def squeeze_opsets():
+    """Squeeze axes: an attribute in opset 11, an input in opset 13."""
+    return model([helper.make_node("Squeeze", ["x"], ["y"], axes=[1])],
+                 [vi("x", [2, 1, 3])], [vi("y", [2, 3])], opset=11)
+
+
+def squeeze_opset13():
+    return model([helper.make_node("Squeeze", ["x", "axes"], ["y"])],
+                 [vi("x", [2, 1, 3])], [vi("y", [2, 3])],
+                 [init("axes", np.array([-2], dtype=np.int64))], opset=13)
+
+
+def symbolic():
+    """An input with a symbolic batch dim."""
+    return model([helper.make_node("Relu", ["x"], ["y"])],
+                 [vi("x", ["batch", 3])], [vi("y", ["batch", 3])])
+
+
+def layernorm_gelu():
+    """LayerNormalization and Gelu (opset 20)."""
+    return model(
+        [helper.make_node("LayerNormalization", ["x", "g", "b"], ["n"], epsilon=1e-6),
+         helper.make_node("Gelu", ["n"], ["y"], approximate="tanh")],
+        [vi("x", [2, 5, 8])], [vi("y", [2, 5, 8])],
+        [init("g", w(8)), init("b", w(8))], opset=20)
+
+
+def slice_reduce():
+    """Slice with negative steps, ReduceMean with axes as an input (opset 18)."""
+    return model(
+        [helper.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["s"]),
+         helper.make_node("ReduceMean", ["s", "rax"], ["y"], keepdims=0)],
+        [vi("x", [4, 6])], [vi("y", [4])],
+        [init("st", np.array([-1], dtype=np.int64)),
+         init("en", np.array([-(2 ** 63)], dtype=np.int64)),
+         init("ax", np.array([1], dtype=np.int64)), init("sp", np.array([-2], dtype=np.int64)),
+         init("rax", np.array([1], dtype=np.int64))], opset=18)
+
+
+def unordered():
+    """Nodes out of topological order still import (in dependency order)."""
+    return model([helper.make_node("Neg", ["a"], ["y"]),
+                  helper.make_node("Exp", ["x"], ["a"])],
+                 [vi("x", [3])], [vi("y", [3])])
+
+
+# --- Models that must be refused -----------------------------------------
+
+def bad_cycle():
+    return model([helper.make_node("Add", ["x", "b"], ["a"], name="first"),
+                  helper.make_node("Relu", ["a"], ["b"], name="second")],
+                 [vi("x", [3])], [vi("b", [3])])
+
+
+def bad_dangling():
+    return model([helper.make_node("Add", ["x", "nowhere"], ["y"], name="add")],
+                 [vi("x", [3])], [vi("y", [3])])
+
+
+def bad_duplicate():
+    return model([helper.make_node("Relu", ["x"], ["y"], name="r1"),
+                  helper.make_node("Neg", ["x"], ["y"], name="r2")],
+                 [vi("x", [3])], [vi("y", [3])])
+
+
+def bad_domain():
+    m = model([helper.make_node("FusedGemm", ["x", "x"], ["y"], name="fused",
+                                domain="com.microsoft")],
+              [vi("x", [3, 3])], [vi("y", [3, 3])])
+    m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return m
+
+
+def bad_op():
+    return model([helper.make_node("Resize", ["x"], ["y"], name="up")],
+                 [vi("x", [1, 1, 2, 2])], [vi("y", [1, 1, 4, 4])])
+
+
+def bad_opset_old():
+    return model([helper.make_node("Relu", ["x"], ["y"])],
+                 [vi("x", [3])], [vi("y", [3])], opset=5)
+
+
+def bad_opset_new():
+    return model([helper.make_node("Relu", ["x"], ["y"])],
+                 [vi("x", [3])], [vi("y", [3])], opset=99)
+
+
+def bad_huge_dim():
+    return model([helper.make_node("Relu", ["x"], ["y"])],
+                 [vi("x", [2 ** 40, 2 ** 30])], [vi("y", [2 ** 40, 2 ** 30])])
+
+
+def bad_init_bytes():
+    t = init("w", w(2, 3))
+    t.raw_data = t.raw_data[:20]  # 5 floats for a 2x3 tensor
+    return model([helper.make_node("Add", ["x", "w"], ["y"], name="add")],
+                 [vi("x", [2, 3])], [vi("y", [2, 3])], [t])
+
+
+def bad_shape_input():
+    """Reshape whose shape is a graph input: Kiln needs it constant."""
+    return model([helper.make_node("Reshape", ["x", "s"], ["y"], name="reshape")],
+                 [vi("x", [2, 3]), vi("s", [2], I64)], [vi("y", [3, 2])])
+
+
+def bad_broadcast():
+    return model([helper.make_node("Add", ["x", "z"], ["y"], name="add")],
+                 [vi("x", [2, 3]), vi("z", [4])], [vi("y", [2, 3])])
+
+
+# --- External data -------------------------------------------------------
+
+def external_model(location, offset=None, length=None):
+    t = TensorProto()
+    t.name = "w"
+    t.data_type = F
+    t.dims.extend([2, 3])
+    t.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", location), ("offset", offset), ("length", length)):
+        if v is not None:
+            e = t.external_data.add()
+            e.key, e.value = k, str(v)
+    return model([helper.make_node("Add", ["x", "w"], ["y"], name="add")],
+                 [vi("x", [2, 3])], [vi("y", [2, 3])], [t])
+
+
+def write_external(outdir):
+    """ext_*.onnx in OUTDIR/ext/, weights in OUTDIR/ext/weights.bin (a 16-byte
+    header, then six floats 1..6) and attack cases."""
+    d = os.path.join(outdir, "ext")
+    os.makedirs(d, exist_ok=True)
+    data = b"HEADER0123456789" + np.arange(1, 7, dtype=np.float32).tobytes()
+    with open(os.path.join(d, "weights.bin"), "wb") as f:
+        f.write(data)
+    os.makedirs(os.path.join(d, "sub"), exist_ok=True)
+    with open(os.path.join(d, "sub", "w.bin"), "wb") as f:
+        f.write(np.arange(1, 7, dtype=np.float32).tobytes())
+    outside = os.path.join(outdir, "outside.bin")
+    with open(outside, "wb") as f:
+        f.write(np.zeros(6, dtype=np.float32).tobytes())
+    for name, target in (("link.bin", outside), ("inlink.bin", "weights.bin")):
+        p = os.path.join(d, name)
+        if os.path.lexists(p):
+            os.remove(p)
+        os.symlink(target, p)
+    hard = os.path.join(d, "hard.bin")
+    if os.path.lexists(hard):
+        os.remove(hard)
+    os.link(outside, hard)
+    cases = {
+        "ext_ok": ("weights.bin", 16, 24),
+        "ext_subdir": ("sub/w.bin", None, None),
+        "ext_inlink": ("inlink.bin", 16, 24),
+        "ext_absolute": (outside, None, None),
+        "ext_dotdot": ("../outside.bin", None, None),
+        "ext_dotdot_inner": ("sub/../../outside.bin", None, None),
+        "ext_symlink": ("link.bin", None, None),
+        "ext_hardlink": ("hard.bin", None, None),
+        "ext_missing": ("nothere.bin", None, None),
+        "ext_offset": ("weights.bin", 100, None),
+        "ext_length": ("weights.bin", 16, 1000),
+        "ext_short": ("weights.bin", 16, 20),
+        "ext_badnum": ("weights.bin", "-5", None),
+    }
+    for name, (loc, off, ln) in cases.items():
+        onnx.save(external_model(loc, off, ln), os.path.join(d, name + ".onnx"))
+
+
+# --- Raw bytes -----------------------------------------------------------
+
+def write_bytes(outdir):
+    with open(os.path.join(outdir, "garbage.onnx"), "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n this is not a protobuf \xff\xff\xff\xff")
+    with open(os.path.join(outdir, "text.onnx"), "wb") as f:
+        f.write(b"hello, I am a text file\n")
+    full = mlp().SerializeToString()
+    with open(os.path.join(outdir, "truncated.onnx"), "wb") as f:
+        f.write(full[: len(full) // 2])
+    with open(os.path.join(outdir, "empty.onnx"), "wb") as f:
+        pass
+
+
+MODELS = {k: v for k, v in globals().items()
+          if callable(v) and (k in ("mlp", "cnn", "shape_chain", "softmax_opset11",
+                                    "squeeze_opsets", "squeeze_opset13", "symbolic",
+                                    "layernorm_gelu", "slice_reduce", "unordered")
+                              or k.startswith("bad_"))}
+
+
+def main():
+    outdir, names = sys.argv[1], sys.argv[2:]
+    os.makedirs(outdir, exist_ok=True)
+    if not names or names == ["all"]:
+        names = list(MODELS) + ["external", "bytes"]
+    for name in names:
+        if name == "external":
+            write_external(outdir)
+        elif name == "bytes":
+            write_bytes(outdir)
+        else:
+            onnx.save(MODELS[name](), os.path.join(outdir, name + ".onnx"))
+
+
+if __name__ == "__main__":
+    main()
