@@ -1,6 +1,8 @@
 //===- kiln-compile.cpp - kiln IR to a .kiln file -------------------------===//
 //
 //   kiln-compile model.mlir -o model.kiln [--weights-dir DIR | --random-weights SEED]
+//   kiln-compile model.onnx -o model.kiln [--input-shape x=1x3x224x224]...
+//                [--input-dim batch=1]...
 //                [--precision=f32|f16|bf16] [--no-fusion] [--no-in-place]
 //                [--report] [--emit-mlir]
 //                [--cpu=x86-64-v3|native|none] [--emit-asm] [--emit-llvm]
@@ -12,6 +14,8 @@
 // parameters: zeros): for tests and benchmarks, never silently.
 // Fused "loop" kernels become native code (compiler/Target/CPU) for --cpu;
 // --cpu=none leaves every fused kernel to the runtime's op-by-op path.
+// A .onnx input is imported by frontends/onnx first (initializers become
+// constants; symbolic input dims are bound with --input-shape/--input-dim).
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Compiler/Pipelines/Pipeline.h"
@@ -20,6 +24,7 @@
 #include "kiln/Compiler/Serialize/KilnWriter.h"
 #include "kiln/Compiler/Target/CPU/CPUCodegen.h"
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
+#include "kiln/Frontends/ONNX/ImportONNX.h"
 #include "kiln/Npy.h"
 #include "kiln/Random.h"
 #include "kiln/Support/Shapes.h"
@@ -40,7 +45,8 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("<model.mlir | model.onnx>"),
                                       cl::Required);
 static cl::opt<std::string> outputFile("o", cl::desc("Output .kiln file"),
                                        cl::value_desc("file"), cl::Required);
@@ -70,6 +76,12 @@ static cl::opt<bool> emitAsm(
 static cl::opt<bool> emitLlvm(
     "emit-llvm",
     cl::desc("Also print the generated kernels' optimized LLVM IR to stdout"));
+static cl::list<std::string> inputShapes(
+    "input-shape", cl::desc("ONNX input shape NAME=D0xD1x... (binds symbolic dims)"),
+    cl::value_desc("name=shape"));
+static cl::list<std::string> inputDims(
+    "input-dim", cl::desc("ONNX symbolic dim NAME=VALUE"),
+    cl::value_desc("name=value"));
 
 /// Bytes of a parameter from --weights-dir or --random-weights.
 static FailureOr<std::vector<uint8_t>> parameterBytes(Location loc,
@@ -152,17 +164,37 @@ int main(int argc, char **argv) {
   context.printOpOnDiagnostic(false);
 
   std::string error;
-  auto file = openInputFile(inputFile, &error);
-  if (!file) {
-    llvm::errs() << "kiln-compile: " << error << "\n";
-    return 1;
-  }
+  OwningOpRef<ModuleOp> module;
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
-    return 1;
+  if (StringRef(inputFile).ends_with(".onnx")) {
+    mlir::kiln::onnx::ImportOptions importOptions;
+    for (const std::string &s : inputShapes)
+      if (auto e = mlir::kiln::onnx::parseInputShape(s, importOptions)) {
+        llvm::errs() << "kiln-compile: " << *e << "\n";
+        return 1;
+      }
+    for (const std::string &s : inputDims)
+      if (auto e = mlir::kiln::onnx::parseInputDim(s, importOptions)) {
+        llvm::errs() << "kiln-compile: " << *e << "\n";
+        return 1;
+      }
+    auto imported =
+        mlir::kiln::onnx::importONNXFile(inputFile, &context, importOptions);
+    if (failed(imported))
+      return 1;
+    module = std::move(*imported);
+  } else {
+    auto file = openInputFile(inputFile, &error);
+    if (!file) {
+      llvm::errs() << "kiln-compile: " << error << "\n";
+      return 1;
+    }
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1;
+  }
 
   PassManager pm(&context);
   mlir::kiln::PipelineOptions options;
