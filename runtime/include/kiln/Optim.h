@@ -1,4 +1,4 @@
-//===- Optim.h - Optimizers, learning-rate schedules, gradient clipping ----===//
+//===- Optim.h - Optimizers, learning-rate schedules, gradient clipping ---===//
 //
 // The training-step half of eager training: the update rules of PyTorch's
 // torch.optim (same formulas, same defaults, same option names), its
@@ -145,7 +145,8 @@ protected:
   /// Checks a complete option set; the message names the bad option.
   virtual Status validate(const Options &options) const = 0;
   /// Names of the per-element state buffers under these options.
-  virtual std::vector<std::string> bufferNames(const Options &options) const = 0;
+  virtual std::vector<std::string>
+  bufferNames(const Options &options) const = 0;
   /// Value a new buffer starts with.
   virtual double initialValue(const Options &options, size_t buffer) const;
   /// True when the state has a "step" counter.
@@ -237,11 +238,13 @@ struct AdamWOptions {
 };
 class Adam : public Optimizer {
 public:
-  static Expected<std::unique_ptr<Adam>> create(std::vector<Tensor> params,
-                                                const AdamOptions &options = {});
-  static Expected<std::unique_ptr<Adam>> create(std::vector<ParamGroup> groups,
-                                                const AdamOptions &options = {});
-  std::string_view name() const override { return decoupled_ ? "AdamW" : "Adam"; }
+  static Expected<std::unique_ptr<Adam>>
+  create(std::vector<Tensor> params, const AdamOptions &options = {});
+  static Expected<std::unique_ptr<Adam>>
+  create(std::vector<ParamGroup> groups, const AdamOptions &options = {});
+  std::string_view name() const override {
+    return decoupled_ ? "AdamW" : "Adam";
+  }
 
 protected:
   Adam(Options defaults, bool decoupled);
@@ -255,10 +258,10 @@ private:
 };
 class AdamW final : public Adam {
 public:
-  static Expected<std::unique_ptr<AdamW>> create(std::vector<Tensor> params,
-                                                 const AdamWOptions &options = {});
-  static Expected<std::unique_ptr<AdamW>> create(std::vector<ParamGroup> groups,
-                                                 const AdamWOptions &options = {});
+  static Expected<std::unique_ptr<AdamW>>
+  create(std::vector<Tensor> params, const AdamWOptions &options = {});
+  static Expected<std::unique_ptr<AdamW>>
+  create(std::vector<ParamGroup> groups, const AdamWOptions &options = {});
 
 private:
   explicit AdamW(const AdamWOptions &o);
@@ -419,7 +422,8 @@ private:
 class LinearWarmup final : public LRScheduler {
 public:
   static Expected<std::unique_ptr<LinearWarmup>>
-  create(Optimizer &optimizer, int64_t warmupEpochs, double startFactor = 1.0 / 3,
+  create(Optimizer &optimizer, int64_t warmupEpochs,
+         double startFactor = 1.0 / 3,
          std::unique_ptr<LRScheduler> after = nullptr);
   double lrAt(double baseLr, int64_t epoch) const override;
 

@@ -1,4 +1,4 @@
-//===- ClipGrad.cpp - Gradient clipping by norm and by value ---------------===//
+//===- ClipGrad.cpp - Gradient clipping by norm and by value --------------===//
 //
 // PyTorch's clip_grad_norm_ and clip_grad_value_. Norms accumulate in
 // double over fixed-size blocks summed in order, so the result does not
@@ -58,7 +58,8 @@ template <typename T> double normOf(const T *x, int64_t n, double p) {
 /// their indices for error messages.
 /// Handles are copied: a copy shares the variable's autograd state, so
 /// setGrad on it replaces the model's gradient.
-std::vector<std::pair<size_t, Tensor>> withGrads(const std::vector<Tensor> &params) {
+std::vector<std::pair<size_t, Tensor>>
+withGrads(const std::vector<Tensor> &params) {
   std::vector<std::pair<size_t, Tensor>> out;
   for (size_t i = 0; i < params.size(); ++i)
     if (params[i].defined() && params[i].grad().defined())
@@ -72,8 +73,8 @@ Expected<double> clipGradNorm(const std::vector<Tensor> &params, double maxNorm,
   if (!(maxNorm >= 0.0))
     return invalidArgument("clipGradNorm: maxNorm must be >= 0, got ", maxNorm);
   if (!(normType > 0.0) || normType == -std::numeric_limits<double>::infinity())
-    return invalidArgument("clipGradNorm: normType must be > 0 or infinity, got ",
-                           normType);
+    return invalidArgument(
+        "clipGradNorm: normType must be > 0 or infinity, got ", normType);
   autograd::NoGradGuard noGrad;
   const bool inf = std::isinf(normType);
   auto withGrad = withGrads(params);
@@ -84,15 +85,18 @@ Expected<double> clipGradNorm(const std::vector<Tensor> &params, double maxNorm,
       return invalidArgument("clipGradNorm: gradient of parameter ", i, " is ",
                              g.dtype(), " on ", g.device().name());
     DType work = g.dtype() == DType::F64 ? DType::F64 : DType::F32;
-    KILN_ASSIGN_OR_RETURN(Tensor c, g.dtype() == work ? g.contiguous() : g.to(work));
-    double n = work == DType::F64 ? normOf(c.data<double>(), c.numel(), normType)
-                                  : normOf(c.data<float>(), c.numel(), normType);
+    KILN_ASSIGN_OR_RETURN(Tensor c,
+                          g.dtype() == work ? g.contiguous() : g.to(work));
+    double n = work == DType::F64
+                   ? normOf(c.data<double>(), c.numel(), normType)
+                   : normOf(c.data<float>(), c.numel(), normType);
     // n is the sum of |x|^p (or max |x|): the norm of the per-tensor norms
     // is then (sum over tensors)^(1/p) without taking and raising roots.
     total = inf ? (std::isnan(n) || n > total ? n : total) : total + n;
   }
   if (!inf)
-    total = normType == 2.0 ? std::sqrt(total) : std::pow(total, 1.0 / normType);
+    total =
+        normType == 2.0 ? std::sqrt(total) : std::pow(total, 1.0 / normType);
 
   double coef = maxNorm / (total + 1e-6);
   double clamped = std::min(coef, 1.0); // NaN stays NaN, as torch.clamp.

@@ -1,4 +1,4 @@
-//===- Optimizer.cpp - Parameter groups, state and the step driver ---------===//
+//===- Optimizer.cpp - Parameter groups, state and the step driver --------===//
 //
 // What every optimizer shares: groups with resolved options, per-parameter
 // state (a step counter and named buffers shaped like the parameter), the
@@ -91,8 +91,8 @@ Status Optimizer::addParamGroup(ParamGroup group) {
     if (!p.defined())
       return invalidArgument(here, ": parameter ", i, " is undefined");
     if (!isFloat(p.dtype()))
-      return invalidArgument(here, ": parameter ", i, " has dtype ",
-                             p.dtype(), "; only float tensors can be optimized");
+      return invalidArgument(here, ": parameter ", i, " has dtype ", p.dtype(),
+                             "; only float tensors can be optimized");
     if (!p.device().isHostAccessible())
       return unavailable(here, ": parameter ", i, " is on ", p.device().name(),
                          "; optimizers run on host memory only for now");
@@ -111,7 +111,8 @@ Status Optimizer::addParamGroup(ParamGroup group) {
           return invalidArgument(here, ": parameter ", i,
                                  " is already in group ", j);
   }
-  Group added{std::move(group.params), std::move(options), paramGroupOf_.size()};
+  Group added{std::move(group.params), std::move(options),
+              paramGroupOf_.size()};
   paramGroupOf_.insert(paramGroupOf_.end(), added.params.size(), g);
   state_.resize(paramGroupOf_.size());
   groups_.push_back(std::move(added));
@@ -191,7 +192,8 @@ Status Optimizer::step() {
     if (!grads[i].defined())
       continue;
     Group &g = groups_[paramGroupOf_[i]];
-    Status s = updateParam(g.options, g.params[i - g.first], grads[i], state_[i]);
+    Status s =
+        updateParam(g.options, g.params[i - g.first], grads[i], state_[i]);
     if (!s.isOk())
       return std::move(s).withContext(where(i));
   }
@@ -214,8 +216,8 @@ Status Optimizer::updateParam(const Options &options, Tensor &p,
     Tensor &buf = state.buffers[names[b]];
     bool fresh = !buf.defined();
     if (fresh) {
-      KILN_ASSIGN_OR_RETURN(buf, Tensor::full(p.shape(), initialValue(options, b),
-                                              p.dtype()));
+      KILN_ASSIGN_OR_RETURN(
+          buf, Tensor::full(p.shape(), initialValue(options, b), p.dtype()));
     }
     buffers[b] = buf;
     if (buf.dtype() == work) {
@@ -280,7 +282,8 @@ StateDict Optimizer::stateDict() const {
       dict.emplace_back(strCat("state.", i, ".step"), scalar(s.step));
     // Only the buffers the current options use: a buffer left over from
     // before an option change (momentum set to 0) is not part of the state.
-    for (const std::string &b : bufferNames(groups_[paramGroupOf_[i]].options)) {
+    for (const std::string &b :
+         bufferNames(groups_[paramGroupOf_[i]].options)) {
       auto it = s.buffers.find(b);
       if (it != s.buffers.end())
         dict.emplace_back(strCat("state.", i, ".", b), it->second);
@@ -302,9 +305,8 @@ bool splitName(const std::string &name, std::string &kind, size_t &index,
   kind = name.substr(0, dot1);
   std::string digits = name.substr(dot1 + 1, dot2 - dot1 - 1);
   if (digits.size() > 9 ||
-      !std::all_of(digits.begin(), digits.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      }))
+      !std::all_of(digits.begin(), digits.end(),
+                   [](char c) { return c >= '0' && c <= '9'; }))
     return false;
   index = std::stoul(digits);
   field = name.substr(dot2 + 1);
@@ -387,8 +389,8 @@ Status Optimizer::loadStateDict(const StateDict &dict) {
     if (field == "step" && countsSteps()) {
       KILN_ASSIGN_OR_RETURN(double v, scalarValue(key, t));
       if (!(v >= 0) || v != std::floor(v))
-        return invalidArgument(here, ": '", key,
-                               "' must be a non-negative whole number, got ", v);
+        return invalidArgument(
+            here, ": '", key, "' must be a non-negative whole number, got ", v);
       state[index].step = v;
       sawStep[index] = true;
       continue;

@@ -1,4 +1,4 @@
-//===- Optimizers.cpp - The update rules of SGD, Adam(W), RMSprop, Adagrad -===//
+//===- Optimizers.cpp - SGD, Adam(W), RMSprop and Adagrad updates ---------===//
 //
 // Each rule is one elementwise loop over contiguous arrays, written in the
 // element type (f32 or f64) and in the order of operations of PyTorch's
@@ -16,7 +16,9 @@ namespace kiln::optim {
 
 namespace {
 
-double get(const Options &o, std::string_view key) { return o.find(key)->second; }
+double get(const Options &o, std::string_view key) {
+  return o.find(key)->second;
+}
 
 /// Calls fn.template operator()<T>() with T the arrays' element type.
 template <typename Fn> void dispatch(DType dtype, Fn &&fn) {
@@ -77,9 +79,10 @@ Status SGD::validate(const Options &o) const {
   KILN_RETURN_IF_ERROR(nonNegative(o, {"lr", "momentum", "weight_decay"}));
   if (get(o, "nesterov") != 0.0 &&
       (get(o, "momentum") <= 0.0 || get(o, "dampening") != 0.0))
-    return invalidArgument(
-        "Nesterov momentum needs momentum > 0 and dampening == 0, got momentum ",
-        get(o, "momentum"), " and dampening ", get(o, "dampening"));
+    return invalidArgument("Nesterov momentum needs momentum > 0 and dampening "
+                           "== 0, got momentum ",
+                           get(o, "momentum"), " and dampening ",
+                           get(o, "dampening"));
   return Status();
 }
 
@@ -121,9 +124,12 @@ void SGD::update(const Options &o, double, const Arrays &a, int64_t begin,
 namespace {
 Options adamOptions(double lr, double beta1, double beta2, double eps,
                     double weightDecay, bool amsgrad) {
-  return {{"lr", lr},     {"beta1", beta1},
-          {"beta2", beta2}, {"eps", eps},
-          {"weight_decay", weightDecay}, {"amsgrad", amsgrad ? 1.0 : 0.0}};
+  return {{"lr", lr},
+          {"beta1", beta1},
+          {"beta2", beta2},
+          {"eps", eps},
+          {"weight_decay", weightDecay},
+          {"amsgrad", amsgrad ? 1.0 : 0.0}};
 }
 } // namespace
 
@@ -225,8 +231,8 @@ RMSprop::RMSprop(const RMSpropOptions &o)
                  {"momentum", o.momentum},
                  {"centered", o.centered ? 1.0 : 0.0}}) {}
 
-Expected<std::unique_ptr<RMSprop>> RMSprop::create(std::vector<Tensor> params,
-                                                   const RMSpropOptions &options) {
+Expected<std::unique_ptr<RMSprop>>
+RMSprop::create(std::vector<Tensor> params, const RMSpropOptions &options) {
   return create(oneGroup(std::move(params)), options);
 }
 
@@ -297,8 +303,8 @@ Adagrad::Adagrad(const AdagradOptions &o)
                  {"initial_accumulator_value", o.initialAccumulatorValue},
                  {"eps", o.eps}}) {}
 
-Expected<std::unique_ptr<Adagrad>> Adagrad::create(std::vector<Tensor> params,
-                                                   const AdagradOptions &options) {
+Expected<std::unique_ptr<Adagrad>>
+Adagrad::create(std::vector<Tensor> params, const AdagradOptions &options) {
   return create(oneGroup(std::move(params)), options);
 }
 
@@ -326,7 +332,8 @@ void Adagrad::update(const Options &o, double step, const Arrays &a,
                      int64_t begin, int64_t end) const {
   const double clrD = get(o, "lr") / (1.0 + (step - 1.0) * get(o, "lr_decay"));
   dispatch(a.dtype, [&]<typename T>() {
-    const T clr = T(clrD), wd = T(get(o, "weight_decay")), eps = T(get(o, "eps"));
+    const T clr = T(clrD), wd = T(get(o, "weight_decay")),
+            eps = T(get(o, "eps"));
     T *p = static_cast<T *>(a.param);
     const T *grad = static_cast<const T *>(a.grad);
     T *sum = static_cast<T *>(a.buffers[0]);

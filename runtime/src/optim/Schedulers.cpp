@@ -1,4 +1,4 @@
-//===- Schedulers.cpp - Learning-rate schedules ----------------------------===//
+//===- Schedulers.cpp - Learning-rate schedules ---------------------------===//
 //
 // PyTorch's schedules, in closed form (their _get_closed_form_lr where they
 // have one). PyTorch's step() uses recursive forms that multiply the
@@ -60,7 +60,8 @@ namespace {
 Status checkNames(const char *where, const StateDict &dict,
                   std::initializer_list<std::string_view> allowed) {
   for (size_t i = 0; i < dict.size(); ++i) {
-    if (std::find(allowed.begin(), allowed.end(), dict[i].first) == allowed.end())
+    if (std::find(allowed.begin(), allowed.end(), dict[i].first) ==
+        allowed.end())
       return invalidArgument(where, ": unexpected entry '", dict[i].first, "'");
     for (size_t j = 0; j < i; ++j)
       if (dict[j].first == dict[i].first)
@@ -82,7 +83,8 @@ Expected<double> scalarEntry(const char *where, const StateDict &dict,
                              std::string_view name, bool counter) {
   KILN_ASSIGN_OR_RETURN(Tensor t, entry(where, dict, name));
   if (t.rank() != 0 || !isFloat(t.dtype()))
-    return invalidArgument(where, ": '", name, "' must be a rank-0 float tensor");
+    return invalidArgument(where, ": '", name,
+                           "' must be a rank-0 float tensor");
   KILN_ASSIGN_OR_RETURN(double v, t.item());
   if (counter && !(v >= 0 && v == std::floor(v) && v < 9.0e15))
     return invalidArgument(where, ": '", name,
@@ -94,7 +96,8 @@ Tensor scalarTensor(double v) { return *Tensor::scalar(v, DType::F64); }
 
 Status checkFactor(const char *where, const char *name, double v) {
   if (!(v >= 0.0) || !std::isfinite(v))
-    return invalidArgument(where, ": ", name, " must be finite and >= 0, got ", v);
+    return invalidArgument(where, ": ", name, " must be finite and >= 0, got ",
+                           v);
   return Status();
 }
 } // namespace
@@ -102,15 +105,16 @@ Status checkFactor(const char *where, const char *name, double v) {
 StateDict LRScheduler::stateDict() const {
   StateDict dict;
   dict.emplace_back("last_epoch", scalarTensor(double(epoch_)));
-  dict.emplace_back("base_lrs", *Tensor::fromVector(
-                                    baseLrs_, {int64_t(baseLrs_.size())}));
+  dict.emplace_back("base_lrs",
+                    *Tensor::fromVector(baseLrs_, {int64_t(baseLrs_.size())}));
   return dict;
 }
 
 Status LRScheduler::loadStateDict(const StateDict &dict) {
   const char *here = "LRScheduler.loadStateDict";
   KILN_RETURN_IF_ERROR(checkNames(here, dict, {"last_epoch", "base_lrs"}));
-  KILN_ASSIGN_OR_RETURN(double epoch, scalarEntry(here, dict, "last_epoch", true));
+  KILN_ASSIGN_OR_RETURN(double epoch,
+                        scalarEntry(here, dict, "last_epoch", true));
   KILN_ASSIGN_OR_RETURN(Tensor base, entry(here, dict, "base_lrs"));
   if (base.rank() != 1 || !isFloat(base.dtype()) ||
       size_t(base.numel()) != optimizer_.numGroups())
@@ -124,8 +128,8 @@ Status LRScheduler::loadStateDict(const StateDict &dict) {
   return apply(int64_t(epoch));
 }
 
-Expected<std::unique_ptr<StepLR>> StepLR::create(Optimizer &optimizer,
-                                                 int64_t stepSize, double gamma) {
+Expected<std::unique_ptr<StepLR>>
+StepLR::create(Optimizer &optimizer, int64_t stepSize, double gamma) {
   if (stepSize < 1)
     return invalidArgument("StepLR: stepSize must be >= 1, got ", stepSize);
   KILN_RETURN_IF_ERROR(checkFactor("StepLR", "gamma", gamma));
@@ -190,8 +194,8 @@ LinearWarmup::create(Optimizer &optimizer, int64_t warmupEpochs,
 
 double LinearWarmup::lrAt(double baseLr, int64_t epoch) const {
   if (epoch < warmup_)
-    return baseLr *
-           (startFactor_ + (1.0 - startFactor_) * double(epoch) / double(warmup_));
+    return baseLr * (startFactor_ +
+                     (1.0 - startFactor_) * double(epoch) / double(warmup_));
   return after_ ? after_->lrAt(baseLr, epoch - warmup_) : baseLr;
 }
 
@@ -257,8 +261,8 @@ Status ReduceLROnPlateau::step(double metric) {
     return Status();
   for (size_t g = 0; g < optimizer_.numGroups(); ++g) {
     KILN_ASSIGN_OR_RETURN(double old, optimizer_.lr(g));
-    double minLr = options_.minLr.size() == 1 ? options_.minLr[0]
-                                              : options_.minLr[g];
+    double minLr =
+        options_.minLr.size() == 1 ? options_.minLr[0] : options_.minLr[g];
     double lr = std::max(old * options_.factor, minLr);
     if (old - lr > options_.eps)
       KILN_RETURN_IF_ERROR(optimizer_.setLr(g, lr));
@@ -279,14 +283,16 @@ StateDict ReduceLROnPlateau::stateDict() const {
 
 Status ReduceLROnPlateau::loadStateDict(const StateDict &dict) {
   const char *here = "ReduceLROnPlateau.loadStateDict";
-  KILN_RETURN_IF_ERROR(checkNames(
-      here, dict, {"best", "num_bad_epochs", "cooldown_counter", "last_epoch"}));
+  KILN_RETURN_IF_ERROR(
+      checkNames(here, dict,
+                 {"best", "num_bad_epochs", "cooldown_counter", "last_epoch"}));
   KILN_ASSIGN_OR_RETURN(double best, scalarEntry(here, dict, "best", false));
   KILN_ASSIGN_OR_RETURN(double bad,
                         scalarEntry(here, dict, "num_bad_epochs", true));
   KILN_ASSIGN_OR_RETURN(double cooldown,
                         scalarEntry(here, dict, "cooldown_counter", true));
-  KILN_ASSIGN_OR_RETURN(double epoch, scalarEntry(here, dict, "last_epoch", true));
+  KILN_ASSIGN_OR_RETURN(double epoch,
+                        scalarEntry(here, dict, "last_epoch", true));
   best_ = best;
   numBadEpochs_ = int64_t(bad);
   cooldownCounter_ = int64_t(cooldown);
