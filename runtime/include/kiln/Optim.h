@@ -11,9 +11,9 @@
 //   for (int epoch = 0; epoch < epochs; ++epoch) {
 //     for (auto &batch : data) {
 //       opt->zeroGrad();
-//       KILN_ASSIGN_OR_RETURN(Tensor loss, model.loss(batch));
+//       KILN_ASSIGN_OR_RETURN(Tensor loss, lossOf(model, batch));
 //       KILN_RETURN_IF_ERROR(loss.backward());
-//       KILN_RETURN_IF_ERROR(optim::clipGradNorm(params, 1.0));
+//       KILN_RETURN_IF_ERROR(optim::clipGradNorm(model.parameters(), 1.0));
 //       KILN_RETURN_IF_ERROR(opt->step());
 //     }
 //     KILN_RETURN_IF_ERROR(sched->step());
