@@ -4,6 +4,7 @@
 
 #include "NNUtil.h"
 #include "kiln/NNOps.h"
+#include "kiln/TrainingOps.h"
 
 #include <cmath>
 
@@ -83,27 +84,10 @@ Expected<Tensor> Embedding::forward(const Tensor &indices) {
   if (indices.dtype() != DType::I64 && indices.dtype() != DType::I32)
     return invalidArgument("Embedding: indices have dtype ",
                            dtypeName(indices.dtype()), ", expected i64 or i32");
-  int64_t v = options_.numEmbeddings;
-  if (indices.numel() > 0) {
-    KILN_ASSIGN_OR_RETURN(Tensor lo, reduceMin(indices));
-    KILN_ASSIGN_OR_RETURN(Tensor hi, reduceMax(indices));
-    KILN_ASSIGN_OR_RETURN(double l, lo.item());
-    KILN_ASSIGN_OR_RETURN(double h, hi.item());
-    if (l < 0 || h >= double(v))
-      return outOfRange("Embedding: index ", l < 0 ? l : h,
-                        " outside [0, ", v, ")");
-  }
-  const Tensor &w = *weight_;
-  if (detail::canUseFused("gather", {w}))
-    return gather(w, indices, 0);
-  // Without gather's backward: one-hot rows times the table (a GEMM of
-  // numEmbeddings columns; a fallback only).
-  Shape outShape = indices.shape();
-  outShape.push_back(options_.embeddingDim);
-  KILN_ASSIGN_OR_RETURN(Tensor flat, indices.reshape({-1}));
-  KILN_ASSIGN_OR_RETURN(Tensor hot, oneHot(flat, v, -1, 1.0, 0.0, w.dtype()));
-  KILN_ASSIGN_OR_RETURN(Tensor rows, matmul(hot, w));
-  return rows.reshape(outShape);
+  Expected<Tensor> rows = embedding(*weight_, indices);
+  if (!rows)
+    return rows.takeStatus().withContext("Embedding");
+  return rows;
 }
 
 //===----------------------------------------------------------------------===//

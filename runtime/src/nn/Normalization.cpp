@@ -1,9 +1,8 @@
 //===- Normalization.cpp - BatchNorm1d/2d, LayerNorm, Dropout --------------===//
 //
-// Training-mode batch norm and layer norm are written with elementwise ops
-// and reductions, so they differentiate with respect to the input and the
-// affine parameters whatever NN ops have a backward; the fused kernels run
-// where no gradient is needed (or once they record one).
+// Thin layers over the eager ops: batchNormTraining (TrainingOps.h) in
+// training mode, batchNorm with the running statistics in eval, layerNorm
+// and dropout (NNOps.h); all of them record their own backward.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/nn/Layers.h"
@@ -11,6 +10,7 @@
 #include "NNUtil.h"
 #include "kiln/Autograd.h"
 #include "kiln/NNOps.h"
+#include "kiln/TrainingOps.h"
 
 #include <algorithm>
 
@@ -74,60 +74,33 @@ Expected<Tensor> BatchNorm::forward(const Tensor &x) {
     return invalidArgument(typeName(), ": expected input ",
                            ranks_[0] == 4 ? "[N, C, H, W]" : "[N, C] or [N, C, L]",
                            " with C = ", o.numFeatures, ", got ", describe(x));
-  int64_t rank = x.rank();
-  Tensor w, b;
-  if (weight_) {
-    KILN_ASSIGN_OR_RETURN(w, detail::channelView(*weight_, rank));
-    KILN_ASSIGN_OR_RETURN(b, detail::channelView(*bias_, rank));
+  // Without affine parameters: scale 1, shift 0.
+  Tensor scale = weight(), shift = bias();
+  if (!weight_) {
+    KILN_ASSIGN_OR_RETURN(scale, Tensor::full({o.numFeatures}, 1.0, o.dtype));
+    KILN_ASSIGN_OR_RETURN(shift, Tensor::zeros({o.numFeatures}, o.dtype));
   }
-  Tensor y;
-  if (isTraining() || !o.trackRunningStats) {
-    std::vector<int64_t> axes = {0};
-    for (int64_t i = 2; i < rank; ++i)
-      axes.push_back(i);
-    int64_t n = o.numFeatures ? x.numel() / o.numFeatures : 0;
-    if (n <= 1 && isTraining())
-      return invalidArgument(typeName(), ": training needs more than one value "
-                             "per channel, got input ",
-                             describe(x));
-    KILN_ASSIGN_OR_RETURN(Tensor mean, kiln::mean(x, axes, true));
-    KILN_ASSIGN_OR_RETURN(Tensor centered, x - mean);
-    KILN_ASSIGN_OR_RETURN(Tensor squared, centered * centered);
-    KILN_ASSIGN_OR_RETURN(Tensor var, kiln::mean(squared, axes, true));
-    KILN_ASSIGN_OR_RETURN(y, centered * rsqrt(var + o.eps));
-    if (isTraining() && o.trackRunningStats) {
-      autograd::NoGradGuard noGrad;
-      double m = o.momentum;
-      double unbias = double(n) / double(n - 1);
-      KILN_ASSIGN_OR_RETURN(Tensor batchMean, mean.detach().reshape({-1}));
-      KILN_ASSIGN_OR_RETURN(Tensor batchVar, var.detach().reshape({-1}));
-      KILN_ASSIGN_OR_RETURN(Tensor newMean,
-                            *mean_ * (1.0 - m) + batchMean * m);
-      KILN_ASSIGN_OR_RETURN(Tensor newVar,
-                            *var_ * (1.0 - m) + batchVar * (m * unbias));
-      KILN_RETURN_IF_ERROR(mean_->copyFrom(newMean));
-      KILN_RETURN_IF_ERROR(var_->copyFrom(newVar));
-      KILN_ASSIGN_OR_RETURN(double count, count_->item());
-      KILN_RETURN_IF_ERROR(count_->set({}, count + 1));
-    }
-  } else {
-    bool fused = detail::canUseFused("batch_norm", {x, w, b});
-    if (fused) {
-      Tensor scale = weight_ ? *weight_ : Tensor();
-      Tensor shift = bias_ ? *bias_ : Tensor();
-      if (!weight_) {
-        KILN_ASSIGN_OR_RETURN(scale, Tensor::full({o.numFeatures}, 1.0, o.dtype));
-        KILN_ASSIGN_OR_RETURN(shift, Tensor::zeros({o.numFeatures}, o.dtype));
-      }
-      return batchNorm(x, scale, shift, *mean_, *var_, o.eps);
-    }
-    KILN_ASSIGN_OR_RETURN(Tensor mean, detail::channelView(*mean_, rank));
-    KILN_ASSIGN_OR_RETURN(Tensor var, detail::channelView(*var_, rank));
-    KILN_ASSIGN_OR_RETURN(y, (x - mean) * rsqrt(var + o.eps));
+  if (!isTraining() && o.trackRunningStats)
+    return batchNorm(x, scale, shift, *mean_, *var_, o.eps);
+  int64_t n = x.numel() / o.numFeatures;
+  if (n <= 1 && isTraining())
+    return invalidArgument(typeName(), ": training needs more than one value "
+                           "per channel, got input ",
+                           describe(x));
+  KILN_ASSIGN_OR_RETURN(BatchNormTrainingResult r,
+                        batchNormTraining(x, scale, shift, o.eps));
+  if (isTraining() && o.trackRunningStats) {
+    autograd::NoGradGuard noGrad;
+    double m = o.momentum;
+    KILN_ASSIGN_OR_RETURN(Tensor newMean, *mean_ * (1.0 - m) + r.mean * m);
+    KILN_ASSIGN_OR_RETURN(Tensor newVar,
+                          *var_ * (1.0 - m) + r.unbiasedVariance * m);
+    KILN_RETURN_IF_ERROR(mean_->copyFrom(newMean));
+    KILN_RETURN_IF_ERROR(var_->copyFrom(newVar));
+    KILN_ASSIGN_OR_RETURN(double count, count_->item());
+    KILN_RETURN_IF_ERROR(count_->set({}, count + 1));
   }
-  if (!weight_)
-    return y;
-  return y * w + b;
+  return r.output;
 }
 
 //===----------------------------------------------------------------------===//
@@ -171,28 +144,11 @@ Expected<Tensor> LayerNorm::forward(const Tensor &x) {
     return invalidArgument("LayerNorm: expected input [..., ",
                            detail::shapeString(o.normalizedShape).substr(1),
                            ", got ", describe(x));
-  int64_t axis = x.rank() - k;
-  Tensor w = weight(), b = bias();
-  if (detail::canUseFused("layer_norm", {x, w, b})) {
-    if (!w.defined()) {
-      KILN_ASSIGN_OR_RETURN(w, Tensor::full(o.normalizedShape, 1.0, o.dtype));
-    }
-    return layerNorm(x, w, b, axis, o.eps);
+  Tensor w = weight();
+  if (!w.defined()) {
+    KILN_ASSIGN_OR_RETURN(w, Tensor::full(o.normalizedShape, 1.0, o.dtype));
   }
-  std::vector<int64_t> axes;
-  for (int64_t i = axis; i < x.rank(); ++i)
-    axes.push_back(i);
-  KILN_ASSIGN_OR_RETURN(Tensor centered, x - mean(x, axes, true));
-  KILN_ASSIGN_OR_RETURN(Tensor squared, centered * centered);
-  KILN_ASSIGN_OR_RETURN(Tensor var, mean(squared, axes, true));
-  KILN_ASSIGN_OR_RETURN(Tensor y, centered * rsqrt(var + o.eps));
-  if (w.defined()) {
-    KILN_ASSIGN_OR_RETURN(y, y * w);
-  }
-  if (b.defined()) {
-    KILN_ASSIGN_OR_RETURN(y, y + b);
-  }
-  return y;
+  return layerNorm(x, w, bias(), x.rank() - k, o.eps);
 }
 
 //===----------------------------------------------------------------------===//

@@ -160,7 +160,7 @@ MultiheadAttention::forward(const Tensor &query, const Tensor &key,
     KILN_ASSIGN_OR_RETURN(scores, scores + causal);
   }
 
-  KILN_ASSIGN_OR_RETURN(Tensor attn, detail::softmaxLastAxis(scores));
+  KILN_ASSIGN_OR_RETURN(Tensor attn, softmax(scores, -1));
   if (o.dropout > 0 && isTraining()) {
     KILN_ASSIGN_OR_RETURN(attn, detail::dropout(attn, o.dropout,
                                                 detail::nextSeed(dropoutGen_)));

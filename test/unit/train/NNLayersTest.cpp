@@ -281,6 +281,7 @@ TEST(NNLayers, TransformerEncoderLayer) {
 TEST(NNLayers, Losses) {
   Tensor logits = fill({4, 5}, 25, 2.0);
   Tensor labels = must(Tensor::fromVector<int64_t>({1, 0, 4, 2}, {4}));
+  Tensor ignored = must(Tensor::fromVector<int64_t>({1, -100, 4, 2}, {4}));
   Tensor target = fill({4, 5}, 26);
   Tensor probs = must(sigmoid(fill({4, 5}, 27, 3.0)));
   struct Case {
@@ -307,6 +308,11 @@ TEST(NNLayers, Losses) {
       {"mse", [&](const Tensor &x) { return mseLoss(x, target); }},
       {"l1", [&](const Tensor &x) { return l1Loss(x, target, "sum"); }},
       {"bce", [&](const Tensor &x) { return bceWithLogitsLoss(x, probs); }},
+      {"ce_ignore",
+       [&](const Tensor &x) {
+         return crossEntropyLoss(x, ignored,
+                                 {.labelSmoothing = 0.1, .ignoreIndex = -100});
+       }},
   };
   for (const Case &c : cases) {
     Tensor x = must(logits.clone());

@@ -156,6 +156,8 @@ def main():
         "l1": lambda x: F.l1_loss(x, target, reduction="sum"),
         "bce": lambda x: F.binary_cross_entropy_with_logits(x, probs),
     }
+    ignored = torch.tensor([1, -100, 4, 2])
+    losses["ce_ignore"] = lambda x: F.cross_entropy(x, ignored, label_smoothing=0.1)
     for name, fn in losses.items():
         x = logits.clone().requires_grad_(True)
         loss = fn(x)
