@@ -10,7 +10,9 @@
 //===----------------------------------------------------------------------===//
 #include "kiln/Optim.h"
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 namespace kiln::optim {
 
@@ -27,6 +29,18 @@ template <typename Fn> void dispatch(DType dtype, Fn &&fn) {
   else
     fn.template operator()<float>();
 }
+
+/// Calls fn(std::true_type{}) or fn(std::false_type{}). The update loops
+/// take their loop-invariant options this way, as compile-time constants:
+/// GCC does not unswitch a loop with several invariant conditions, and a
+/// loop with conditional stores does not vectorize.
+template <typename Fn> void withFlag(bool flag, Fn &&fn) {
+  if (flag)
+    fn(std::true_type{});
+  else
+    fn(std::false_type{});
+}
+#define KILN_FLAG(x) decltype(x)::value
 
 /// torch.lerp's two-sided formula (ATen's lerp kernel), which keeps
 /// start + w * (end - start) exact at both ends.
@@ -103,17 +117,34 @@ void SGD::update(const Options &o, double, const Arrays &a, int64_t begin,
     const T *grad = static_cast<const T *>(a.grad);
     T *buf = a.buffers.empty() ? nullptr : static_cast<T *>(a.buffers[0]);
     const bool fresh = buf && a.fresh[0];
-    for (int64_t i = begin; i < end; ++i) {
-      T g = grad[i];
-      if (wd != T(0))
-        g = g + wd * p[i];
-      if (buf) {
-        // The first step starts the buffer at the gradient (no dampening).
-        buf[i] = fresh ? g : buf[i] * momentum + keep * g;
-        g = nesterov ? g + momentum * buf[i] : buf[i];
-      }
-      p[i] = p[i] - lr * g;
-    }
+    withFlag(wd != T(0), [&](auto hasWd) {
+      withFlag(buf != nullptr, [&](auto hasBuf) {
+        withFlag(fresh, [&](auto isFresh) {
+          withFlag(nesterov, [&](auto isNesterov) {
+            for (int64_t i = begin; i < end; ++i) {
+              T g = grad[i];
+              if constexpr (KILN_FLAG(hasWd))
+                g = g + wd * p[i];
+              if constexpr (KILN_FLAG(hasBuf)) {
+                // The first step starts the buffer at the gradient (no
+                // dampening).
+                T b;
+                if constexpr (KILN_FLAG(isFresh))
+                  b = g;
+                else
+                  b = buf[i] * momentum + keep * g;
+                buf[i] = b;
+                if constexpr (KILN_FLAG(isNesterov))
+                  g = g + momentum * b;
+                else
+                  g = b;
+              }
+              p[i] = p[i] - lr * g;
+            }
+          });
+        });
+      });
+    });
   });
 }
 
@@ -200,22 +231,29 @@ void Adam::update(const Options &o, double step, const Arrays &a, int64_t begin,
     T *m = static_cast<T *>(a.buffers[0]);
     T *v = static_cast<T *>(a.buffers[1]);
     T *vMax = a.buffers.size() > 2 ? static_cast<T *>(a.buffers[2]) : nullptr;
-    for (int64_t i = begin; i < end; ++i) {
-      T g = grad[i];
-      if (decoupled)
-        p[i] = p[i] * decay;
-      else if (l2)
-        g = g + wd * p[i];
-      m[i] = lerp(m[i], g, w1);
-      v[i] = v[i] * beta2 + w2 * g * g;
-      T second = v[i];
-      if (vMax) {
-        vMax[i] = std::max(vMax[i], v[i]);
-        second = vMax[i];
-      }
-      T denom = std::sqrt(second) / bc + eps;
-      p[i] = p[i] - size * (m[i] / denom);
-    }
+    withFlag(decoupled, [&](auto isDecoupled) {
+      withFlag(l2, [&](auto isL2) {
+        withFlag(vMax != nullptr, [&](auto isAmsgrad) {
+          for (int64_t i = begin; i < end; ++i) {
+            T g = grad[i];
+            if constexpr (KILN_FLAG(isDecoupled))
+              p[i] = p[i] * decay;
+            if constexpr (KILN_FLAG(isL2))
+              g = g + wd * p[i];
+            T mi = lerp(m[i], g, w1);
+            T vi = v[i] * beta2 + w2 * g * g;
+            m[i] = mi;
+            v[i] = vi;
+            if constexpr (KILN_FLAG(isAmsgrad)) {
+              vi = std::max(vMax[i], vi);
+              vMax[i] = vi;
+            }
+            T denom = std::sqrt(vi) / bc + eps;
+            p[i] = p[i] - size * (mi / denom);
+          }
+        });
+      });
+    });
   });
 }
 
@@ -269,26 +307,35 @@ void RMSprop::update(const Options &o, double, const Arrays &a, int64_t begin,
     T *sq = static_cast<T *>(a.buffers[0]);
     T *buf = hasMomentum ? static_cast<T *>(a.buffers[1]) : nullptr;
     T *gAvg = centered ? static_cast<T *>(a.buffers.back()) : nullptr;
-    for (int64_t i = begin; i < end; ++i) {
-      T g = grad[i];
-      if (wd != T(0))
-        g = g + wd * p[i];
-      sq[i] = sq[i] * alpha + w * g * g;
-      T avg;
-      if (gAvg) {
-        gAvg[i] = lerp(gAvg[i], g, w);
-        avg = std::sqrt(sq[i] - gAvg[i] * gAvg[i]);
-      } else {
-        avg = std::sqrt(sq[i]);
-      }
-      avg = avg + eps;
-      if (buf) {
-        buf[i] = buf[i] * momentum + g / avg;
-        p[i] = p[i] - lr * buf[i];
-      } else {
-        p[i] = p[i] - lr * (g / avg);
-      }
-    }
+    withFlag(wd != T(0), [&](auto hasWd) {
+      withFlag(centered, [&](auto isCentered) {
+        withFlag(hasMomentum, [&](auto hasBuf) {
+          for (int64_t i = begin; i < end; ++i) {
+            T g = grad[i];
+            if constexpr (KILN_FLAG(hasWd))
+              g = g + wd * p[i];
+            T s = sq[i] * alpha + w * g * g;
+            sq[i] = s;
+            T avg;
+            if constexpr (KILN_FLAG(isCentered)) {
+              T ga = lerp(gAvg[i], g, w);
+              gAvg[i] = ga;
+              avg = std::sqrt(s - ga * ga);
+            } else {
+              avg = std::sqrt(s);
+            }
+            avg = avg + eps;
+            if constexpr (KILN_FLAG(hasBuf)) {
+              T b = buf[i] * momentum + g / avg;
+              buf[i] = b;
+              p[i] = p[i] - lr * b;
+            } else {
+              p[i] = p[i] - lr * (g / avg);
+            }
+          }
+        });
+      });
+    });
   });
 }
 
@@ -346,5 +393,7 @@ void Adagrad::update(const Options &o, double step, const Arrays &a,
     }
   });
 }
+
+#undef KILN_FLAG
 
 } // namespace kiln::optim
