@@ -3,6 +3,7 @@
 
 #include "kiln/NNOps.h"
 
+#include <functional>
 #include <set>
 
 using namespace kiln;
@@ -189,6 +190,88 @@ TEST(NNModule, BatchNormTrainUsesBatchEvalUsesRunning) {
   Status one = failure(bn->forward(must(x.slice(0, 0, 1))));
   EXPECT_NE(one.message().find("more than one value per channel"), std::string::npos)
       << one;
+}
+
+TEST(NNModule, TransformerDropoutOnlyWhileTraining) {
+  Generator gen(4);
+  auto layer = must(TransformerEncoderLayer::create(
+      {.dModel = 8, .nHead = 2, .dimFeedforward = 16, .dropout = 0.3}, gen));
+  Generator gen2(4);
+  auto noDrop = must(TransformerEncoderLayer::create(
+      {.dModel = 8, .nHead = 2, .dimFeedforward = 16, .dropout = 0.0}, gen2));
+  must(noDrop->loadStateDict(layer->stateDict()));
+  Tensor x = fill({2, 3, 8}, 1);
+  Tensor a = must(layer->forward(x)), b = must(layer->forward(x));
+  EXPECT_NE(a.toDoubles(), b.toDoubles());
+  layer->eval();
+  Tensor c = must(layer->forward(x)), d = must(layer->forward(x));
+  EXPECT_EQ(c.toDoubles(), d.toDoubles());
+  EXPECT_TRUE(closeTo(c, must(noDrop->forward(x)), {1e-6, 1e-6}));
+}
+
+/// Central differences of sum(f(x) * c) w.r.t. some elements of a f64
+/// parameter, against backward(): DESIGN.md's gradient rule (eps 1e-6,
+/// atol 1e-5, rtol 1e-3), at the layer level.
+void finiteDifferenceCheck(Module &m, const std::string &param,
+                           const std::function<Tensor()> &loss) {
+  Tensor p = m.parameter(param);
+  ASSERT_TRUE(p.defined()) << param;
+  m.zeroGrad();
+  must(loss().backward());
+  std::vector<double> analytic = p.grad().toDoubles();
+  autograd::NoGradGuard noGrad;
+  for (int64_t i = 0; i < p.numel(); i += std::max<int64_t>(1, p.numel() / 7)) {
+    Tensor flat = must(p.view({-1}));
+    double v = must(flat.at({i}));
+    must(flat.set(std::vector<int64_t>{i}, v + 1e-6));
+    double up = must(loss().item());
+    must(flat.set(std::vector<int64_t>{i}, v - 1e-6));
+    double down = must(loss().item());
+    must(flat.set(std::vector<int64_t>{i}, v));
+    double numeric = (up - down) / 2e-6;
+    EXPECT_NEAR(analytic[size_t(i)], numeric, 1e-5 + 1e-3 * std::fabs(numeric))
+        << param << "[" << i << "]";
+  }
+}
+
+TEST(NNModule, F64LayersMatchFiniteDifferences) {
+  Generator gen(10);
+  auto gru = must(GRU::create({.inputSize = 3, .hiddenSize = 4, .numLayers = 2,
+                               .dtype = DType::F64},
+                              gen));
+  Tensor x = fill({2, 4, 3}, 3, 1.0, DType::F64);
+  auto gruLoss = [&] {
+    Tensor y = must(gru->forward(x));
+    return must(sum(y * fill(y.shape(), 5, 0.5, DType::F64)));
+  };
+  finiteDifferenceCheck(*gru, "weight_hh_l0", gruLoss);
+  finiteDifferenceCheck(*gru, "bias_ih_l1", gruLoss);
+
+  auto enc = must(TransformerEncoderLayer::create(
+      {.dModel = 4, .nHead = 2, .dimFeedforward = 8, .dropout = 0.0,
+       .activation = "gelu", .normFirst = true, .dtype = DType::F64},
+      gen));
+  Tensor s = fill({2, 3, 4}, 4, 1.0, DType::F64);
+  auto encLoss = [&] {
+    Tensor y = must(enc->forward(s, {.isCausal = true}));
+    return must(sum(y * fill(y.shape(), 6, 0.5, DType::F64)));
+  };
+  finiteDifferenceCheck(*enc, "self_attn.in_proj_weight", encLoss);
+  finiteDifferenceCheck(*enc, "norm2.weight", encLoss);
+
+  auto bn = must(BatchNorm2d::create({.numFeatures = 2, .dtype = DType::F64}));
+  auto conv = must(Conv2d::create({.inChannels = 2, .outChannels = 2,
+                                   .kernelSize = {2, 2}, .dtype = DType::F64},
+                                  gen));
+  auto net = must(Sequential::create({conv, bn}));
+  Tensor img = fill({3, 2, 3, 3}, 7, 1.0, DType::F64);
+  auto netLoss = [&] {
+    Tensor y = must(net->forward(img));
+    Tensor c = fill(y.shape(), 8, 0.5, DType::F64);
+    return must(sum(must(y * y) * c));
+  };
+  finiteDifferenceCheck(*net, "0.weight", netLoss);
+  finiteDifferenceCheck(*net, "1.bias", netLoss);
 }
 
 //===----------------------------------------------------------------------===//
