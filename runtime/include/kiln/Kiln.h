@@ -39,15 +39,20 @@
 #define KILN_KILN_H
 
 #include "kiln/Allocator.h"
+#include "kiln/Autograd.h"
+#include "kiln/Checkpoint.h"
 #include "kiln/DType.h"
 #include "kiln/Device.h"
 #include "kiln/NNOps.h"
 #include "kiln/Module.h"
+#include "kiln/NN.h"
 #include "kiln/Npy.h"
 #include "kiln/Ops.h"
+#include "kiln/Optim.h"
 #include "kiln/Random.h"
 #include "kiln/Status.h"
 #include "kiln/Tensor.h"
 #include "kiln/ThreadPool.h"
+#include "kiln/TrainingOps.h"
 
 #endif // KILN_KILN_H
