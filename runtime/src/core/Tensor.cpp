@@ -55,10 +55,17 @@ Status checkShape(const Shape &shape, const char *what) {
   if (int64_t(shape.size()) > kMaxRank)
     return invalidArgument(what, ": rank ", shape.size(),
                            " exceeds the maximum rank ", kMaxRank);
-  for (int64_t d : shape)
+  // Strides multiply every dim (a 0 counts as 1), so they can overflow
+  // even when the tensor holds no elements ([0, 2^62, 4]).
+  int64_t strideSpan = 1;
+  for (int64_t d : shape) {
     if (d < 0)
       return invalidArgument(what, ": negative dimension in shape ",
                              shapes::toString(shape));
+    if (__builtin_mul_overflow(strideSpan, std::max<int64_t>(d, 1), &strideSpan))
+      return outOfMemory(what, ": shape ", shapes::toString(shape),
+                         " is too large to index (its strides overflow)");
+  }
   return Status();
 }
 

@@ -54,6 +54,9 @@ TEST(Tensor, BadShapesAreErrors) {
   EXPECT_EQ(huge.status().code(), StatusCode::OutOfMemory);
   auto tooBig = Tensor::empty({int64_t(1) << 50}, DType::F32);
   EXPECT_EQ(tooBig.status().code(), StatusCode::OutOfMemory);
+  // No elements, but strides past int64 (found by the safetensors tests).
+  auto strided = Tensor::empty({0, int64_t(1) << 62, 4}, DType::F32);
+  EXPECT_EQ(strided.status().code(), StatusCode::OutOfMemory);
   EXPECT_EQ(Tensor::fromDoubles(std::vector<double>{1, 2}, {3}, DType::F32)
                 .status()
                 .code(),
