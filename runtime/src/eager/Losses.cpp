@@ -6,6 +6,7 @@
 // softmax - target in one pass; the elementwise losses' gradients are a few
 // eager ops scaled by the reduction's weight. dropout's gradient is dropout
 // of the gradient with the same seed (the same mask and scale).
+// dropout draws one Philox block per four elements.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/NNOps.h"
@@ -374,20 +375,40 @@ Expected<Tensor> bceWithLogits(const Tensor &logits, const Tensor &target,
 }
 
 namespace {
+
+/// y = x * mask / (1 - ratio). Element i's mask comes from Philox-4x32-10
+/// at counter i / 4, key `seed`, word i % 4: kept when that word is >=
+/// ratio * 2^32. One Philox block serves four elements, and the mask is a
+/// pure function of (seed, i), so the backward pass rebuilds it exactly.
+template <typename C>
+void dropoutKernel(const C *x, C *y, int64_t n, double ratio, uint64_t seed) {
+  const uint64_t threshold = uint64_t(std::ceil(ratio * 4294967296.0));
+  const C scale = C(1.0 / (1.0 - ratio));
+  int64_t blocks = (n + 3) / 4;
+  ThreadPool::global().parallelFor(0, blocks, 2048, [&](int64_t b, int64_t e) {
+    for (int64_t blk = b; blk < e; ++blk) {
+      std::array<uint32_t, 4> r = philox4x32(uint64_t(blk), seed);
+      int64_t base = blk * 4;
+      for (int64_t k = 0; k < 4 && base + k < n; ++k)
+        y[base + k] = uint64_t(r[size_t(k)]) >= threshold ? x[base + k] * scale : C(0);
+    }
+  });
+}
+
 Expected<Tensor> dropoutForward(const Tensor &x, double ratio, bool training,
                                 uint64_t seed) {
   if (!training || ratio == 0)
     return x.clone();
-  Generator gen(seed);
-  KILN_ASSIGN_OR_RETURN(Tensor u, gen.uniform(x.shape(), 0, 1, DType::F64));
-  KILN_ASSIGN_OR_RETURN(Tensor xd, x.to(DType::F64));
-  double *up = u.data<double>();
-  const double *xp = xd.data<double>();
-  double scale = 1.0 / (1.0 - ratio);
-  for (int64_t i = 0; i < u.numel(); ++i)
-    up[i] = up[i] >= ratio ? xp[i] * scale : 0.0;
-  return u.to(x.dtype());
+  DType ct = x.dtype() == DType::F64 ? DType::F64 : DType::F32;
+  KILN_ASSIGN_OR_RETURN(Tensor in, x.dtype() == ct ? x.contiguous() : x.to(ct));
+  KILN_ASSIGN_OR_RETURN(Tensor out, Tensor::empty(x.shape(), ct));
+  if (ct == DType::F64)
+    dropoutKernel(in.data<double>(), out.data<double>(), out.numel(), ratio, seed);
+  else
+    dropoutKernel(in.data<float>(), out.data<float>(), out.numel(), ratio, seed);
+  return out.dtype() == x.dtype() ? Expected<Tensor>(out) : out.to(x.dtype());
 }
+
 } // namespace
 
 Expected<Tensor> dropout(const Tensor &x, double ratio, bool training,

@@ -17,6 +17,11 @@
 #include "kiln/ThreadPool.h"
 
 #include <cmath>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace kiln {
 
@@ -36,9 +41,153 @@ Status checkFloat(const char *op, const Tensor &x) {
   return Status();
 }
 
+/// exp(x) for f32 without libm: Cephes' expf, 2^n * p(r) with
+/// r = x - n ln2 in [-ln2/2, ln2/2], within 2 ulp; flushed to 0 below about
+/// -87.7 (n = -127 makes the scale 0), where expf leaves the normal range.
+/// NaN stays NaN, -inf gives 0.
+inline float scalarExp(float x) {
+  float t = x < 88.7f ? x : 88.7f;
+  t = t > -88.0f ? t : -88.0f;
+  if (x != x)
+    return x;
+  // Round to nearest with the 1.5 * 2^23 trick (SSE2 has no round).
+  float n = (t * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = t - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float y = p * r * r + r + 1.0f;
+  int32_t bits = (int32_t(n) + 127) * (int32_t(1) << 23);
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return y * scale;
+}
+
+#if defined(__SSE2__)
+/// scalarExp on four lanes. GCC will not vectorize the scalar form (it
+/// keeps float compares as branches under its default -ftrapping-math), so
+/// the lanes are written out.
+inline __m128 exp4(__m128 x) {
+  // max/min return their second operand for NaN: NaN flows through.
+  __m128 t = _mm_min_ps(_mm_set1_ps(88.7f), x);
+  t = _mm_max_ps(_mm_set1_ps(-88.0f), t);
+  const __m128 magic = _mm_set1_ps(12582912.0f);
+  __m128 n = _mm_sub_ps(
+      _mm_add_ps(_mm_mul_ps(t, _mm_set1_ps(1.44269504088896341f)), magic), magic);
+  __m128 r = _mm_add_ps(_mm_sub_ps(t, _mm_mul_ps(n, _mm_set1_ps(0.693359375f))),
+                        _mm_mul_ps(n, _mm_set1_ps(2.12194440e-4f)));
+  __m128 p = _mm_set1_ps(1.9875691500e-4f);
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.3981999507e-3f));
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(8.3334519073e-3f));
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(4.1665795894e-2f));
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.6666665459e-1f));
+  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(5.0000001201e-1f));
+  __m128 y = _mm_add_ps(_mm_add_ps(_mm_mul_ps(_mm_mul_ps(p, r), r), r),
+                        _mm_set1_ps(1.0f));
+  __m128i bits = _mm_slli_epi32(
+      _mm_add_epi32(_mm_cvttps_epi32(n), _mm_set1_epi32(127)), 23);
+  return _mm_mul_ps(y, _mm_castsi128_ps(bits));
+}
+#endif
+
+/// y[j] = exp(x[j] - shift) for f32 rows.
+inline void expShifted(const float *x, float shift, float *y, int64_t n) {
+  int64_t j = 0;
+#if defined(__SSE2__)
+  __m128 s = _mm_set1_ps(shift);
+  for (; j + 4 <= n; j += 4)
+    _mm_storeu_ps(y + j, exp4(_mm_sub_ps(_mm_loadu_ps(x + j), s)));
+#endif
+  for (; j < n; ++j)
+    y[j] = scalarExp(x[j] - shift);
+}
+
+/// One softmax (or log-softmax) over a contiguous row: exps written into
+/// y by a vectorizable loop, summed in f64, then scaled (or turned into
+/// x - max - log(sum)).
+/// max(x[0..n)), NaN if any is NaN (as std::max folds them: a NaN first
+/// element sticks; a later NaN is skipped, then poisons the exps anyway).
+inline float rowMax(const float *x, int64_t n) {
+  float mx = x[0];
+  int64_t j = 1;
+#if defined(__SSE2__)
+  if (n >= 8) {
+    __m128 m = _mm_loadu_ps(x);
+    for (j = 4; j + 4 <= n; j += 4)
+      m = _mm_max_ps(_mm_loadu_ps(x + j), m);
+    float lanes[4];
+    _mm_storeu_ps(lanes, m);
+    mx = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+  }
+#endif
+  for (; j < n; ++j)
+    mx = std::max(mx, x[j]);
+  return mx;
+}
+
+/// sum of y[0..n) in f64 (four f32 lanes per step, widened per block).
+inline double rowSum(const float *y, int64_t n) {
+  double s = 0;
+  int64_t j = 0;
+#if defined(__SSE2__)
+  for (; j + 4 <= n;) {
+    __m128 acc = _mm_setzero_ps();
+    int64_t end = std::min(n, j + 256) & ~int64_t(3);
+    for (; j < end; j += 4)
+      acc = _mm_add_ps(acc, _mm_loadu_ps(y + j));
+    float lanes[4];
+    _mm_storeu_ps(lanes, acc);
+    s += double(lanes[0]) + double(lanes[1]) + double(lanes[2]) + double(lanes[3]);
+  }
+#endif
+  for (; j < n; ++j)
+    s += double(y[j]);
+  return s;
+}
+
+template <typename C>
+void softmaxRow(const C *x, C *y, int64_t n, bool logForm) {
+  C mx;
+  double s = 0;
+  if constexpr (std::is_same_v<C, float>) {
+    mx = rowMax(x, n);
+    expShifted(x, mx, y, n);
+    s = rowSum(y, n);
+  } else {
+    mx = x[0];
+    for (int64_t j = 1; j < n; ++j)
+      mx = std::max(mx, x[j]);
+    for (int64_t j = 0; j < n; ++j)
+      y[j] = std::exp(x[j] - mx);
+    for (int64_t j = 0; j < n; ++j)
+      s += double(y[j]);
+  }
+  if (logForm) {
+    C shift = C(double(mx) + std::log(s));
+    for (int64_t j = 0; j < n; ++j)
+      y[j] = x[j] - shift;
+  } else {
+    C inv = C(1.0 / s);
+    for (int64_t j = 0; j < n; ++j)
+      y[j] *= inv;
+  }
+}
+
 template <typename C>
 void softmaxLines(const C *in, C *out, int64_t outer, int64_t n, int64_t inner,
                   bool logForm) {
+  if (inner == 1) {
+    ThreadPool::global().parallelFor(
+        0, outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)),
+        [&](int64_t b, int64_t e) {
+          for (int64_t o = b; o < e; ++o)
+            softmaxRow(in + o * n, out + o * n, n, logForm);
+        });
+    return;
+  }
   ThreadPool::global().parallelFor(
       0, outer * inner, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)),
       [&](int64_t b, int64_t e) {
@@ -130,17 +279,84 @@ void layerNormRows(const C *in, C *out, int64_t rows, int64_t n,
 
 } // namespace
 
+namespace {
+
+/// Softmax backward over contiguous rows [rows, n] from the output y:
+///   softmax:     dx = y * (dy - sum(dy * y))
+///   log_softmax: dx = dy - exp(y) * sum(dy)
+template <typename C>
+void softmaxBackwardRow(const C *yr, const C *gr, C *out, int64_t n,
+                        bool logForm) {
+  double s = 0;
+  if (logForm) {
+    for (int64_t j = 0; j < n; ++j)
+      s += double(gr[j]);
+    C sc = C(s);
+    if constexpr (std::is_same_v<C, float>) {
+      expShifted(yr, 0.0f, out, n);
+    } else {
+      for (int64_t j = 0; j < n; ++j)
+        out[j] = std::exp(yr[j]);
+    }
+    for (int64_t j = 0; j < n; ++j)
+      out[j] = gr[j] - out[j] * sc;
+  } else {
+    for (int64_t j = 0; j < n; ++j)
+      s += double(gr[j]) * double(yr[j]);
+    C sc = C(s);
+    for (int64_t j = 0; j < n; ++j)
+      out[j] = yr[j] * (gr[j] - sc);
+  }
+}
+
+template <typename C>
+void softmaxBackwardRows(const C *y, const C *gy, C *gx, int64_t rows,
+                         int64_t n, bool logForm) {
+  ThreadPool::global().parallelFor(
+      0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)),
+      [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r)
+          softmaxBackwardRow(y + r * n, gy + r * n, gx + r * n, n, logForm);
+      });
+}
+
+Expected<Tensor> softmaxBackward(const Tensor &gy, const Tensor &y, int64_t axis,
+                                 bool logForm) {
+  int64_t a = *shapes::normalizeAxis(axis, y.rank());
+  bool fused = a == y.rank() - 1 && gy.dtype() == y.dtype() &&
+               (y.dtype() == DType::F32 || y.dtype() == DType::F64);
+  if (!fused) {
+    if (logForm) {
+      KILN_ASSIGN_OR_RETURN(Tensor total, sum(gy, {axis}, /*keepDims=*/true));
+      return gy - exp(y) * total;
+    }
+    KILN_ASSIGN_OR_RETURN(Tensor prod, gy * y);
+    KILN_ASSIGN_OR_RETURN(Tensor dot, sum(prod, {axis}, /*keepDims=*/true));
+    return y * (gy - dot);
+  }
+  KILN_ASSIGN_OR_RETURN(Tensor g, gy.contiguous());
+  KILN_ASSIGN_OR_RETURN(Tensor yc, y.contiguous());
+  KILN_ASSIGN_OR_RETURN(Tensor gx, Tensor::empty(y.shape(), y.dtype()));
+  int64_t n = y.rank() ? y.shape().back() : 1;
+  int64_t rows = n ? y.numel() / n : 0;
+  if (rows > 0) {
+    if (y.dtype() == DType::F64)
+      softmaxBackwardRows(yc.data<double>(), g.data<double>(), gx.data<double>(),
+                          rows, n, logForm);
+    else
+      softmaxBackwardRows(yc.data<float>(), g.data<float>(), gx.data<float>(),
+                          rows, n, logForm);
+  }
+  return gx;
+}
+
+} // namespace
+
 Expected<Tensor> softmax(const Tensor &x, int64_t axis) {
   return autograd::differentiable(
       "softmax", {x}, [&] { return softmaxImpl(x, axis, false); }, [&] {
-        // dx = y * (dy - sum(dy * y)) along the axis.
         return autograd::BackwardFn([axis](const Tensor &gy, const Tensor &y) {
-          Expected<Tensor> prod = gy * y;
-          Expected<Tensor> dot =
-              prod ? sum(*prod, {axis}, /*keepDims=*/true) : prod;
-          if (!dot)
-            return autograd::grads(dot.status());
-          return autograd::grads(y * (gy - *dot));
+          return autograd::grads(softmaxBackward(gy, y, axis, false));
         });
       });
 }
@@ -148,12 +364,8 @@ Expected<Tensor> softmax(const Tensor &x, int64_t axis) {
 Expected<Tensor> logSoftmax(const Tensor &x, int64_t axis) {
   return autograd::differentiable(
       "log_softmax", {x}, [&] { return softmaxImpl(x, axis, true); }, [&] {
-        // dx = dy - exp(y) * sum(dy) along the axis.
         return autograd::BackwardFn([axis](const Tensor &gy, const Tensor &y) {
-          Expected<Tensor> total = sum(gy, {axis}, /*keepDims=*/true);
-          if (!total)
-            return autograd::grads(total.status());
-          return autograd::grads(gy - exp(y) * *total);
+          return autograd::grads(softmaxBackward(gy, y, axis, true));
         });
       });
 }
