@@ -199,10 +199,52 @@ template <ReduceOp op, typename T> struct Accumulator {
 /// thread, so the result does not depend on the thread count.
 constexpr int64_t kReducePiece = 1 << 15;
 
+/// Sums over leading dims into a contiguous trailing dim ([rows, cols] ->
+/// [cols], e.g. a bias gradient): walking each column would touch one cache
+/// line per element, so add whole rows into a strip of accumulators instead.
+/// Each output still adds its elements in row order, whatever the threads.
+template <ReduceOp op, typename T>
+bool columnReduce(const ReducePlan &p, const T *x, T *out) {
+  if constexpr (op != ReduceOp::Sum && op != ReduceOp::Mean) {
+    return false;
+  } else {
+    if (p.keptRank != 1 || p.keptStride[0] != 1 || p.redRank != 1 ||
+        p.redStride[0] < p.keptShape[0] || p.numRed < 2)
+      return false;
+    using A = AccT<T>;
+    int64_t cols = p.keptShape[0], rows = p.redShape[0], rs = p.redStride[0];
+    constexpr int64_t kStrip = 512;
+    ThreadPool::global().parallelFor(
+        0, (cols + kStrip - 1) / kStrip, 1, [&](int64_t b, int64_t e) {
+          std::array<A, kStrip> acc;
+          for (int64_t strip = b; strip < e; ++strip) {
+            int64_t c0 = strip * kStrip, n = std::min(kStrip, cols - c0);
+            std::fill(acc.begin(), acc.begin() + n, A(0));
+            for (int64_t r = 0; r < rows; ++r) {
+              const T *row = x + r * rs + c0;
+              for (int64_t j = 0; j < n; ++j)
+                acc[size_t(j)] += A(cpu::toCompute(row[j]));
+            }
+            for (int64_t j = 0; j < n; ++j) {
+              if constexpr (op == ReduceOp::Mean)
+                out[c0 + j] = cpu::convertValue<T>(double(acc[size_t(j)]) / double(p.numRed));
+              else if constexpr (std::is_integral_v<T>)
+                out[c0 + j] = T(std::make_signed_t<A>(acc[size_t(j)]));
+              else
+                out[c0 + j] = cpu::convertValue<T>(acc[size_t(j)]);
+            }
+          }
+        });
+    return true;
+  }
+}
+
 template <ReduceOp op, typename T>
 void reduceKernel(const ReducePlan &p, const T *x, T *out) {
   using Acc = Accumulator<op, T>;
   ThreadPool &pool = ThreadPool::global();
+  if (columnReduce<op, T>(p, x, out))
+    return;
   if (p.redRank == 1 && p.numOut < pool.numThreads() &&
       p.numRed >= 2 * kReducePiece) {
     int64_t n = p.redShape[0], s = p.redStride[0];

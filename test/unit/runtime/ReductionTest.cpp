@@ -21,7 +21,10 @@ const Case kCases[] = {
     {{7}, {}},          {{7}, {0}},        {{3, 5}, {1}},      {{3, 5}, {0}},
     {{3, 5}, {-1, 0}},  {{4, 1, 67}, {2}}, {{4, 6, 5}, {0, 2}}, {{2, 3, 4, 5}, {1, 3}},
     {{1}, {0}},         {{2, 0, 3}, {0}},  {{}, {}},           {{1000, 3}, {0}},
-    {{3, 1000}, {1}}};
+    {{3, 1000}, {1}},
+    // Column sums (leading dims into a contiguous trailing dim), wider than
+    // one accumulator strip.
+    {{5, 1100}, {0}},   {{3, 2, 600}, {0, 1}}};
 
 TEST(Reduce, MatchesReference) {
   uint64_t seed = 1;
