@@ -12,6 +12,8 @@
 #include "kiln/NNOps.h"
 #include "kiln/ThreadPool.h"
 
+#include <algorithm>
+
 namespace kiln::eager {
 
 /// One convolution's sizes: input [n, c, h, w], output [n, f, oh, ow],
@@ -25,29 +27,44 @@ inline DType convComputeType(DType t) {
   return t == DType::F64 ? DType::F64 : DType::F32;
 }
 
+/// The outputs o in [0, count) whose tap o * stride + offset lands inside
+/// [0, size): [lo, hi), so the loops over them need no bounds checks.
+inline void validTaps(int64_t offset, int64_t stride, int64_t size,
+                      int64_t count, int64_t &lo, int64_t &hi) {
+  lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  hi = size - offset <= 0 ? 0 : (size - offset + stride - 1) / stride;
+  hi = std::min(hi, count);
+  lo = std::min(lo, hi);
+}
+
 /// cols[(ci, ky, kx), col0 + (oy, ox)] (row stride ld) for channels
 /// [c0, c0 + cg) of one image [c, h, w]; out-of-image taps are 0.
 template <typename C>
 void im2col(const C *img, int64_t c0, int64_t cg, const ConvGeometry &g,
             const Window2D &win, C *cols, int64_t ld, int64_t col0) {
+  const int64_t sH = win.strides[0], sW = win.strides[1];
   ThreadPool::global().parallelFor(0, cg * g.kh * g.kw, 4, [&](int64_t b, int64_t e) {
     for (int64_t row = b; row < e; ++row) {
       int64_t ci = row / (g.kh * g.kw), ky = (row / g.kw) % g.kh, kx = row % g.kw;
       const C *plane = img + (c0 + ci) * g.h * g.w;
       C *dst = cols + row * ld + col0;
+      int64_t xOff = kx * win.dilations[1] - win.pads[1], lo, hi;
+      validTaps(xOff, sW, g.w, g.ow, lo, hi);
       for (int64_t oy = 0; oy < g.oh; ++oy) {
-        int64_t y = oy * win.strides[0] - win.pads[0] + ky * win.dilations[0];
+        int64_t y = oy * sH - win.pads[0] + ky * win.dilations[0];
         C *d = dst + oy * g.ow;
         if (y < 0 || y >= g.h) {
-          for (int64_t ox = 0; ox < g.ow; ++ox)
-            d[ox] = C(0);
+          std::fill(d, d + g.ow, C(0));
           continue;
         }
         const C *src = plane + y * g.w;
-        for (int64_t ox = 0; ox < g.ow; ++ox) {
-          int64_t x = ox * win.strides[1] - win.pads[1] + kx * win.dilations[1];
-          d[ox] = (x < 0 || x >= g.w) ? C(0) : src[x];
-        }
+        std::fill(d, d + lo, C(0));
+        if (sW == 1)
+          std::copy(src + lo + xOff, src + hi + xOff, d + lo);
+        else
+          for (int64_t ox = lo; ox < hi; ++ox)
+            d[ox] = src[ox * sW + xOff];
+        std::fill(d + hi, d + g.ow, C(0));
       }
     }
   });
@@ -58,23 +75,27 @@ void im2col(const C *img, int64_t c0, int64_t cg, const ConvGeometry &g,
 template <typename C>
 void col2im(const C *cols, int64_t c0, int64_t cg, const ConvGeometry &g,
             const Window2D &win, C *img, int64_t ld, int64_t col0) {
+  const int64_t sH = win.strides[0], sW = win.strides[1];
   ThreadPool::global().parallelFor(0, cg, 1, [&](int64_t b, int64_t e) {
     for (int64_t ci = b; ci < e; ++ci) {
       C *plane = img + (c0 + ci) * g.oh * g.ow;
       for (int64_t ky = 0; ky < g.kh; ++ky)
         for (int64_t kx = 0; kx < g.kw; ++kx) {
           const C *src = cols + ((ci * g.kh + ky) * g.kw + kx) * ld + col0;
+          int64_t xOff = kx * win.dilations[1] - win.pads[1], lo, hi;
+          validTaps(xOff, sW, g.ow, g.w, lo, hi);
           for (int64_t y = 0; y < g.h; ++y) {
-            int64_t oy = y * win.strides[0] - win.pads[0] + ky * win.dilations[0];
+            int64_t oy = y * sH - win.pads[0] + ky * win.dilations[0];
             if (oy < 0 || oy >= g.oh)
               continue;
             C *dstRow = plane + oy * g.ow;
             const C *srcRow = src + y * g.w;
-            for (int64_t x = 0; x < g.w; ++x) {
-              int64_t ox = x * win.strides[1] - win.pads[1] + kx * win.dilations[1];
-              if (ox >= 0 && ox < g.ow)
-                dstRow[ox] += srcRow[x];
-            }
+            if (sW == 1)
+              for (int64_t x = lo; x < hi; ++x)
+                dstRow[x + xOff] += srcRow[x];
+            else
+              for (int64_t x = lo; x < hi; ++x)
+                dstRow[x * sW + xOff] += srcRow[x];
           }
         }
     }
