@@ -159,6 +159,8 @@ Expected<Tensor> conv2dBackwardWeight(const Tensor &input, const Tensor &gradOut
 }
 
 Expected<Tensor> convBackwardBias(const Tensor &gradOut) {
+  if (gradOut.numel() == 0) // an empty batch (sum reads nothing, keep it so)
+    return Tensor::zeros({gradOut.shape()[1]}, gradOut.dtype());
   std::vector<int64_t> axes = {0};
   for (int64_t d = 2; d < gradOut.rank(); ++d)
     axes.push_back(d);

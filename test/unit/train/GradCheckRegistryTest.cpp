@@ -169,17 +169,22 @@ std::vector<std::vector<double>> gradsIn(DType dtype, const OpFn &fn,
   return values;
 }
 
-::testing::AssertionResult f32MatchesF64(const OpFn &fn, const Inputs &inputs,
-                                         double tol) {
+::testing::AssertionResult matchesF64(DType dtype, const OpFn &fn,
+                                      const Inputs &inputs, double tol) {
   auto g64 = gradsIn(DType::F64, fn, inputs, 3);
-  auto g32 = gradsIn(DType::F32, fn, inputs, 3);
+  auto g32 = gradsIn(dtype, fn, inputs, 3);
   for (size_t k = 0; k < g64.size(); ++k)
     for (size_t i = 0; i < g64[k].size(); ++i)
       if (!(std::fabs(g64[k][i] - g32[k][i]) <= tol * (1 + std::fabs(g64[k][i]))))
         return ::testing::AssertionFailure()
-               << "input " << k << " element " << i << ": f32 " << g32[k][i]
-               << ", f64 " << g64[k][i];
+               << "input " << k << " element " << i << ": " << dtypeName(dtype)
+               << " " << g32[k][i] << ", f64 " << g64[k][i];
   return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult f32MatchesF64(const OpFn &fn, const Inputs &inputs,
+                                         double tol) {
+  return matchesF64(DType::F32, fn, inputs, tol);
 }
 } // namespace
 
@@ -227,6 +232,69 @@ TEST(GradF32, NormalizationAndLosses) {
   EXPECT_TRUE(f32MatchesF64(
       [](const Inputs &in) { return softmax(in[0], 1); },
       {uniform({3, 7}, 8, -3, 3)}, 1e-5));
+}
+
+TEST(GradF16, GradientsKeepTheInputDType) {
+  // f16/bf16 ops compute in f32; their gradients come back in the input's
+  // dtype, within 16-bit rounding of the f64 ones.
+  Window2D win = makeWindow(3, 3);
+  win.pads = {1, 1, 1, 1};
+  Window2D pool = makeWindow(2, 2);
+  pool.strides = {2, 2};
+  for (DType dt : {DType::F16, DType::BF16}) {
+    double tol = dt == DType::F16 ? 2e-2 : 1e-1;
+    SCOPED_TRACE(dtypeName(dt));
+    EXPECT_TRUE(matchesF64(
+        dt, [win](const Inputs &in) { return conv2d(in[0], in[1], in[2], win); },
+        {uniform({2, 2, 4, 4}, 1), uniform({3, 2, 3, 3}, 2), uniform({3}, 3)}, tol));
+    EXPECT_TRUE(matchesF64(
+        dt, [pool](const Inputs &in) { return maxPool2d(in[0], pool); },
+        {uniform({2, 2, 4, 4}, 4)}, tol));
+    EXPECT_TRUE(matchesF64(
+        dt, [](const Inputs &in) { return layerNorm(in[0], in[1], in[2]); },
+        {uniform({3, 8}, 5), uniform({8}, 6, 0.5, 1.5), uniform({8}, 7)}, tol));
+    EXPECT_TRUE(matchesF64(
+        dt, [](const Inputs &in) { return logSoftmax(in[0], 1); },
+        {uniform({3, 5}, 8)}, tol));
+    EXPECT_TRUE(matchesF64(
+        dt, [](const Inputs &in) { return crossEntropy(in[0], in[1]); },
+        {uniform({3, 5}, 9), indices({0, 4, 2}, {3})}, tol));
+    EXPECT_TRUE(matchesF64(
+        dt, [](const Inputs &in) { return embedding(in[0], in[1]); },
+        {uniform({4, 3}, 10), indices({3, 3, 0}, {3})}, tol));
+    EXPECT_TRUE(matchesF64(
+        dt,
+        [](const Inputs &in) -> Expected<Tensor> {
+          KILN_ASSIGN_OR_RETURN(auto r, batchNormTraining(in[0], in[1], in[2]));
+          return r.output;
+        },
+        {uniform({4, 2, 3}, 11), uniform({2}, 12, 0.5, 1.5), uniform({2}, 13)},
+        tol));
+    Tensor x = uniform({2, 3}, 14).to(dt).value();
+    ASSERT_TRUE(x.setRequiresGrad().isOk());
+    Tensor loss = mse(softmax(x, 1).value(), Tensor::zeros({2, 3}, dt).value())
+                      .value();
+    ASSERT_TRUE(loss.backward().isOk());
+    EXPECT_EQ(x.grad().dtype(), dt);
+  }
+}
+
+TEST(GradEmpty, ZeroSizedBatches) {
+  // A batch of 0: gradients are empty tensors of the right shapes, and
+  // parameters get zeros.
+  Window2D win = makeWindow(3, 3);
+  Tensor x = Tensor::zeros({0, 2, 5, 5}, DType::F32).value();
+  Tensor w = uniform({3, 2, 3, 3}, 1).to(DType::F32).value();
+  Tensor b = Tensor::zeros({3}, DType::F32).value();
+  ASSERT_TRUE(x.setRequiresGrad().isOk());
+  ASSERT_TRUE(w.setRequiresGrad().isOk());
+  ASSERT_TRUE(b.setRequiresGrad().isOk());
+  Tensor y = conv2d(x, w, b, win).value();
+  Tensor seed = Tensor::zeros(y.shape(), DType::F32).value();
+  auto g = autograd::grad({y}, {x, w, b}, {seed}).value();
+  EXPECT_EQ(g[0].shape(), x.shape());
+  EXPECT_EQ(g[1].toDoubles(), std::vector<double>(54, 0.0));
+  EXPECT_EQ(g[2].toDoubles(), std::vector<double>(3, 0.0));
 }
 
 //===----------------------------------------------------------------------===//
