@@ -201,6 +201,12 @@ LogicalResult Importer::importGraph(const ::onnx::GraphProto &graph,
       return err() << "a graph input has no name";
     if (!inputNames.insert(in.name()).second)
       return err() << "graph input '" << in.name() << "' is declared twice";
+  }
+  for (const auto &kv : options_.inputShapes)
+    if (!inputNames.contains(kv.getKey()) || initializerIndex.count(kv.getKey()))
+      return err() << "--input-shape names '" << kv.getKey()
+                   << "', which is not a graph input";
+  for (const auto &in : graph.input()) {
     if (initializerIndex.count(in.name()))
       continue;
     if (failed(define(in.name(), "graph input '" + in.name() + "'")))
@@ -211,10 +217,6 @@ LogicalResult Importer::importGraph(const ::onnx::GraphProto &graph,
     argTypes.push_back(*type);
     args.push_back(&in);
   }
-  for (const auto &kv : options_.inputShapes)
-    if (!inputNames.contains(kv.getKey()))
-      return err() << "--input-shape names '" << kv.getKey()
-                   << "', which is not a graph input";
 
   // Node order: Kahn's algorithm, keeping the file's order where it is
   // already topological. Also finds dangling names and cycles.
@@ -423,6 +425,32 @@ FailureOr<SmallVector<Value>> Importer::finish(Operation *op) {
       results.assign(op->result_begin(), op->result_end());
     }
     return results;
+  }
+  // Concatenated constants (shape vectors built by exporters) fold here.
+  if (allConstant && isa<ConcatOp>(op)) {
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    if (type.getNumElements() <= (1 << 16)) {
+      int64_t axis = cast<ConcatOp>(op).getAxis();
+      int64_t outer = 1;
+      for (int64_t i = 0; i < axis; ++i)
+        outer *= type.getDimSize(i);
+      SmallVector<SmallVector<Attribute>> parts;
+      SmallVector<int64_t> chunk;
+      for (Value v : op->getOperands()) {
+        parts.push_back(llvm::to_vector(constantOf(v).getValues<Attribute>()));
+        auto t = cast<RankedTensorType>(v.getType());
+        chunk.push_back(outer ? t.getNumElements() / std::max<int64_t>(outer, 1) : 0);
+      }
+      SmallVector<Attribute> out;
+      for (int64_t o = 0; o < outer; ++o)
+        for (auto [p, c] : llvm::zip(parts, chunk))
+          out.append(p.begin() + o * c, p.begin() + (o + 1) * c);
+      if (int64_t(out.size()) == type.getNumElements()) {
+        Value cst = constant(DenseElementsAttr::get(type, out));
+        op->erase();
+        return SmallVector<Value>{cst};
+      }
+    }
   }
   // Reshape-like ops on constants have no folder of their own: the data
   // stays, only the type changes (shape arithmetic goes through them).

@@ -3,6 +3,7 @@
 
     conformance.py --bin-dir BUILD/bin [--xfail FILE] [-j N] [--filter SUBSTR]
                    [--limit N] [--update-xfail] [--verbose]
+                   [--compile-flag=--cpu=none]...
 
 For every node test shipped inside the pinned onnx package
 (onnx/backend/test/data/node/<test>/model.onnx with test_data_set_*/
@@ -88,10 +89,17 @@ def op_types(model):
 
 def first_error(text):
     for line in text.splitlines():
+        for key in ("Assertion", "runtime error:", "ERROR: AddressSanitizer", "LLVM ERROR"):
+            if key in line:
+                return line[line.index(key):].strip()[:200]
+    for line in text.splitlines():
         if "error:" in line:
             return line.split("error:", 1)[1].strip()
     lines = [l for l in text.splitlines() if l.strip()]
     return lines[-1].strip() if lines else "failed without a message"
+
+
+COMPILE_FLAGS = []
 
 
 def run_test(name, bin_dir, keep_dir=None):
@@ -123,7 +131,7 @@ def run_test(name, bin_dir, keep_dir=None):
     work = tempfile.mkdtemp(prefix="kiln-onnx-", dir=keep_dir)
     try:
         compile_cmd = [os.path.join(bin_dir, "kiln-compile"), model_path,
-                       "-o", os.path.join(work, "m.kiln")]
+                       "-o", os.path.join(work, "m.kiln")] + COMPILE_FLAGS
         p = subprocess.run(compile_cmd, capture_output=True, text=True, timeout=600)
         constant_inputs = False
         if p.returncode != 0 and "must be a constant" in p.stderr:
@@ -203,7 +211,10 @@ def main():
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--update-xfail", action="store_true")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--compile-flag", action="append", default=[],
+                    help="extra kiln-compile flag, e.g. --compile-flag=--cpu=none")
     args = ap.parse_args()
+    COMPILE_FLAGS.extend(args.compile_flag)
 
     tests = sorted(t for t in os.listdir(NODE_DIR) if args.filter in t)
     if args.limit:
