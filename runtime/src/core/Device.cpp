@@ -1,6 +1,7 @@
 //===- Device.cpp - The CPU device -----------------------------------------===//
 #include "kiln/Device.h"
 #include "kiln/ThreadPool.h"
+#include "kiln/cuda/CudaDevice.h"
 
 #include <cstring>
 
@@ -47,9 +48,8 @@ Expected<Device *> getDevice(std::string_view name) {
   if (name == "cpu" || name == "cpu:0")
     return &cpuDevice();
   if (name == "cuda" || name.starts_with("cuda:"))
-    return unavailable("device '", name,
-                       "': this runtime has no CUDA device yet");
-  return notFound("unknown device '", name, "' (known: cpu)");
+    return cuda::cudaDeviceByName(name);
+  return notFound("unknown device '", name, "' (known: cpu, cuda[:N])");
 }
 
 } // namespace kiln
