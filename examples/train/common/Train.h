@@ -54,7 +54,7 @@ struct FitOptions {
   uint64_t seed = 0; ///< The batch order.
   /// Loss-curve CSV (empty: none). Columns: epoch, lr, train_loss,
   /// train_acc, [train_eval_loss, train_eval_acc,] val_loss, val_acc.
-  std::string curve;
+  std::string curve = "";
   /// Also measure the training set in eval mode after each epoch (the
   /// honest train/validation gap when the model has dropout).
   bool evalTrain = false;
@@ -67,7 +67,7 @@ struct FitOptions {
   /// Load the best epoch's weights at the end.
   bool restoreBest = true;
   /// Prefix of the printed lines ("plain: ", ...).
-  std::string tag;
+  std::string tag = "";
 };
 
 struct FitResult {
