@@ -27,6 +27,11 @@ namespace kiln {
 
 namespace {
 
+/// t as a contiguous tensor of `dtype`, copying only when needed.
+Expected<Tensor> asComputeType(const Tensor &t, DType dtype) {
+  return t.dtype() == dtype ? t.contiguous() : t.to(dtype);
+}
+
 /// The input as a contiguous tensor of its compute type (f32 for 16-bit).
 Expected<Tensor> computeCopy(const Tensor &x) {
   if (x.dtype() == DType::F16 || x.dtype() == DType::BF16)
@@ -631,8 +636,8 @@ Expected<std::vector<Tensor>> batchNormBackward(const Tensor &x,
   }
   Shape bshape = channelShape(c, x.rank());
   std::vector<int64_t> axes = nonChannelAxes(x.rank());
-  KILN_ASSIGN_OR_RETURN(Tensor gy, gradOut.to(ct));
-  KILN_ASSIGN_OR_RETURN(Tensor xc, x.to(ct));
+  KILN_ASSIGN_OR_RETURN(Tensor gy, asComputeType(gradOut, ct));
+  KILN_ASSIGN_OR_RETURN(Tensor xc, asComputeType(x, ct));
   KILN_ASSIGN_OR_RETURN(Tensor kt, Tensor::fromDoubles(k, bshape, ct));
   KILN_ASSIGN_OR_RETURN(Tensor mt, Tensor::fromDoubles(negMean, bshape, ct));
   KILN_ASSIGN_OR_RETURN(Tensor gx, mul(gy, kt));

@@ -11,6 +11,7 @@
 #include "kiln/NNOps.h"
 
 #include "../autograd/Record.h"
+#include "ConvolutionKernels.h"
 #include "EagerUtil.h"
 #include "kiln/ThreadPool.h"
 
@@ -45,115 +46,144 @@ Expected<PoolGeometry> poolGeometry(const char *op, const Tensor &x,
                       (*shape)[2], (*shape)[3]};
 }
 
+/// Per output position along one axis: the window taps [lo, hi) inside the
+/// input, and how many taps fall inside the padded input (the divisor of
+/// avg pooling with countIncludePad).
+struct AxisTaps {
+  std::vector<int64_t> lo, hi, padded;
+};
+
+AxisTaps axisTaps(int64_t outCount, int64_t stride, int64_t padLow,
+                  int64_t padHigh, int64_t dilation, int64_t kernel,
+                  int64_t size) {
+  AxisTaps t;
+  t.lo.resize(size_t(outCount));
+  t.hi.resize(size_t(outCount));
+  t.padded.resize(size_t(outCount));
+  for (int64_t o = 0; o < outCount; ++o) {
+    int64_t start = o * stride - padLow, plo, phi;
+    eager::validTaps(start, dilation, size, kernel, t.lo[size_t(o)], t.hi[size_t(o)]);
+    eager::validTaps(start + padLow, dilation, size + padLow + padHigh, kernel,
+                     plo, phi);
+    t.padded[size_t(o)] = phi - plo;
+  }
+  return t;
+}
+
+struct PoolTaps {
+  AxisTaps rows, cols;
+};
+
+PoolTaps poolTaps(const PoolGeometry &g, const Window2D &win) {
+  return {axisTaps(g.oh, win.strides[0], win.pads[0], win.pads[2],
+                   win.dilations[0], win.kernel[0], g.h),
+          axisTaps(g.ow, win.strides[1], win.pads[1], win.pads[3],
+                   win.dilations[1], win.kernel[1], g.w)};
+}
+
+/// Calls visit(offset) for each in-image tap of output (oy, ox), where
+/// offset indexes the plane, in row-major window order.
+template <typename Visit>
+inline void forEachTap(const PoolGeometry &g, const Window2D &win,
+                       const PoolTaps &t, int64_t oy, int64_t ox, Visit &&visit) {
+  int64_t y0 = oy * win.strides[0] - win.pads[0];
+  int64_t x0 = ox * win.strides[1] - win.pads[1];
+  int64_t dH = win.dilations[0], dW = win.dilations[1];
+  for (int64_t ky = t.rows.lo[size_t(oy)]; ky < t.rows.hi[size_t(oy)]; ++ky) {
+    int64_t rowBase = (y0 + ky * dH) * g.w + x0;
+    for (int64_t kx = t.cols.lo[size_t(ox)]; kx < t.cols.hi[size_t(ox)]; ++kx)
+      visit(rowBase + kx * dW);
+  }
+}
+
+/// The divisor of avg pooling at (oy, ox).
+inline int64_t avgDivisor(const PoolTaps &t, int64_t oy, int64_t ox,
+                          bool countIncludePad) {
+  if (countIncludePad)
+    return t.rows.padded[size_t(oy)] * t.cols.padded[size_t(ox)];
+  return (t.rows.hi[size_t(oy)] - t.rows.lo[size_t(oy)]) *
+         (t.cols.hi[size_t(ox)] - t.cols.lo[size_t(ox)]);
+}
+
+/// `argmax` (max pooling, may be null) receives the plane offset of each
+/// output's winner, -1 for a window without taps; the gradient goes there.
 template <typename C>
 void poolPlanes(const C *in, C *out, const PoolGeometry &g, const Window2D &win,
-                bool isMax, bool countIncludePad) {
-  int64_t kH = win.kernel[0], kW = win.kernel[1];
-  int64_t sH = win.strides[0], sW = win.strides[1];
-  int64_t pT = win.pads[0], pL = win.pads[1], pB = win.pads[2], pR = win.pads[3];
-  int64_t dH = win.dilations[0], dW = win.dilations[1];
+                bool isMax, bool countIncludePad, int64_t *argmax) {
+  PoolTaps taps = poolTaps(g, win);
   ThreadPool::global().parallelFor(0, g.planes, 1, [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {
       const C *src = in + p * g.h * g.w;
       C *dst = out + p * g.oh * g.ow;
+      int64_t *won = argmax ? argmax + p * g.oh * g.ow : nullptr;
       for (int64_t oy = 0; oy < g.oh; ++oy)
         for (int64_t ox = 0; ox < g.ow; ++ox) {
-          double acc = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
-          int64_t count = 0, padded = 0;
-          for (int64_t ky = 0; ky < kH; ++ky) {
-            int64_t y = oy * sH - pT + ky * dH;
-            for (int64_t kx = 0; kx < kW; ++kx) {
-              int64_t x = ox * sW - pL + kx * dW;
-              if (y >= -pT && y < g.h + pB && x >= -pL && x < g.w + pR)
-                ++padded;
-              if (y < 0 || y >= g.h || x < 0 || x >= g.w)
-                continue;
-              double v = double(src[y * g.w + x]);
-              if (isMax)
-                acc = (v > acc || std::isnan(v)) && !std::isnan(acc) ? v : acc;
-              else
-                acc += v;
-              ++count;
-            }
+          if (isMax) {
+            // The first maximum wins; a NaN sticks; padding never wins (an
+            // all -inf window picks its first tap).
+            C acc = -std::numeric_limits<C>::infinity();
+            int64_t at0 = -1;
+            forEachTap(g, win, taps, oy, ox, [&](int64_t at) {
+              C v = src[at];
+              bool take = at0 < 0 || ((v > acc || v != v) && acc == acc);
+              acc = take ? v : acc;
+              at0 = take ? at : at0;
+            });
+            dst[oy * g.ow + ox] = acc;
+            if (won)
+              won[oy * g.ow + ox] = at0;
+          } else {
+            double acc = 0;
+            forEachTap(g, win, taps, oy, ox,
+                       [&](int64_t at) { acc += double(src[at]); });
+            int64_t div = avgDivisor(taps, oy, ox, countIncludePad);
+            dst[oy * g.ow + ox] = C(div ? acc / double(div) : 0.0);
           }
-          if (!isMax) {
-            int64_t div = countIncludePad ? padded : count;
-            acc = div ? acc / double(div) : 0.0;
-          }
-          dst[oy * g.ow + ox] = C(acc);
         }
     }
   });
 }
 
-/// Gradient of one plane: for every output, adds its share of gy to gx.
+/// Gradient of avg pooling: each output's gradient spread over its window.
 template <typename C>
-void poolBackwardPlanes(const C *in, const C *gy, C *gx, const PoolGeometry &g,
-                        const Window2D &win, bool isMax, bool countIncludePad) {
-  int64_t kH = win.kernel[0], kW = win.kernel[1];
-  int64_t sH = win.strides[0], sW = win.strides[1];
-  int64_t pT = win.pads[0], pL = win.pads[1], pB = win.pads[2], pR = win.pads[3];
-  int64_t dH = win.dilations[0], dW = win.dilations[1];
+void avgPoolBackwardPlanes(const C *gy, C *gx, const PoolGeometry &g,
+                           const Window2D &win, bool countIncludePad) {
+  PoolTaps taps = poolTaps(g, win);
   ThreadPool::global().parallelFor(0, g.planes, 1, [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {
-      const C *src = in + p * g.h * g.w;
       const C *grad = gy + p * g.oh * g.ow;
       C *dst = gx + p * g.h * g.w;
       for (int64_t oy = 0; oy < g.oh; ++oy)
         for (int64_t ox = 0; ox < g.ow; ++ox) {
-          double go = double(grad[oy * g.ow + ox]);
-          if (isMax) {
-            // The forward's rule: the first maximum wins, a NaN sticks
-            // (an all -inf window sends its gradient to its first tap).
-            double acc = -std::numeric_limits<double>::infinity();
-            int64_t at = -1;
-            for (int64_t ky = 0; ky < kH; ++ky) {
-              int64_t y = oy * sH - pT + ky * dH;
-              if (y < 0 || y >= g.h)
-                continue;
-              for (int64_t kx = 0; kx < kW; ++kx) {
-                int64_t x = ox * sW - pL + kx * dW;
-                if (x < 0 || x >= g.w)
-                  continue;
-                double v = double(src[y * g.w + x]);
-                if (at < 0 || ((v > acc || std::isnan(v)) && !std::isnan(acc))) {
-                  acc = v;
-                  at = y * g.w + x;
-                }
-              }
-            }
-            if (at >= 0)
-              dst[at] = C(double(dst[at]) + go);
-            continue;
-          }
-          int64_t count = 0, padded = 0;
-          for (int64_t ky = 0; ky < kH; ++ky) {
-            int64_t y = oy * sH - pT + ky * dH;
-            for (int64_t kx = 0; kx < kW; ++kx) {
-              int64_t x = ox * sW - pL + kx * dW;
-              if (y >= -pT && y < g.h + pB && x >= -pL && x < g.w + pR)
-                ++padded;
-              if (y >= 0 && y < g.h && x >= 0 && x < g.w)
-                ++count;
-            }
-          }
-          int64_t div = countIncludePad ? padded : count;
+          int64_t div = avgDivisor(taps, oy, ox, countIncludePad);
           if (div == 0)
             continue;
-          C share = C(go / double(div));
-          for (int64_t ky = 0; ky < kH; ++ky) {
-            int64_t y = oy * sH - pT + ky * dH;
-            if (y < 0 || y >= g.h)
-              continue;
-            for (int64_t kx = 0; kx < kW; ++kx) {
-              int64_t x = ox * sW - pL + kx * dW;
-              if (x >= 0 && x < g.w)
-                dst[y * g.w + x] += share;
-            }
-          }
+          C share = C(double(grad[oy * g.ow + ox]) / double(div));
+          forEachTap(g, win, taps, oy, ox, [&](int64_t at) { dst[at] += share; });
         }
     }
   });
+}
+
+/// Gradient of max pooling: each output's gradient added at its winner.
+template <typename C>
+void maxPoolBackwardPlanes(const C *gy, const int64_t *argmax, C *gx,
+                           const PoolGeometry &g) {
+  ThreadPool::global().parallelFor(0, g.planes, 4, [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) {
+      const C *grad = gy + p * g.oh * g.ow;
+      const int64_t *won = argmax + p * g.oh * g.ow;
+      C *dst = gx + p * g.h * g.w;
+      for (int64_t o = 0; o < g.oh * g.ow; ++o)
+        if (won[o] >= 0)
+          dst[won[o]] += grad[o];
+    }
+  });
+}
+
+/// t as a contiguous tensor of `dtype`, copying only when needed.
+Expected<Tensor> asComputeType(const Tensor &t, DType dtype) {
+  return t.dtype() == dtype ? t.contiguous() : t.to(dtype);
 }
 
 DType poolComputeType(DType t) {
@@ -161,40 +191,57 @@ DType poolComputeType(DType t) {
                                                                  : DType::F64;
 }
 
+/// `argmax`: when not null (max pooling that records), set to the winners.
 Expected<Tensor> poolForward(const char *op, const Tensor &x,
                              const Window2D &win, bool isMax,
-                             bool countIncludePad) {
+                             bool countIncludePad, Tensor *argmax) {
   KILN_ASSIGN_OR_RETURN(PoolGeometry g, poolGeometry(op, x, win));
   DType ct = poolComputeType(x.dtype());
-  KILN_ASSIGN_OR_RETURN(Tensor in, x.to(ct));
-  KILN_ASSIGN_OR_RETURN(Tensor out,
-                        Tensor::empty({x.shape()[0], x.shape()[1], g.oh, g.ow}, ct));
+  KILN_ASSIGN_OR_RETURN(Tensor in, asComputeType(x, ct));
+  Shape shape = {x.shape()[0], x.shape()[1], g.oh, g.ow};
+  KILN_ASSIGN_OR_RETURN(Tensor out, Tensor::empty(shape, ct));
+  int64_t *won = nullptr;
+  if (argmax) {
+    KILN_ASSIGN_OR_RETURN(*argmax, Tensor::empty(shape, DType::I64));
+    won = argmax->data<int64_t>();
+  }
   if (out.numel() > 0) {
     if (ct == DType::F64)
-      poolPlanes(in.data<double>(), out.data<double>(), g, win, isMax, countIncludePad);
+      poolPlanes(in.data<double>(), out.data<double>(), g, win, isMax,
+                 countIncludePad, won);
     else
-      poolPlanes(in.data<float>(), out.data<float>(), g, win, isMax, countIncludePad);
+      poolPlanes(in.data<float>(), out.data<float>(), g, win, isMax,
+                 countIncludePad, won);
   }
   return out.dtype() == x.dtype() ? Expected<Tensor>(out) : out.to(x.dtype());
 }
 
-Expected<Tensor> poolBackward(const char *op, const Tensor &x, const Tensor &gradOut,
-                              const Window2D &win, bool isMax,
-                              bool countIncludePad) {
-  KILN_ASSIGN_OR_RETURN(PoolGeometry g, poolGeometry(op, x, win));
-  DType ct = poolComputeType(x.dtype());
-  KILN_ASSIGN_OR_RETURN(Tensor in, x.to(ct));
-  KILN_ASSIGN_OR_RETURN(Tensor gy, gradOut.to(ct));
-  KILN_ASSIGN_OR_RETURN(Tensor gx, Tensor::zeros(x.shape(), ct));
+/// `argmax`: the forward's winners (max pooling), else undefined.
+Expected<Tensor> poolBackward(const char *op, const Shape &xShape, DType xType,
+                              const Tensor &gradOut, const Window2D &win,
+                              bool countIncludePad, const Tensor &argmax) {
+  PoolGeometry g{xShape[0] * xShape[1], xShape[2], xShape[3], gradOut.shape()[2],
+                 gradOut.shape()[3]};
+  DType ct = poolComputeType(xType);
+  KILN_ASSIGN_OR_RETURN(Tensor gy, asComputeType(gradOut, ct));
+  KILN_ASSIGN_OR_RETURN(Tensor gx, Tensor::zeros(xShape, ct));
   if (gy.numel() > 0) {
-    if (ct == DType::F64)
-      poolBackwardPlanes(in.data<double>(), gy.data<double>(), gx.data<double>(),
-                         g, win, isMax, countIncludePad);
-    else
-      poolBackwardPlanes(in.data<float>(), gy.data<float>(), gx.data<float>(), g,
-                         win, isMax, countIncludePad);
+    if (argmax.defined()) {
+      if (ct == DType::F64)
+        maxPoolBackwardPlanes(gy.data<double>(), argmax.data<int64_t>(),
+                              gx.data<double>(), g);
+      else
+        maxPoolBackwardPlanes(gy.data<float>(), argmax.data<int64_t>(),
+                              gx.data<float>(), g);
+    } else if (ct == DType::F64) {
+      avgPoolBackwardPlanes(gy.data<double>(), gx.data<double>(), g, win,
+                            countIncludePad);
+    } else {
+      avgPoolBackwardPlanes(gy.data<float>(), gx.data<float>(), g, win,
+                            countIncludePad);
+    }
   }
-  return gx.dtype() == x.dtype() ? Expected<Tensor>(gx) : gx.to(x.dtype());
+  return gx.dtype() == xType ? Expected<Tensor>(gx) : gx.to(xType);
 }
 
 Expected<Tensor> pool(const char *op, const Tensor &x, const Window2D &win,
@@ -203,14 +250,22 @@ Expected<Tensor> pool(const char *op, const Tensor &x, const Window2D &win,
   if (x.dtype() == DType::Bool || (!isMax && !isFloat(x.dtype())))
     return invalidArgument("op '", op, "': input has dtype ",
                            dtypeName(x.dtype()), ", outside its domain");
+  // The winners are kept only when a node will be recorded (the forward
+  // runs with grad mode off then, so decide here).
+  Tensor argmax;
+  bool keep = isMax && autograd::needsGrad({&x});
   return autograd::differentiable(
-      op, {x}, [&] { return poolForward(op, x, win, isMax, countIncludePad); },
+      op, {x},
+      [&] {
+        return poolForward(op, x, win, isMax, countIncludePad,
+                           keep ? &argmax : nullptr);
+      },
       [&] {
         return autograd::BackwardFn(
-            [op, xs = x.detach(), win, isMax,
-             countIncludePad](const Tensor &gy, const Tensor &) {
-              return autograd::grads(
-                  poolBackward(op, xs, gy, win, isMax, countIncludePad));
+            [op, shape = x.shape(), dtype = x.dtype(), win, countIncludePad,
+             argmax = std::move(argmax)](const Tensor &gy, const Tensor &) {
+              return autograd::grads(poolBackward(op, shape, dtype, gy, win,
+                                                  countIncludePad, argmax));
             });
       });
 }
