@@ -77,6 +77,8 @@ std::atomic<bool> dnnlConvEnabled{true};
 bool useDnnlConv() { return dnnlConvEnabled.load(); }
 } // namespace
 
+bool eager::convUsesDnnl() { return cpu::haveDnnlConv() && useDnnlConv(); }
+
 Status setConvBackend(ConvBackend backend) {
   if (backend == ConvBackend::OneDnn && !cpu::haveDnnlConv())
     return unavailable("oneDNN is not linked into this runtime");

@@ -7,13 +7,20 @@
 //   d input : cols[k, nc*S] = W_g^T [k, fg] * dY_g [fg, nc*S]; col2im
 //   d weight: dW_g [fg, k] += dY_g [fg, nc*S] * im2col(X_g)[k, nc*S]^T
 // where k = (C/groups) * kH * kW and S = oH * oW. The input gradient is the
-// forward of conv_transpose2d, which uses it as such.
+// forward of conv_transpose2d, which uses it as such. With stride 1 the
+// input gradient is rather a forward conv2d with the flipped weight (see
+// backwardInputAsConv), which takes oneDNN's JIT kernels for f32; and the
+// f32 weight gradient is oneDNN's backward-weights primitive when linked.
 //
 //===----------------------------------------------------------------------===//
 #include "ConvolutionKernels.h"
 
 #include <algorithm>
 #include <cstring>
+
+#if KILN_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
 
 namespace kiln::eager {
 
@@ -117,9 +124,59 @@ Status backwardWeight(const Tensor &x, const Tensor &gy, const Window2D &win,
 
 } // namespace
 
+namespace {
+
+/// For stride 1 the input gradient is itself a convolution: of gradOut,
+/// padded by d (k - 1) - p, with the weight flipped in space and its two
+/// channel dims swapped per group. That runs on conv2d's fastest path
+/// (oneDNN for f32). Undefined when the padding would be negative.
+Expected<Tensor> backwardInputAsConv(const Tensor &gradOut, const Tensor &weight,
+                                     const Window2D &win, int64_t groups,
+                                     const Shape &inputShape) {
+  int64_t f = weight.shape()[0], cg = weight.shape()[1];
+  int64_t kh = weight.shape()[2], kw = weight.shape()[3], fg = f / groups;
+  Window2D flipped = win;
+  int64_t spanH = win.dilations[0] * (kh - 1), spanW = win.dilations[1] * (kw - 1);
+  // Rows the result must have beyond the plain adjoint's (output padding
+  // of conv_transpose2d) become extra bottom/right padding.
+  int64_t extraH = inputShape[2] - (gradOut.shape()[2] + spanH - win.pads[0] -
+                                    win.pads[2]);
+  int64_t extraW = inputShape[3] - (gradOut.shape()[3] + spanW - win.pads[1] -
+                                    win.pads[3]);
+  flipped.pads = {spanH - win.pads[0], spanW - win.pads[1],
+                  spanH - win.pads[2] + extraH, spanW - win.pads[3] + extraW};
+  flipped.ceilMode = false;
+  for (int64_t p : flipped.pads)
+    if (p < 0)
+      return Tensor();
+  // [F, cg, kh, kw] -> [groups, fg, cg, kh, kw] -> [groups, cg, fg, kh, kw],
+  // reversed in kh and kw -> [C, fg, kh, kw].
+  KILN_ASSIGN_OR_RETURN(Tensor w5, weight.reshape({groups, fg, cg, kh, kw}));
+  KILN_ASSIGN_OR_RETURN(Tensor swapped, w5.permute({0, 2, 1, 3, 4}));
+  KILN_ASSIGN_OR_RETURN(Tensor flipH, swapped.slice(3, kh - 1, -kh - 1, -1));
+  KILN_ASSIGN_OR_RETURN(Tensor flipHW, flipH.slice(4, kw - 1, -kw - 1, -1));
+  KILN_ASSIGN_OR_RETURN(Tensor w2, flipHW.clone());
+  KILN_ASSIGN_OR_RETURN(Tensor wt, w2.reshape({groups * cg, fg, kh, kw}));
+  KILN_ASSIGN_OR_RETURN(Tensor dx, conv2d(gradOut, wt, Tensor(), flipped, groups));
+  if (dx.shape() != inputShape)
+    return internalError("conv2d backward: input gradient ",
+                         shapes::toString(dx.shape()), " for an input ",
+                         shapes::toString(inputShape));
+  return dx;
+}
+
+} // namespace
+
 Expected<Tensor> conv2dBackwardInput(const Tensor &gradOut, const Tensor &weight,
                                      const Window2D &win, int64_t groups,
                                      const Shape &inputShape) {
+  if (win.strides[0] == 1 && win.strides[1] == 1 && gradOut.numel() > 0 &&
+      weight.dtype() == gradOut.dtype()) {
+    KILN_ASSIGN_OR_RETURN(Tensor dx, backwardInputAsConv(gradOut, weight, win,
+                                                         groups, inputShape));
+    if (dx.defined())
+      return dx;
+  }
   DType ct = convComputeType(gradOut.dtype());
   KILN_ASSIGN_OR_RETURN(Tensor gy, asContiguous(gradOut, ct));
   KILN_ASSIGN_OR_RETURN(Tensor w, asContiguous(weight, ct));
@@ -135,9 +192,89 @@ Expected<Tensor> conv2dBackwardInput(const Tensor &gradOut, const Tensor &weight
   return dx.to(gradOut.dtype());
 }
 
+namespace {
+
+#if KILN_HAVE_DNNL
+/// oneDNN's weight gradient for f32 NCHW/OIHW tensors; undefined when
+/// oneDNN refuses the geometry (the GEMM path then runs).
+Expected<Tensor> dnnlBackwardWeight(const Tensor &x, const Tensor &gy,
+                                    const Window2D &win, int64_t groups,
+                                    const Shape &weightShape) {
+  using dnnl::memory;
+  using tag = memory::format_tag;
+  using dt = memory::data_type;
+  static dnnl::engine *engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  static dnnl::stream *stream = new dnnl::stream(*engine); // leaked on purpose
+  KILN_ASSIGN_OR_RETURN(Tensor dw, Tensor::empty(weightShape, DType::F32));
+  try {
+    memory::dims src(x.shape().begin(), x.shape().end());
+    memory::dims dst(gy.shape().begin(), gy.shape().end());
+    int64_t f = weightShape[0];
+    memory::dims wei =
+        groups == 1 ? memory::dims(weightShape.begin(), weightShape.end())
+                    : memory::dims{groups, f / groups, weightShape[1],
+                                   weightShape[2], weightShape[3]};
+    tag weiTag = groups == 1 ? tag::oihw : tag::goihw;
+    memory::dims strides = {win.strides[0], win.strides[1]};
+    memory::dims dilates = {win.dilations[0] - 1, win.dilations[1] - 1};
+    memory::dims padL = {win.pads[0], win.pads[1]};
+    memory::dims padR = {win.pads[2], win.pads[3]};
+    memory::desc srcAny(src, dt::f32, tag::any), weiAny(wei, dt::f32, tag::any),
+        dstAny(dst, dt::f32, tag::any);
+    dnnl::convolution_forward::desc fwd(
+        dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+        srcAny, weiAny, dstAny, strides, dilates, padL, padR);
+    dnnl::convolution_forward::primitive_desc fwdPd(fwd, *engine);
+    dnnl::convolution_backward_weights::desc bwd(
+        dnnl::algorithm::convolution_direct, srcAny, weiAny, memory::desc(),
+        dstAny, strides, dilates, padL, padR);
+    dnnl::convolution_backward_weights::primitive_desc pd(bwd, *engine, fwdPd);
+
+    memory userSrc({src, dt::f32, tag::nchw}, *engine, x.rawData());
+    memory userDst({dst, dt::f32, tag::nchw}, *engine, gy.rawData());
+    memory userWei({wei, dt::f32, weiTag}, *engine, dw.rawData());
+    auto toLayout = [&](memory user, const memory::desc &want) {
+      if (want == user.get_desc())
+        return user;
+      memory m(want, *engine);
+      dnnl::reorder(user, m).execute(*stream, user, m);
+      return m;
+    };
+    memory srcMem = toLayout(userSrc, pd.src_desc());
+    memory dstMem = toLayout(userDst, pd.diff_dst_desc());
+    memory weiMem = pd.diff_weights_desc() == userWei.get_desc()
+                        ? userWei
+                        : memory(pd.diff_weights_desc(), *engine);
+    dnnl::convolution_backward_weights(pd).execute(
+        *stream, {{DNNL_ARG_SRC, srcMem},
+                  {DNNL_ARG_DIFF_DST, dstMem},
+                  {DNNL_ARG_DIFF_WEIGHTS, weiMem}});
+    if (weiMem != userWei)
+      dnnl::reorder(weiMem, userWei).execute(*stream, weiMem, userWei);
+    stream->wait();
+  } catch (const dnnl::error &) {
+    return Tensor();
+  }
+  return dw;
+}
+#endif
+
+} // namespace
+
 Expected<Tensor> conv2dBackwardWeight(const Tensor &input, const Tensor &gradOut,
                                       const Window2D &win, int64_t groups,
                                       const Shape &weightShape) {
+#if KILN_HAVE_DNNL
+  if (input.dtype() == DType::F32 && gradOut.dtype() == DType::F32 &&
+      convUsesDnnl() && input.numel() > 0 && gradOut.numel() > 0) {
+    KILN_ASSIGN_OR_RETURN(Tensor x, input.contiguous());
+    KILN_ASSIGN_OR_RETURN(Tensor gy, gradOut.contiguous());
+    KILN_ASSIGN_OR_RETURN(Tensor dw,
+                          dnnlBackwardWeight(x, gy, win, groups, weightShape));
+    if (dw.defined())
+      return dw;
+  }
+#endif
   DType ct = convComputeType(input.dtype());
   KILN_ASSIGN_OR_RETURN(Tensor x, asContiguous(input, ct));
   KILN_ASSIGN_OR_RETURN(Tensor gy, asContiguous(gradOut, ct));

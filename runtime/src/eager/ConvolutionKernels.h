@@ -102,6 +102,10 @@ void col2im(const C *cols, int64_t c0, int64_t cg, const ConvGeometry &g,
   });
 }
 
+/// True unless setConvBackend(Im2colGemm) turned oneDNN off (or it is not
+/// linked): the gradients follow the forward's choice.
+bool convUsesDnnl();
+
 /// d(conv2d)/d(input): gradOut [N, F, oH, oW] and weight [F, C/groups, kH,
 /// kW] (kernel taken from the weight) -> [N, C, H, W] of `inputShape`, in
 /// gradOut's dtype. Also the forward of conv_transpose2d (its adjoint).
