@@ -103,6 +103,10 @@ public:
     if (functions.empty())
       return module.emitError("nothing to compile: the module has no function "
                               "with a body");
+    // Constants sit at 64-byte offsets in the payload; the payload itself
+    // starts 64-byte aligned (schema: force_align, which only the generated
+    // *Direct builders apply), so loaders can view weights in place.
+    alignNextVector(payload_.size(), 64);
     auto payload = builder_.CreateVector(payload_);
     uint64_t checksum = ::kiln::fnv1a64(payload_.data(), payload_.size());
     flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::NativeCode>>>
@@ -123,8 +127,18 @@ public:
   }
 
 private:
+  /// Aligns the data of the next vector (of `bytes` bytes) to `alignment`,
+  /// counted from the end of the buffer, which FlatBuffers pads to a
+  /// multiple of the largest alignment used, so it holds from the start too.
+  /// ForceVectorAlignment would do this, but FlatBuffers 2.0.8 asserts there
+  /// that alignment <= FLATBUFFERS_MAX_ALIGNMENT (32), though the schema's
+  /// force_align: 64 and PreAlign handle 64 fine.
+  void alignNextVector(size_t bytes, size_t alignment) {
+    builder_.PreAlign(bytes, alignment);
+  }
+
   flatbuffers::Offset<fb::NativeCode> writeNativeCode(const NativeCode &code) {
-    builder_.ForceVectorAlignment(code.sharedObject.size(), 1, 64);
+    alignNextVector(code.sharedObject.size(), 64);
     auto so = builder_.CreateVector(code.sharedObject);
     return fb::CreateNativeCode(
         builder_, builder_.CreateString(code.triple),
@@ -207,28 +221,30 @@ private:
     return int64_t(constants_.size() - 1);
   }
 
+  /// Encodes one attribute. Strings and vectors are created before the
+  /// table is started: a FlatBuffers builder cannot nest them in an open
+  /// table (it asserts in debug builds and writes garbage in release ones).
   FailureOr<flatbuffers::Offset<fb::Attr>> attr(Operation *op, NamedAttribute a) {
     auto name = builder_.CreateString(a.getName().strref().str());
     Attribute v = a.getValue();
-    fb::AttrBuilder b(builder_);
-    if (auto i = dyn_cast<IntegerAttr>(v)) {
+    auto scalar = [&](fb::AttrKind kind, int64_t i, double f) {
+      fb::AttrBuilder b(builder_);
       b.add_name(name);
-      b.add_kind(i.getType().isInteger(1) ? fb::AttrKind::Bool : fb::AttrKind::Int);
-      b.add_int_value(i.getValue().getSExtValue());
+      b.add_kind(kind);
+      if (kind == fb::AttrKind::Float)
+        b.add_float_value(f);
+      else
+        b.add_int_value(i);
       return b.Finish();
-    }
-    if (auto boolean = dyn_cast<BoolAttr>(v)) {
-      b.add_name(name);
-      b.add_kind(fb::AttrKind::Bool);
-      b.add_int_value(boolean.getValue());
-      return b.Finish();
-    }
-    if (auto f = dyn_cast<FloatAttr>(v)) {
-      b.add_name(name);
-      b.add_kind(fb::AttrKind::Float);
-      b.add_float_value(f.getValueAsDouble());
-      return b.Finish();
-    }
+    };
+    if (auto i = dyn_cast<IntegerAttr>(v))
+      return scalar(i.getType().isInteger(1) ? fb::AttrKind::Bool
+                                             : fb::AttrKind::Int,
+                    i.getValue().getSExtValue(), 0);
+    if (auto boolean = dyn_cast<BoolAttr>(v))
+      return scalar(fb::AttrKind::Bool, boolean.getValue(), 0);
+    if (auto f = dyn_cast<FloatAttr>(v))
+      return scalar(fb::AttrKind::Float, 0, f.getValueAsDouble());
     if (auto s = dyn_cast<StringAttr>(v)) {
       auto str = builder_.CreateString(s.strref().str());
       fb::AttrBuilder sb(builder_);

@@ -6,13 +6,18 @@
 //   KILN_ASSIGN_OR_RETURN(std::vector<kiln::Tensor> out, session.run({x}));
 //
 // load() verifies the whole file before anything runs: the FlatBuffers
-// structure, the format version, the payload checksum, and every index,
-// offset, size, dtype and shape (a bad file is a DataLoss or InvalidArgument
-// status naming what is wrong, never a crash).
+// structure and the alignment of its 8-byte vectors, the format version,
+// the payload checksum, and every index, offset, size, dtype and shape,
+// including each op's result shapes re-inferred from its operands and
+// attributes (a bad file is a DataLoss or InvalidArgument status naming
+// what is wrong, never a crash). newSession() bounds the memory one run may
+// take (SessionOptions::memoryLimit).
 //
 // Ownership and threads
 //  - A Module is immutable after load and shared (std::shared_ptr); its
-//    constants (weights) are read-only views into the loaded file.
+//    constants (weights) are read-only views into the loaded file, which
+//    load() maps read-only (LoadOptions::mapFile) and keeps mapped for as
+//    long as the module or a session of it lives.
 //  - A Session owns one arena for one function, allocated once at
 //    newSession() and reused by every run(). It runs from one thread at a
 //    time; for concurrency give each thread its own Session (of the same
@@ -45,10 +50,25 @@ struct TensorSpec {
 class Module;
 struct ModuleData;
 
+/// The default SessionOptions::memoryLimit: 4 GiB.
+inline constexpr size_t kDefaultSessionMemoryLimit = size_t(4) << 30;
+
 struct SessionOptions {
   /// Run the oracle instead: every float value in f64, through the naive
   /// reference kernels (kiln/Reference.h); outputs are f64; no arena.
   bool reference = false;
+  /// The most memory, in bytes, that one run of the function may hold at
+  /// once: the arena, the executor's temporaries, a kernel's result before
+  /// it is stored, and the output copies (the reference run: every value in
+  /// f64). newSession() computes this bound from the file's declared value
+  /// types (which load() checked against every op's shape rule, so no
+  /// kernel returns more than its file declared) and refuses, with an
+  /// OutOfMemory status naming the function, a function over the limit, so
+  /// that a hostile file cannot make a run allocate without bound. Not
+  /// counted: the caller's inputs and the kernels' own scratch (a small
+  /// multiple of their operands). 0 means no limit; raise it for models
+  /// whose activations need more than the default.
+  size_t memoryLimit = kDefaultSessionMemoryLimit;
 };
 
 /// One function of a module with its arena. See the header comment.
@@ -77,16 +97,32 @@ private:
   SessionOptions options_;
 };
 
+struct LoadOptions {
+  /// Map the file (read-only, private) instead of reading it into memory,
+  /// when it is a regular file: the weights are then used in place, shared
+  /// with the page cache, and pages are read as they are touched. The file
+  /// must not be modified in place (truncated or rewritten) while the
+  /// module lives, or the verified bytes change under it (a truncation is
+  /// a SIGBUS): replace it by writing a new file and renaming it over the
+  /// old one (the mapping keeps the old file). Turn this off for files that
+  /// may change under the process.
+  bool mapFile = true;
+};
+
 class Module {
 public:
-  /// Reads and verifies a .kiln file.
-  static Expected<std::shared_ptr<Module>> load(const std::string &path);
-  /// Verifies and adopts the bytes of a .kiln file; `name` appears in errors.
+  /// Maps (see LoadOptions) or reads a .kiln file and verifies all of it
+  /// before returning.
+  static Expected<std::shared_ptr<Module>> load(const std::string &path,
+                                                LoadOptions options = {});
+  /// Verifies and adopts the bytes of a .kiln file (copied once more when
+  /// they are not 64-byte aligned); `name` appears in errors.
   static Expected<std::shared_ptr<Module>>
   loadBytes(std::vector<uint8_t> bytes, std::string name = "<memory>");
 
   std::vector<std::string> functionNames() const;
-  /// A session for `function`, with its arena allocated.
+  /// A session for `function`, with its arena allocated. OutOfMemory when
+  /// a run would need more than `options.memoryLimit`.
   Expected<Session> newSession(std::string_view function,
                                SessionOptions options = {}) const;
 

@@ -246,12 +246,24 @@ std::unordered_map<std::string_view, OpHandler> buildTable() {
   return t;
 }
 
+const std::unordered_map<std::string_view, OpHandler> &handlerTable() {
+  static const auto table = buildTable();
+  return table;
+}
+
 } // namespace
 
 const OpHandler *findOpHandler(std::string_view name) {
-  static const auto table = buildTable();
+  const auto &table = handlerTable();
   auto it = table.find(name);
   return it == table.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string_view> opHandlerNames() {
+  std::vector<std::string_view> names;
+  for (const auto &[name, handler] : handlerTable())
+    names.push_back(name);
+  return names;
 }
 
 //===----------------------------------------------------------------------===//

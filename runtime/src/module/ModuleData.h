@@ -47,6 +47,20 @@ struct OpHandler {
 };
 /// The handler for a kiln op name, or nullptr.
 const OpHandler *findOpHandler(std::string_view name);
+/// Names of every op the executor has a handler for (for coverage tests).
+std::vector<std::string_view> opHandlerNames();
+
+/// Re-infers an op's result shapes from its operands' specs and attributes
+/// with the shared rules (kiln/Support/Shapes.h, ShapeRules.cpp), or says
+/// why they have none. Takes the declared results too: for reshape,
+/// broadcast_to and iota the declared shape is the op's only statement of
+/// its shape, so their rules check it instead of deriving it.
+using ShapeRule = std::function<Expected<std::vector<Shape>>(
+    const OpAttrs &, std::span<const TensorSpec> operands,
+    std::span<const TensorSpec> results)>;
+/// The shape rule for a kiln op name, or nullptr.
+const ShapeRule *findShapeRule(std::string_view name);
+
 /// The f64 reference kernel for a kiln op name, or nullptr when the eager
 /// kernel is exact (data movement) and serves as its own reference.
 const OpKernel *findReferenceKernel(std::string_view name);
@@ -75,11 +89,36 @@ struct FunctionData {
   std::vector<ValueData> values;
   std::vector<OpData> ops;
   size_t arenaSize = 0;
+  /// Upper bounds on the memory one run holds at once, without the
+  /// caller's inputs and the kernels' scratch (Verify.cpp
+  /// computeMemoryBounds); newSession holds them against
+  /// SessionOptions::memoryLimit.
+  size_t runBytes = 0, referenceRunBytes = 0;
 };
+
+/// The bytes of a whole .kiln file, 64-byte aligned (FlatBuffers aligns
+/// relative to the buffer, so an aligned start makes every 8-byte field and
+/// the 64-byte aligned payload aligned in memory), kept alive by `owner`: a
+/// read-only private mapping of the file, or a heap buffer.
+struct FileBytes {
+  const uint8_t *data = nullptr;
+  size_t size = 0;
+  std::shared_ptr<const void> owner;
+  bool mapped = false; // a mapping of the file (Module::load), not a copy
+};
+inline constexpr size_t kFileAlignment = 64;
+
+/// `bytes` as FileBytes: adopted when already 64-byte aligned, else copied
+/// into an aligned buffer (Module.cpp).
+Expected<FileBytes> alignedFileBytes(std::vector<uint8_t> bytes);
+/// A read-only, private mapping of the file at `path` (Module.cpp); an
+/// empty FileBytes (no error) when it cannot be mapped (not a regular
+/// file, size 0) and should be read instead.
+Expected<FileBytes> mapFile(const std::string &path);
 
 struct ModuleData {
   std::string name;
-  std::vector<uint8_t> bytes; // the whole file; constants point into it
+  FileBytes file; // the whole file; constants view it in place
   std::vector<Tensor> constants;
   std::vector<FunctionData> functions;
   std::shared_ptr<NativeLibrary> native; // the file's native code, if any
@@ -93,7 +132,7 @@ Status runNativeKernel(const OpData &op, const FunctionData &fn,
                        std::vector<Tensor> &temps);
 
 /// Verifies `bytes` as a .kiln file and builds the module (Verify.cpp).
-Expected<std::shared_ptr<ModuleData>> parseModule(std::vector<uint8_t> bytes,
+Expected<std::shared_ptr<ModuleData>> parseModule(FileBytes file,
                                                   std::string name);
 
 } // namespace kiln

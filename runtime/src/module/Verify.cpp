@@ -10,6 +10,7 @@
 #include "kiln/Support/Checksum.h"
 #include "kiln/Support/Shapes.h"
 
+#include <cstring>
 #include <limits>
 
 namespace kiln {
@@ -90,6 +91,120 @@ Expected<std::pair<TensorSpec, size_t>> readType(const format::TensorType *t,
     return dataLoss(where, ": shape ", shapes::toString(spec.shape),
                     " overflows");
   return std::make_pair(spec, size_t(*n) * elem);
+}
+
+/// Re-infers the op's result shapes (ShapeRules.cpp) and compares them with
+/// the declared ones, so that no kernel computes a result the file did not
+/// declare (and the memory limit did not count).
+Status checkResultShapes(const OpData &op, const std::vector<ValueData> &values,
+                         const std::string &where) {
+  const ShapeRule *rule = findShapeRule(op.op->name()->string_view());
+  if (!rule)
+    return internalError(where, ": the runtime has a kernel but no shape rule "
+                                "for this op");
+  std::vector<TensorSpec> operands, results;
+  for (uint32_t id : op.operands)
+    operands.push_back(values[id].spec);
+  for (uint32_t id : op.results)
+    results.push_back(values[id].spec);
+  Expected<std::vector<Shape>> inferred =
+      (*rule)(OpAttrs(op.op), operands, results);
+  if (!inferred)
+    return dataLoss(where, ": ", inferred.status().message());
+  if (inferred->size() != results.size())
+    return dataLoss(where, ": declares ", results.size(),
+                    " results; its operands and attributes give ",
+                    inferred->size());
+  for (size_t r = 0; r < results.size(); ++r)
+    if ((*inferred)[r] != results[r].shape)
+      return dataLoss(where, ": result #", r, " is declared ",
+                      shapes::toString(results[r].shape),
+                      " but its operands and attributes give ",
+                      shapes::toString((*inferred)[r]));
+  return Status::ok();
+}
+
+/// a + b, or SIZE_MAX when it overflows (a memory bound that saturates).
+size_t addSaturating(size_t a, size_t b) {
+  return a > std::numeric_limits<size_t>::max() - b
+             ? std::numeric_limits<size_t>::max()
+             : a + b;
+}
+
+/// The most memory one run of `fn` holds at once, not counting the
+/// caller's inputs or the kernels' scratch: the arena, every temporary (the
+/// executor keeps them to the end of the run), the largest result a kernel
+/// returns before it is copied into the arena, and the output copies. The
+/// reference run holds every value (inputs and constants too) widened.
+void computeMemoryBounds(FunctionData &fn) {
+  auto widened = [](const ValueData &v) {
+    size_t elements = v.bytes / sizeOf(v.spec.dtype);
+    if (!isFloat(v.spec.dtype))
+      return v.bytes;
+    return elements <= SIZE_MAX / 8 ? elements * 8 : SIZE_MAX;
+  };
+  size_t temporaries = 0, largestArenaResult = 0, outputs = 0;
+  size_t reference = 0;
+  for (const ValueData &v : fn.values) {
+    if (v.storage == format::Storage::Temporary)
+      temporaries = addSaturating(temporaries, v.bytes);
+    else if (v.storage == format::Storage::Arena)
+      largestArenaResult = std::max(largestArenaResult, v.bytes);
+    reference = addSaturating(reference, widened(v));
+  }
+  for (uint32_t id : fn.outputIds) {
+    outputs = addSaturating(outputs, fn.values[id].bytes);
+    reference = addSaturating(reference, widened(fn.values[id]));
+  }
+  fn.runBytes = addSaturating(addSaturating(fn.arenaSize, temporaries),
+                              addSaturating(largestArenaResult, outputs));
+  fn.referenceRunBytes = reference;
+}
+
+/// FlatBuffers 2.0.8's Verifier checks the alignment of table fields and of
+/// a vector's length, but not of 8-byte vector elements: a mutated offset
+/// gives an int64 vector at 4 mod 8, and reading it is undefined behaviour
+/// (a libFuzzer find, UBSan). Our buffer starts 64-byte aligned, so
+/// alignment in memory is alignment in the buffer. Empty vectors are
+/// exempt: FlatBuffers writes them unaligned (its PreAlign skips length 0),
+/// so a scalar's shape [] or an empty `axes` can sit at 4 mod 8 in files
+/// our own writer makes (why the first version of this check was reverted),
+/// and nothing reads their elements.
+template <typename T>
+bool isAligned(const flatbuffers::Vector<T> *v) {
+  return !v || v->size() == 0 ||
+         reinterpret_cast<uintptr_t>(v->Data()) % alignof(T) == 0;
+}
+
+Status checkVectorAlignment(const format::Module *fb, const std::string &name) {
+  if (fb->constants())
+    for (size_t c = 0; c < fb->constants()->size(); ++c) {
+      const format::TensorType *t = fb->constants()->Get(c)->type();
+      if (t && !isAligned(t->shape()))
+        return dataLoss(name, ": constant #", c, ": misaligned shape vector");
+    }
+  if (!fb->functions())
+    return Status::ok();
+  for (size_t f = 0; f < fb->functions()->size(); ++f) {
+    const format::Function *fn = fb->functions()->Get(f);
+    if (fn->values())
+      for (size_t v = 0; v < fn->values()->size(); ++v) {
+        const format::TensorType *t = fn->values()->Get(v)->type();
+        if (t && !isAligned(t->shape()))
+          return dataLoss(name, ": function #", f, ", value #", v,
+                          ": misaligned shape vector");
+      }
+    if (fn->ops())
+      for (size_t o = 0; o < fn->ops()->size(); ++o) {
+        const format::Op *op = fn->ops()->Get(o);
+        if (op->attrs())
+          for (const format::Attr *a : *op->attrs())
+            if (!isAligned(a->ints()))
+              return dataLoss(name, ": function #", f, ", op #", o,
+                              ": misaligned attribute vector");
+      }
+  }
+  return Status::ok();
 }
 
 bool fitsIn(uint64_t offset, uint64_t size, uint64_t limit) {
@@ -203,6 +318,8 @@ Status verifyFunction(const format::Function *fn, size_t index,
     }
     if (native)
       KILN_RETURN_IF_ERROR(bindNativeKernel(module, out.values, data, owhere));
+    else
+      KILN_RETURN_IF_ERROR(checkResultShapes(data, out.values, owhere));
     out.ops.push_back(std::move(data));
   }
   for (size_t i = 0; i < fn->outputs()->size(); ++i) {
@@ -212,32 +329,37 @@ Status verifyFunction(const format::Function *fn, size_t index,
     out.outputs.push_back(out.values[id].spec);
     out.outputIds.push_back(id);
   }
+  computeMemoryBounds(out);
   return Status::ok();
 }
 
 } // namespace
 
-Expected<std::shared_ptr<ModuleData>> parseModule(std::vector<uint8_t> bytes,
+Expected<std::shared_ptr<ModuleData>> parseModule(FileBytes file,
                                                   std::string name) {
-  if (bytes.size() < 8)
-    return dataLoss(name, ": ", bytes.size(),
-                    " bytes is too short for a .kiln file");
-  uint32_t declared = flatbuffers::ReadScalar<uint32_t>(bytes.data());
-  if (uint64_t(declared) + 4 != bytes.size())
+  const uint8_t *bytes = file.data;
+  size_t size = file.size;
+  if (size < 8)
+    return dataLoss(name, ": ", size, " bytes is too short for a .kiln file");
+  if (reinterpret_cast<uintptr_t>(bytes) % kFileAlignment != 0)
+    return internalError(name, ": the loader's buffer is not ", kFileAlignment,
+                         "-byte aligned");
+  uint32_t declared = flatbuffers::ReadScalar<uint32_t>(bytes);
+  if (uint64_t(declared) + 4 != size)
     return dataLoss(name, ": size prefix says ", declared, " bytes but ",
-                    bytes.size() - 4,
-                    " follow (truncated or trailing data)");
-  if (!flatbuffers::BufferHasIdentifier(bytes.data(),
-                                        format::ModuleIdentifier(), true))
+                    size - 4, " follow (truncated or trailing data)");
+  if (!flatbuffers::BufferHasIdentifier(bytes, format::ModuleIdentifier(),
+                                        true))
     return dataLoss(name, ": not a .kiln file (missing the KILN identifier)");
   flatbuffers::Verifier::Options options;
   options.max_depth = 16;
   options.max_tables = 10'000'000;
-  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
+  flatbuffers::Verifier verifier(bytes, size, options);
   if (!format::VerifySizePrefixedModuleBuffer(verifier))
     return dataLoss(name, ": corrupt .kiln structure (FlatBuffers "
                           "verification failed)");
-  const format::Module *fb = format::GetSizePrefixedModule(bytes.data());
+  const format::Module *fb = format::GetSizePrefixedModule(bytes);
+  KILN_RETURN_IF_ERROR(checkVectorAlignment(fb, name));
   if (fb->version_major() > kKilnFormatMajor)
     return invalidArgument(name, ": written by a newer Kiln (format ",
                            fb->version_major(), ".", fb->version_minor(),
@@ -252,10 +374,7 @@ Expected<std::shared_ptr<ModuleData>> parseModule(std::vector<uint8_t> bytes,
 
   auto data = std::make_shared<ModuleData>();
   data->name = name;
-  data->bytes = std::move(bytes);
-  // The vector's buffer did not move; re-read the root from it.
-  fb = format::GetSizePrefixedModule(data->bytes.data());
-  payload = fb->payload();
+  data->file = std::move(file);
   if (fb->native_code() && fb->native_code()->size() > 0) {
     if (fb->native_code()->size() > 1)
       return unavailable(name, ": native code for ",
@@ -278,8 +397,23 @@ Expected<std::shared_ptr<ModuleData>> parseModule(std::vector<uint8_t> bytes,
         return dataLoss(where, ": bytes [", constant->offset(), ", +",
                         constant->size(), ") outside the payload of ",
                         payloadSize, " bytes");
-      auto *ptr = const_cast<uint8_t *>(payload->data()) + constant->offset();
-      auto storage = Storage::wrap(cpuDevice(), ptr, constant->size(), {});
+      const uint8_t *bytesAt =
+          payload ? payload->data() + constant->offset() : nullptr;
+      std::shared_ptr<Storage> storage;
+      if (reinterpret_cast<uintptr_t>(bytesAt) % kFileAlignment == 0) {
+        // In place (zero-copy): read-only (a mapping of the file is
+        // PROT_READ), and the storage keeps the file's bytes alive.
+        storage = Storage::wrap(cpuDevice(), const_cast<uint8_t *>(bytesAt),
+                                constant->size(),
+                                [owner = data->file.owner](void *) {});
+      } else {
+        // Files written before the payload was 64-byte aligned (or crafted):
+        // an aligned copy, so no kernel reads a misaligned element.
+        KILN_ASSIGN_OR_RETURN(storage, Storage::allocate(cpuDevice(),
+                                                         constant->size()));
+        if (constant->size() > 0)
+          std::memcpy(storage->data(), bytesAt, constant->size());
+      }
       KILN_ASSIGN_OR_RETURN(
           Tensor t,
           Tensor::fromStorage(storage, typed.first.dtype, typed.first.shape,

@@ -10,6 +10,8 @@
 #include "kiln/Support/Checksum.h"
 #include "kiln/format/kiln_generated.h"
 
+#include "ModuleData.h" // white-box: the shape-rule table
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -221,6 +223,282 @@ TEST(ModuleLoader, NoSingleByteFlipCrashes) {
   }
   // Most flips must be caught; the few that load ran without crashing.
   EXPECT_LT(loaded, good.size());
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Hostile files that pass the structural checks: declared shapes that the
+// ops' own rules contradict, and memory the file alone decides.
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+struct TestAttr {
+  std::string name;
+  fb::AttrKind kind;
+  int64_t i = 0;
+  double f = 0;
+  std::string s;
+  std::vector<int64_t> ints;
+};
+struct TestValue {
+  fb::ElementType type;
+  std::vector<int64_t> shape;
+  fb::Storage storage;
+  int64_t index = 0;
+};
+struct TestOp {
+  std::string name;
+  std::vector<uint32_t> operands, results;
+  std::vector<TestAttr> attrs;
+};
+struct TestConstant {
+  fb::ElementType type;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+/// One function "main" of the given values and ops; every constant is
+/// zeros of its type, at a 64-byte offset of a 64-byte aligned payload.
+struct TestModule {
+  std::vector<TestValue> values;
+  std::vector<TestOp> ops;
+  std::vector<uint32_t> inputs, outputs;
+  std::vector<TestConstant> constants;
+  uint64_t arenaSize = 0;
+};
+
+std::vector<uint8_t> buildTestModule(const TestModule &m) {
+  flatbuffers::FlatBufferBuilder b;
+  auto type = [&](fb::ElementType t, const std::vector<int64_t> &shape) {
+    return fb::CreateTensorType(b, t, b.CreateVector(shape));
+  };
+  std::vector<flatbuffers::Offset<fb::Value>> values;
+  for (const TestValue &v : m.values)
+    values.push_back(
+        fb::CreateValue(b, type(v.type, v.shape), v.storage, v.index));
+  std::vector<flatbuffers::Offset<fb::Op>> ops;
+  for (const TestOp &op : m.ops) {
+    std::vector<flatbuffers::Offset<fb::Attr>> attrs;
+    for (const TestAttr &a : op.attrs) {
+      auto name = b.CreateString(a.name);
+      auto str = b.CreateString(a.s);
+      auto ints = b.CreateVector(a.ints);
+      attrs.push_back(fb::CreateAttr(b, name, a.kind, a.i, a.f, str, ints));
+    }
+    ops.push_back(fb::CreateOp(b, b.CreateString(op.name),
+                               b.CreateVector(op.operands),
+                               b.CreateVector(op.results),
+                               b.CreateVector(attrs), 0));
+  }
+  std::vector<flatbuffers::Offset<flatbuffers::String>> names;
+  for (size_t i = 0; i < m.inputs.size(); ++i)
+    names.push_back(b.CreateString("x" + std::to_string(i)));
+  auto fn = fb::CreateFunction(
+      b, b.CreateString("main"), b.CreateVector(m.inputs),
+      b.CreateVector(names), b.CreateVector(m.outputs), b.CreateVector(values),
+      b.CreateVector(ops), m.arenaSize, 0, uint32_t(ops.size()));
+  std::vector<uint8_t> payload;
+  std::vector<flatbuffers::Offset<fb::Constant>> constants;
+  for (const TestConstant &c : m.constants) {
+    while (payload.size() % 64)
+      payload.push_back(0);
+    uint64_t offset = payload.size();
+    payload.insert(payload.end(), c.bytes.begin(), c.bytes.end());
+    constants.push_back(fb::CreateConstant(b, b.CreateString(""),
+                                           type(c.type, c.shape), offset,
+                                           c.bytes.size()));
+  }
+  uint64_t sum = kiln::fnv1a64(payload.data(), payload.size());
+  b.PreAlign(payload.size(), 64); // as KilnWriter does (force_align: 64)
+  auto payloadVec = b.CreateVector(payload);
+  auto module = fb::CreateModule(
+      b, kiln::kKilnFormatMajor, 0, b.CreateString("test"),
+      b.CreateVector(std::vector<flatbuffers::Offset<fb::Function>>{fn}),
+      b.CreateVector(constants), payloadVec, sum);
+  b.FinishSizePrefixed(module, fb::ModuleIdentifier());
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+
+constexpr auto F32 = fb::ElementType::F32;
+constexpr auto In = fb::Storage::Input;
+constexpr auto Const = fb::Storage::Constant;
+constexpr auto Temp = fb::Storage::Temporary;
+
+TestAttr ints(std::string name, std::vector<int64_t> v) {
+  return {std::move(name), fb::AttrKind::Ints, 0, 0, "", std::move(v)};
+}
+TestAttr integer(std::string name, int64_t v) {
+  return {std::move(name), fb::AttrKind::Int, v, 0, "", {}};
+}
+
+/// y = conv2d(x, w) with x: [1, 1, 4, 4] input, w: [1, 1, 3, 3] constant,
+/// y declared `declared`, and the given conv attributes.
+TestModule convModule(std::vector<TestAttr> attrs,
+                      std::vector<int64_t> declared = {1, 1, 2, 2}) {
+  TestModule m;
+  m.values = {{F32, {1, 1, 4, 4}, In, 0},
+              {F32, {1, 1, 3, 3}, Const, 0},
+              {F32, declared, Temp, 0}};
+  m.ops = {{"conv2d", {0, 1}, {2}, std::move(attrs)}};
+  m.inputs = {0};
+  m.outputs = {2};
+  m.constants = {{F32, {1, 1, 3, 3}, std::vector<uint8_t>(9 * 4, 0)}};
+  return m;
+}
+
+TEST(ModuleLoaderShapes, ValidConvLoadsAndRuns) {
+  auto m = kiln::Module::loadBytes(
+      buildTestModule(convModule({ints("strides", {1, 1})})), "conv.kiln");
+  ASSERT_TRUE(m.ok()) << m.status().toString();
+  auto s = (*m)->newSession("main");
+  ASSERT_TRUE(s.ok()) << s.status().toString();
+  auto out = s->run({*kiln::Tensor::zeros({1, 1, 4, 4}, kiln::DType::F32)});
+  ASSERT_TRUE(out.ok()) << out.status().toString();
+  EXPECT_EQ((*out)[0].shape(), (kiln::Shape{1, 1, 2, 2}));
+}
+
+// Regression (libFuzzer): a conv whose attributes were mutated (checksums
+// recomputed) made the eager kernel compute a ~5 GiB result from them
+// before the executor compared it with the declared type. The loader now
+// re-infers every op's result shapes and names the op.
+TEST(ModuleLoaderShapes, MutatedConvAttributesAreRejectedAtLoad) {
+  expectLoadError(
+      buildTestModule(convModule({ints("pads", {30000, 30000, 30000, 30000})})),
+      "op #0 (conv2d): result #0 is declared [1, 1, 2, 2] but its operands "
+      "and attributes give [1, 1, 60002, 60002]");
+  expectLoadError(buildTestModule(convModule({ints("strides", {0, 1})})),
+                  "op #0 (conv2d): ");
+  expectLoadError(buildTestModule(convModule({ints("dilations", {1})})),
+                  "op #0 (conv2d): ");
+  expectLoadError(buildTestModule(convModule({integer("groups", 2)})),
+                  "op #0 (conv2d): groups 2 must divide");
+}
+
+/// One op `name` on one f32 input of `in`, declaring one result `declared`
+/// (as a temporary), with `attrs`.
+TestModule unaryModule(std::string name, std::vector<int64_t> in,
+                       std::vector<int64_t> declared,
+                       std::vector<TestAttr> attrs = {}) {
+  TestModule m;
+  m.values = {{F32, std::move(in), In, 0}, {F32, std::move(declared), Temp, 0}};
+  m.ops = {{std::move(name), {0}, {1}, std::move(attrs)}};
+  m.inputs = {0};
+  m.outputs = {1};
+  return m;
+}
+
+TEST(ModuleLoaderShapes, EveryOpFamilyIsChecked) {
+  // Attribute-driven growth: each would allocate far more than declared.
+  expectLoadError(buildTestModule(unaryModule("pad", {4}, {4},
+                                              {ints("pads", {1 << 30, 0})})),
+                  "op #0 (pad): result #0 is declared [4]");
+  expectLoadError(buildTestModule(unaryModule(
+                      "one_hot", {4}, {4, 2}, {integer("depth", 1 << 30)})),
+                  "op #0 (one_hot): result #0 is declared [4, 2]");
+  expectLoadError(buildTestModule(unaryModule("max_pool2d", {1, 1, 4, 4},
+                                              {1, 1, 2, 2},
+                                              {ints("kernel", {1, 1})})),
+                  "op #0 (max_pool2d): result #0 is declared [1, 1, 2, 2] "
+                  "but its operands and attributes give [1, 1, 4, 4]");
+  // Elementwise, reductions, shape ops.
+  expectLoadError(buildTestModule(unaryModule("relu", {4}, {8})),
+                  "op #0 (relu): result #0 is declared [8]");
+  expectLoadError(buildTestModule(unaryModule("sum", {4, 3}, {4},
+                                              {ints("axes", {0})})),
+                  "op #0 (sum): result #0 is declared [4] but its operands "
+                  "and attributes give [3]");
+  expectLoadError(buildTestModule(unaryModule("reshape", {4}, {5})),
+                  "op #0 (reshape): ");
+  expectLoadError(buildTestModule(unaryModule("broadcast_to", {4}, {1 << 20, 3})),
+                  "op #0 (broadcast_to): [4] does not broadcast to");
+  expectLoadError(buildTestModule(unaryModule("transpose", {4, 3}, {4, 3},
+                                              {ints("permutation", {1, 0})})),
+                  "op #0 (transpose): result #0 is declared [4, 3]");
+  expectLoadError(buildTestModule(unaryModule("softmax", {4, 3}, {3, 4})),
+                  "op #0 (softmax): ");
+  expectLoadError(buildTestModule(unaryModule("slice", {8}, {8},
+                                              {ints("starts", {0}),
+                                               ints("ends", {4})})),
+                  "op #0 (slice): result #0 is declared [8] but its operands "
+                  "and attributes give [4]");
+  // Split: one result per size.
+  TestModule split = unaryModule("split", {8}, {4},
+                                 {ints("sizes", {4, 4})});
+  expectLoadError(buildTestModule(split),
+                  "op #0 (split): declares 1 results; its operands and "
+                  "attributes give 2");
+  // Binary broadcasting and matmul.
+  TestModule add;
+  add.values = {{F32, {4, 1}, In, 0}, {F32, {1, 3}, In, 1}, {F32, {4, 4}, Temp}};
+  add.ops = {{"add", {0, 1}, {2}, {}}};
+  add.inputs = {0, 1};
+  add.outputs = {2};
+  expectLoadError(buildTestModule(add),
+                  "op #0 (add): result #0 is declared [4, 4] but its operands "
+                  "and attributes give [4, 3]");
+  add.ops[0].name = "matmul";
+  expectLoadError(buildTestModule(add), "op #0 (matmul): ");
+  // A correct declaration of each still loads.
+  for (const TestModule &good :
+       {unaryModule("relu", {4}, {4}),
+        unaryModule("sum", {4, 3}, {3}, {ints("axes", {0})}),
+        unaryModule("transpose", {4, 3}, {3, 4}, {ints("permutation", {1, 0})}),
+        unaryModule("pad", {4}, {7}, {ints("pads", {1, 2})}),
+        unaryModule("max_pool2d", {1, 1, 4, 4}, {1, 1, 2, 2},
+                    {ints("kernel", {2, 2}), ints("strides", {2, 2})})}) {
+    auto m = kiln::Module::loadBytes(buildTestModule(good), "good.kiln");
+    EXPECT_TRUE(m.ok()) << good.ops[0].name << ": " << m.status().toString();
+  }
+}
+
+// Every op the executor can run has a shape rule, so the loader checks
+// every op it accepts (a handler without one is refused at load anyway).
+TEST(ModuleLoaderShapes, EveryOpHandlerHasAShapeRule) {
+  std::vector<std::string_view> names = kiln::opHandlerNames();
+  EXPECT_GT(names.size(), 60u);
+  for (std::string_view name : names)
+    EXPECT_NE(kiln::findShapeRule(name), nullptr) << name;
+}
+
+// iota's result shape is stated only by the file; what bounds it is the
+// session memory limit, checked before anything is allocated.
+TEST(ModuleLoaderShapes, MemoryLimitBoundsWhatTheFileDeclares) {
+  TestModule m;
+  m.values = {{F32, {int64_t(1) << 31}, Temp, 0}}; // 8 GiB
+  m.ops = {{"iota", {}, {0}, {}}};
+  m.outputs = {0};
+  auto module = kiln::Module::loadBytes(buildTestModule(m), "iota.kiln");
+  ASSERT_TRUE(module.ok()) << module.status().toString();
+  auto s = (*module)->newSession("main"); // the default limit: 4 GiB
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), kiln::StatusCode::OutOfMemory);
+  EXPECT_NE(s.status().message().find(
+                "iota.kiln: function 'main' needs up to 17179869184 bytes per "
+                "run, over the session memory limit of 4294967296 bytes "
+                "(SessionOptions::memoryLimit)"),
+            std::string::npos)
+      << s.status().toString();
+  // A lower limit applies to a small model too; 0 lifts it.
+  m.values[0].shape = {1 << 20}; // 4 MiB, and its 4 MiB output copy
+  module = kiln::Module::loadBytes(buildTestModule(m), "iota.kiln");
+  ASSERT_TRUE(module.ok());
+  kiln::SessionOptions options;
+  options.memoryLimit = 1 << 20;
+  EXPECT_EQ((*module)->newSession("main", options).status().code(),
+            kiln::StatusCode::OutOfMemory);
+  options.reference = true; // f64: 16 MiB
+  options.memoryLimit = 12 << 20;
+  EXPECT_FALSE((*module)->newSession("main", options).ok());
+  options.memoryLimit = 0;
+  auto unlimited = (*module)->newSession("main", options);
+  ASSERT_TRUE(unlimited.ok()) << unlimited.status().toString();
+  options = {};
+  auto s2 = (*module)->newSession("main", options);
+  ASSERT_TRUE(s2.ok()) << s2.status().toString();
+  auto out = s2->run(std::span<const kiln::Tensor>());
+  ASSERT_TRUE(out.ok()) << out.status().toString();
+  EXPECT_EQ((*out)[0].numel(), 1 << 20);
 }
 
 } // namespace
