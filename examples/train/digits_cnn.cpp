@@ -9,7 +9,7 @@
 // accuracy, in the full run and in the short one.
 //
 //   digits_cnn                 # full run (30 epochs)
-//   digits_cnn --quick         # the short run the test uses (12 epochs)
+//   digits_cnn --quick         # the short run the test uses (20 epochs)
 //
 //===----------------------------------------------------------------------===//
 #include "common/DigitsMain.h"
@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
                      .description = "LeNet-style CNN (conv-relu-pool x2, 128-64-10)",
                      .sampleShape = {1, 8, 8},
                      .epochs = 30,
-                     .quickEpochs = 12,
+                     .quickEpochs = 20,
                      .lr = 3e-3,
                      .batchSize = 32,
                      .target = 0.97,
