@@ -1,0 +1,650 @@
+//===- KernelEmitter.cpp - One kiln.fusion as CUDA C ----------------------===//
+//
+// Loop fusions: the result shape is collapsed as on the CPU (unit dims
+// dropped, neighbours merged where every operand steps through them as one
+// run); each input gets a stride per collapsed dim (0 where broadcast).
+// The body becomes a device function over register values, called once per
+// element by a grid-stride kernel, and 4 times per thread by the `_vec`
+// variant, which moves 4 consecutive elements with one access per operand
+// whose innermost stride is 1 and one scalar load for broadcast ones.
+//
+// Reduction fusions: the root (the op the fusion yields) reduces trailing
+// dims of its input; rows = the leading dims. One block per row; the
+// elementwise producers are evaluated from the inputs at (row, col) inside
+// the row loop (recomputed per pass: they are cheap next to the memory
+// traffic a stored intermediate would cost).
+//
+//===----------------------------------------------------------------------===//
+#include "KernelEmitter.h"
+
+#include "ScalarOps.h"
+
+#include "llvm/ADT/SetVector.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir;
+
+namespace mlir::kiln::cuda {
+
+llvm::StringRef kernelPrelude() {
+  static const char text[] =
+#include "KilnCUDAPrelude.inc"
+      ;
+  return text;
+}
+
+namespace {
+
+constexpr int64_t kLoopBlock = 256;
+constexpr int64_t kMaxGrid = 65535;
+constexpr int kVector = 4;
+
+std::string idxType(int64_t total) {
+  return total < (int64_t(1) << 31) ? "int" : "long long";
+}
+
+/// Strides of `type` broadcast to `shape` (row-major; 0 where broadcast),
+/// or false when it does not broadcast.
+bool broadcastStrides(RankedTensorType type, ArrayRef<int64_t> shape,
+                      SmallVectorImpl<int64_t> &strides) {
+  ArrayRef<int64_t> s = type.getShape();
+  if (s.size() > shape.size())
+    return false;
+  strides.assign(shape.size(), 0);
+  int64_t step = 1;
+  for (size_t i = 0; i < s.size(); ++i) {
+    size_t d = shape.size() - 1 - i, sd = s.size() - 1 - i;
+    if (s[sd] == shape[d])
+      strides[d] = s[sd] == 1 ? 0 : step;
+    else if (s[sd] != 1)
+      return false;
+    step *= s[sd];
+  }
+  return true;
+}
+
+class Emitter {
+public:
+  Emitter(FusionOp fusion, StringRef name, bool restrictPtrs)
+      : fusion_(fusion), name_(name.str()),
+        restrict_(restrictPtrs ? " __restrict__" : "") {}
+
+  std::optional<CUDAKernelInfo> emit(llvm::raw_ostream &os, std::string &why);
+
+private:
+  bool checkBody(std::string &why);
+  bool collectTypes(std::string &why);
+  std::string params() const;
+  /// `const T v<N> = ...;` lines for the ops in `ops`, reading block
+  /// arguments from `argNames`.
+  void emitOps(llvm::raw_ostream &os, ArrayRef<Operation *> ops,
+               DenseMap<Value, std::string> &names, const std::string &indent);
+  std::optional<CUDAKernelInfo> emitLoop(llvm::raw_ostream &os, std::string &why);
+  std::optional<CUDAKernelInfo> emitReduction(llvm::raw_ostream &os,
+                                              std::string &why);
+
+  FusionOp fusion_;
+  std::string name_;
+  std::string restrict_;
+  SmallVector<ElementType> types_; // inputs, then results
+  size_t numInputs_ = 0;
+};
+
+bool Emitter::checkBody(std::string &why) {
+  for (Operation &op : fusion_.getBodyBlock().without_terminator()) {
+    if (auto c = dyn_cast<ConstantOp>(op)) {
+      auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+      if (!dense || !dense.isSplat()) {
+        why = "a non-splat constant inside the kernel";
+        return false;
+      }
+      if (!elementTypeOf(dense.getElementType(), why))
+        return false;
+      continue;
+    }
+    if (&op == fusion_.getBodyBlock().getTerminator()->getOperand(0).getDefiningOp() &&
+        fusion_.getKind() == "reduction")
+      continue; // the root, handled by the reduction emitter
+    if (!canEmitScalar(&op, why))
+      return false;
+  }
+  return true;
+}
+
+bool Emitter::collectTypes(std::string &why) {
+  numInputs_ = fusion_.getInputs().size();
+  SmallVector<Value> values(fusion_.getInputs());
+  values.append(fusion_->result_begin(), fusion_->result_end());
+  for (Value v : values) {
+    auto t = elementTypeOf(v.getType(), why);
+    if (!t)
+      return false;
+    types_.push_back(*t);
+  }
+  return true;
+}
+
+std::string Emitter::params() const {
+  std::string s;
+  for (size_t j = 0; j < types_.size(); ++j) {
+    bool input = j < numInputs_;
+    s += llvm::formatv("{0}{1}{2} *{3} {4}{5}", j ? ", " : "",
+                       input ? "const " : "", types_[j].storage, restrict_,
+                       input ? "in" : "out",
+                       input ? j : j - numInputs_)
+             .str();
+  }
+  return s;
+}
+
+void Emitter::emitOps(llvm::raw_ostream &os, ArrayRef<Operation *> ops,
+                      DenseMap<Value, std::string> &names,
+                      const std::string &indent) {
+  std::string why;
+  for (Operation *op : ops) {
+    Value r = op->getResult(0);
+    ElementType t = *elementTypeOf(r.getType(), why);
+    std::string name = "v" + std::to_string(names.size());
+    std::string expr;
+    if (auto c = dyn_cast<ConstantOp>(op)) {
+      auto dense = cast<DenseElementsAttr>(c.getValue());
+      if (t.isFloat)
+        expr = literal(dense.getSplatValue<APFloat>().convertToDouble(), t);
+      else if (t.isBool)
+        expr = dense.getSplatValue<bool>() ? "true" : "false";
+      else
+        expr = literal(double(dense.getSplatValue<APInt>().getSExtValue()), t);
+      if (!t.isFloat && !t.isBool && t.bits == 64)
+        expr = std::to_string(dense.getSplatValue<APInt>().getSExtValue()) + "LL";
+    } else {
+      SmallVector<std::string> args;
+      for (Value v : op->getOperands())
+        args.push_back(names.lookup(v));
+      expr = emitScalar(op, args);
+      if (!t.rounding.empty())
+        expr = t.rounding + "(" + expr + ")";
+    }
+    os << indent << "const " << t.reg << " " << name << " = " << expr << ";\n";
+    names[r] = name;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Loop kernels
+//===----------------------------------------------------------------------===//
+
+std::optional<CUDAKernelInfo> Emitter::emitLoop(llvm::raw_ostream &os,
+                                                std::string &why) {
+  auto resultType = cast<RankedTensorType>(fusion_.getResult(0).getType());
+  for (Value r : fusion_.getResults())
+    if (cast<RankedTensorType>(r.getType()).getShape() != resultType.getShape()) {
+      why = "results of different shapes";
+      return std::nullopt;
+    }
+  auto yield = cast<YieldOp>(fusion_.getBodyBlock().getTerminator());
+  for (Value v : yield.getValues())
+    if (!v.getDefiningOp() || isa<ConstantOp>(v.getDefiningOp())) {
+      why = "a result that is an input or a constant";
+      return std::nullopt;
+    }
+  ArrayRef<int64_t> shape = resultType.getShape();
+  SmallVector<SmallVector<int64_t>> full;
+  SmallVector<Value> values(fusion_.getInputs());
+  values.append(fusion_->result_begin(), fusion_->result_end());
+  for (Value v : values) {
+    SmallVector<int64_t> s;
+    if (!broadcastStrides(cast<RankedTensorType>(v.getType()), shape, s)) {
+      why = "an input that does not broadcast to the result";
+      return std::nullopt;
+    }
+    full.push_back(std::move(s));
+  }
+  // Collapse (as Target/CPU/KernelEmitter.cpp).
+  SmallVector<int64_t> dims;
+  SmallVector<SmallVector<int64_t>> strides(values.size());
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1)
+      continue;
+    bool merge = !dims.empty();
+    for (size_t j = 0; merge && j < full.size(); ++j)
+      merge = strides[j].back() == full[j][d] * shape[d];
+    if (merge) {
+      dims.back() *= shape[d];
+      for (size_t j = 0; j < full.size(); ++j)
+        strides[j].back() = full[j][d];
+      continue;
+    }
+    dims.push_back(shape[d]);
+    for (size_t j = 0; j < full.size(); ++j)
+      strides[j].push_back(full[j][d]);
+  }
+  if (dims.empty()) {
+    dims.push_back(1);
+    for (auto &s : strides)
+      s.push_back(0);
+  }
+  int64_t total = resultType.getNumElements();
+  size_t rank = dims.size();
+  SmallVector<int64_t> contiguous(rank, 1);
+  for (size_t d = rank - 1; d > 0; --d)
+    contiguous[d - 1] = contiguous[d] * dims[d];
+  std::string it = idxType(total);
+
+  // The body: register values in, register values out.
+  os << "static __device__ __forceinline__ void " << name_ << "_body(";
+  Block &body = fusion_.getBodyBlock();
+  DenseMap<Value, std::string> names;
+  for (auto [j, arg] : llvm::enumerate(body.getArguments())) {
+    os << (j ? ", " : "") << types_[j].reg << " a" << j;
+    names[arg] = "a" + std::to_string(j);
+  }
+  for (size_t k = 0; k < fusion_.getNumResults(); ++k)
+    os << ", " << types_[numInputs_ + k].reg << " &r" << k;
+  os << ") {\n";
+  SmallVector<Operation *> ops;
+  for (Operation &op : body.without_terminator())
+    ops.push_back(&op);
+  emitOps(os, ops, names, "  ");
+  for (auto [k, v] : llvm::enumerate(yield.getValues()))
+    os << "  r" << k << " = " << names.lookup(v) << ";\n";
+  os << "}\n\n";
+
+  // Offset of operand j at linear element index `i` (coordinates c<d>).
+  auto isContiguous = [&](size_t j) {
+    for (size_t d = 0; d < rank; ++d)
+      if (strides[j][d] != contiguous[d] && dims[d] != 1)
+        return false;
+    return true;
+  };
+  auto offset = [&](size_t j, const std::string &i) {
+    if (isContiguous(j))
+      return i;
+    std::string s;
+    for (size_t d = 0; d < rank; ++d)
+      if (strides[j][d])
+        s += (s.empty() ? "" : " + ") +
+             (strides[j][d] == 1 ? "c" + std::to_string(d)
+                                 : "c" + std::to_string(d) + " * " +
+                                       std::to_string(strides[j][d]));
+    return s.empty() ? std::string("0") : s;
+  };
+  // Coordinates are computed only for the dims some input needs.
+  SmallVector<bool> needDim(rank, false);
+  for (size_t j = 0; j < numInputs_; ++j)
+    if (!isContiguous(j))
+      for (size_t d = 0; d < rank; ++d)
+        needDim[d] = needDim[d] || strides[j][d] != 0;
+  auto emitCoords = [&](const std::string &i, const std::string &indent) {
+    size_t lowest = rank;
+    for (size_t d = 0; d < rank && lowest == rank; ++d)
+      if (needDim[d])
+        lowest = d;
+    if (lowest == rank)
+      return;
+    os << indent << it << " t = " << i << ";\n";
+    for (size_t d = rank; d-- > lowest;) {
+      if (needDim[d]) {
+        os << indent << "const " << it << " c" << d << " = ";
+        os << (d == 0 ? std::string("t") : "t % " + std::to_string(dims[d]))
+           << ";\n";
+      }
+      if (d > lowest)
+        os << indent << "t /= " << dims[d] << ";\n";
+    }
+  };
+
+  // Scalar kernel: one element per thread per step.
+  CUDAKernelInfo info;
+  info.name = name_;
+  info.kind = "loop";
+  info.block = kLoopBlock;
+  info.grid = std::clamp<int64_t>((total + kLoopBlock - 1) / kLoopBlock, 1, kMaxGrid);
+  info.numBuffers = unsigned(types_.size());
+  os << "extern \"C\" __global__ void __launch_bounds__(" << kLoopBlock << ") "
+     << name_ << "(" << params() << ") {\n";
+  os << "  for (" << it << " i = " << it << "(blockIdx.x) * blockDim.x + threadIdx.x; i < "
+     << total << "; i += " << it << "(gridDim.x) * blockDim.x) {\n";
+  emitCoords("i", "    ");
+  for (size_t j = 0; j < numInputs_; ++j)
+    os << "    const " << types_[j].reg << " a" << j << " = kiln_ld(in" << j
+       << " + " << offset(j, "i") << ");\n";
+  for (size_t k = 0; k < fusion_.getNumResults(); ++k)
+    os << "    " << types_[numInputs_ + k].reg << " r" << k << ";\n";
+  os << "    " << name_ << "_body(";
+  for (size_t j = 0; j < numInputs_; ++j)
+    os << (j ? ", " : "") << "a" << j;
+  for (size_t k = 0; k < fusion_.getNumResults(); ++k)
+    os << ", r" << k;
+  os << ");\n";
+  for (size_t k = 0; k < fusion_.getNumResults(); ++k)
+    os << "    kiln_st(out" << k << " + i, r" << k << ");\n";
+  os << "  }\n}\n";
+
+  // Vector variant: 4 consecutive elements of the innermost dim per step.
+  bool vectorizable = dims.back() % kVector == 0 && total >= kVector;
+  for (size_t j = 0; vectorizable && j < types_.size(); ++j)
+    vectorizable = strides[j].back() == 0 || strides[j].back() == 1;
+  if (vectorizable) {
+    int64_t vectors = total / kVector;
+    info.hasVectorVariant = true;
+    info.vectorGrid =
+        std::clamp<int64_t>((vectors + kLoopBlock - 1) / kLoopBlock, 1, kMaxGrid);
+    os << "\n// Needs every buffer 16-byte aligned (the launcher checks).\n";
+    os << "extern \"C\" __global__ void __launch_bounds__(" << kLoopBlock << ") "
+       << name_ << "_vec(" << params() << ") {\n";
+    os << "  for (" << it << " q = " << it
+       << "(blockIdx.x) * blockDim.x + threadIdx.x; q < " << vectors << "; q += "
+       << it << "(gridDim.x) * blockDim.x) {\n";
+    os << "    const " << it << " i = q * " << kVector << ";\n";
+    emitCoords("i", "    ");
+    for (size_t j = 0; j < numInputs_; ++j) {
+      const ElementType &t = types_[j];
+      if (strides[j].back() == 1) {
+        os << "    const kiln_vec<" << t.storage << ", " << kVector << "> x" << j
+           << " = *reinterpret_cast<const kiln_vec<" << t.storage << ", "
+           << kVector << "> *>(in" << j << " + " << offset(j, "i") << ");\n";
+      } else {
+        os << "    const " << t.reg << " s" << j << " = kiln_ld(in" << j << " + "
+           << offset(j, "i") << ");\n";
+      }
+    }
+    for (size_t k = 0; k < fusion_.getNumResults(); ++k)
+      os << "    kiln_vec<" << types_[numInputs_ + k].storage << ", " << kVector
+         << "> y" << k << ";\n";
+    os << "#pragma unroll\n    for (int l = 0; l < " << kVector << "; ++l) {\n";
+    for (size_t k = 0; k < fusion_.getNumResults(); ++k)
+      os << "      " << types_[numInputs_ + k].reg << " r" << k << ";\n";
+    os << "      " << name_ << "_body(";
+    for (size_t j = 0; j < numInputs_; ++j)
+      os << (j ? ", " : "")
+         << (strides[j].back() == 1 ? "kiln_ld(&x" + std::to_string(j) + ".v[l])"
+                                    : "s" + std::to_string(j));
+    for (size_t k = 0; k < fusion_.getNumResults(); ++k)
+      os << ", r" << k;
+    os << ");\n";
+    for (size_t k = 0; k < fusion_.getNumResults(); ++k)
+      os << "      kiln_st(&y" << k << ".v[l], r" << k << ");\n";
+    os << "    }\n";
+    for (size_t k = 0; k < fusion_.getNumResults(); ++k)
+      os << "    *reinterpret_cast<kiln_vec<" << types_[numInputs_ + k].storage
+         << ", " << kVector << "> *>(out" << k << " + i) = y" << k << ";\n";
+    os << "  }\n}\n";
+  }
+  return info;
+}
+
+//===----------------------------------------------------------------------===//
+// Reduction kernels
+//===----------------------------------------------------------------------===//
+
+std::optional<CUDAKernelInfo> Emitter::emitReduction(llvm::raw_ostream &os,
+                                                     std::string &why) {
+  auto yield = cast<YieldOp>(fusion_.getBodyBlock().getTerminator());
+  if (yield.getNumOperands() != 1) {
+    why = "a reduction fusion with more than one result";
+    return std::nullopt;
+  }
+  Operation *root = yield.getOperand(0).getDefiningOp();
+  if (!root) {
+    why = "a reduction fusion that yields an input";
+    return std::nullopt;
+  }
+  StringRef rootName = root->getName().stripDialect();
+  auto inType = cast<RankedTensorType>(root->getOperand(0).getType());
+  ArrayRef<int64_t> shape = inType.getShape();
+  int64_t rank = int64_t(shape.size());
+  // The first reduced dim: everything from it on is reduced.
+  int64_t first = rank;
+  std::string kind;
+  if (isa<SumOp, MeanOp, ProdOp, ReduceMaxOp, ReduceMinOp>(root)) {
+    auto axesAttr = root->getAttrOfType<DenseI64ArrayAttr>("axes");
+    SmallVector<int64_t> axes;
+    if (!axesAttr || axesAttr.empty()) {
+      for (int64_t d = 0; d < rank; ++d)
+        axes.push_back(d);
+    } else {
+      for (int64_t a : axesAttr.asArrayRef())
+        axes.push_back(a < 0 ? a + rank : a);
+    }
+    llvm::sort(axes);
+    for (size_t i = 0; i < axes.size(); ++i)
+      if (axes[i] != rank - int64_t(axes.size()) + int64_t(i)) {
+        why = "a reduction over non-trailing axes (column reductions run op "
+              "by op)";
+        return std::nullopt;
+      }
+    first = rank - int64_t(axes.size());
+    kind = "row_reduce";
+  } else if (isa<SoftmaxOp, LogSoftmaxOp>(root)) {
+    int64_t axis = root->getAttrOfType<IntegerAttr>("axis").getInt();
+    if (axis < 0)
+      axis += rank;
+    if (axis != rank - 1) {
+      why = "a softmax over a non-last axis";
+      return std::nullopt;
+    }
+    first = axis;
+    kind = "softmax";
+  } else if (isa<LayerNormOp>(root)) {
+    int64_t axis = root->getAttrOfType<IntegerAttr>("axis").getInt();
+    if (axis < 0)
+      axis += rank;
+    first = axis;
+    kind = "layer_norm";
+  } else {
+    why = ("a \"reduction\" fusion rooted at '" + rootName +
+           "' (no CUDA generator)")
+              .str();
+    return std::nullopt;
+  }
+  std::string typeWhy;
+  auto rootIn = elementTypeOf(inType, typeWhy);
+  if (!rootIn || rootIn->isBool) {
+    why = "a reduction of booleans";
+    return std::nullopt;
+  }
+  int64_t rows = 1, cols = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < first ? rows : cols) *= shape[d];
+  // layer_norm's scale and bias are read at `col`: fusion inputs of the
+  // normalized shape.
+  for (unsigned k = 1; kind == "layer_norm" && k < root->getNumOperands(); ++k) {
+    auto t = cast<RankedTensorType>(root->getOperand(k).getType());
+    if (!isa<BlockArgument>(root->getOperand(k)) || t.getNumElements() != cols) {
+      why = "a layer_norm whose scale or bias is computed in the fusion or "
+            "not of the normalized shape";
+      return std::nullopt;
+    }
+  }
+  if (rows > int64_t(1) << 31) {
+    why = "more rows than one grid holds";
+    return std::nullopt;
+  }
+
+  // The ops that compute the root's input (the producers).
+  llvm::SetVector<Operation *> producers;
+  SmallVector<Value> work = {root->getOperand(0)};
+  llvm::SetVector<unsigned> usedArgs;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      usedArgs.insert(arg.getArgNumber());
+      continue;
+    }
+    Operation *op = v.getDefiningOp();
+    if (producers.insert(op))
+      llvm::append_range(work, op->getOperands());
+  }
+  SmallVector<Operation *> ordered;
+  for (Operation &op : fusion_.getBodyBlock().without_terminator())
+    if (producers.contains(&op))
+      ordered.push_back(&op);
+
+  // value(row, col): the root's input element.
+  const std::string acc = rootIn->reg;
+  os << "static __device__ __forceinline__ " << acc << " " << name_
+     << "_value(long long row, long long col, " << params() << ") {\n";
+  Block &body = fusion_.getBodyBlock();
+  DenseMap<Value, std::string> names;
+  for (unsigned j : usedArgs) {
+    SmallVector<int64_t> s;
+    auto t = cast<RankedTensorType>(body.getArgument(j).getType());
+    if (!broadcastStrides(t, shape, s)) {
+      why = "an input that does not broadcast to the reduced operand";
+      return std::nullopt;
+    }
+    // Offset from the coordinates of row (dims < first) and col (the rest).
+    std::string off;
+    auto addTerms = [&](const std::string &var, int64_t lo, int64_t hi) {
+      int64_t inner = 1;
+      for (int64_t d = hi; d-- > lo;) {
+        if (s[d]) {
+          std::string c = inner == 1 ? var : "(" + var + " / " + std::to_string(inner) + ")";
+          if (d != lo)
+            c = "(" + c + " % " + std::to_string(shape[d]) + ")";
+          off += (off.empty() ? "" : " + ") +
+                 (s[d] == 1 ? c : c + " * " + std::to_string(s[d]));
+        }
+        inner *= shape[d];
+      }
+    };
+    addTerms("row", 0, first);
+    addTerms("col", first, rank);
+    os << "  const " << types_[j].reg << " a" << j << " = kiln_ld(in" << j
+       << " + " << (off.empty() ? "0" : off) << ");\n";
+    names[body.getArgument(j)] = "a" + std::to_string(j);
+  }
+  emitOps(os, ordered, names, "  ");
+  os << "  return " << names.lookup(root->getOperand(0)) << ";\n}\n\n";
+
+  int64_t block = 32;
+  while (block < cols && block < 256)
+    block *= 2;
+  CUDAKernelInfo info;
+  info.name = name_;
+  info.kind = kind;
+  info.block = block;
+  info.grid = rows;
+  info.numBuffers = unsigned(types_.size());
+  std::string args;
+  for (size_t j = 0; j < types_.size(); ++j)
+    args += j < numInputs_ ? ", in" + std::to_string(j)
+                           : ", out" + std::to_string(j - numInputs_);
+  std::string value = name_ + "_value(row, col" + args + ")";
+  const ElementType &outT = types_[numInputs_];
+  std::string inf = literal(HUGE_VAL, *rootIn);
+
+  os << "extern \"C\" __global__ void __launch_bounds__(" << block << ") " << name_
+     << "(" << params() << ") {\n";
+  os << "  __shared__ " << acc << " shared[32];\n";
+  os << "  const long long row = blockIdx.x;\n";
+  auto loop = [&](const std::string &bodyText) {
+    os << "  for (long long col = threadIdx.x; col < " << cols
+       << "; col += blockDim.x) {\n" << bodyText << "  }\n";
+  };
+  if (kind == "row_reduce") {
+    std::string op, identity;
+    if (isa<SumOp, MeanOp>(root)) {
+      op = "kiln_sum_op()";
+      identity = literal(0, *rootIn);
+    } else if (isa<ProdOp>(root)) {
+      op = "kiln_prod_op()";
+      identity = literal(1, *rootIn);
+    } else if (isa<ReduceMaxOp>(root)) {
+      op = "kiln_max_op()";
+      identity = rootIn->isFloat ? "-" + inf
+                                 : "(" + acc + ")(" + (rootIn->bits == 64
+                                       ? std::string("-9223372036854775807LL - 1")
+                                       : std::to_string(-(1LL << (rootIn->bits - 1)))) + ")";
+    } else {
+      op = "kiln_min_op()";
+      identity = rootIn->isFloat ? inf
+                                 : "(" + acc + ")(" + (rootIn->bits == 64
+                                       ? std::string("9223372036854775807LL")
+                                       : std::to_string((1LL << (rootIn->bits - 1)) - 1)) + ")";
+    }
+    os << "  " << acc << " a = " << identity << ";\n";
+    loop("    a = " + op + "(a, " + value + ");\n");
+    os << "  a = kiln_block_reduce(a, " << op << ", " << acc << "(" << identity
+       << "), shared);\n";
+    if (isa<MeanOp>(root))
+      os << "  a = a / " << literal(double(cols), *rootIn) << ";\n";
+    os << "  if (threadIdx.x == 0)\n    kiln_st(out0 + row, a);\n";
+  } else if (kind == "softmax") {
+    bool log = isa<LogSoftmaxOp>(root);
+    os << "  " << acc << " m = -" << inf << ";\n";
+    loop("    m = kiln_max(m, " + value + ");\n");
+    os << "  m = kiln_block_reduce(m, kiln_max_op(), " << acc << "(-" << inf
+       << "), shared);\n";
+    os << "  " << acc << " s = 0;\n";
+    loop("    s += kiln_exp(" + value + " - m);\n");
+    os << "  s = kiln_block_reduce(s, kiln_sum_op(), " << acc << "(0), shared);\n";
+    if (log) {
+      os << "  const " << acc << " ls = kiln_log(s);\n";
+      loop("    kiln_st(out0 + row * " + std::to_string(cols) + " + col, " +
+           value + " - m - ls);\n");
+    } else {
+      os << "  const " << acc << " inv = " << acc << "(1) / s;\n";
+      loop("    kiln_st(out0 + row * " + std::to_string(cols) +
+           " + col, kiln_exp(" + value + " - m) * inv);\n");
+    }
+  } else { // layer_norm: two passes for the variance (no cancellation)
+    double eps = root->getAttrOfType<FloatAttr>("epsilon").getValueAsDouble();
+    auto argIndex = [&](unsigned k) {
+      return std::to_string(cast<BlockArgument>(root->getOperand(k)).getArgNumber());
+    };
+    os << "  " << acc << " s = 0;\n";
+    loop("    s += " + value + ";\n");
+    os << "  const " << acc << " mean = kiln_block_reduce(s, kiln_sum_op(), "
+       << acc << "(0), shared) / " << literal(double(cols), *rootIn) << ";\n";
+    os << "  " << acc << " q = 0;\n";
+    loop("    const " + acc + " d = " + value + " - mean;\n    q += d * d;\n");
+    os << "  const " << acc << " var = kiln_block_reduce(q, kiln_sum_op(), " << acc
+       << "(0), shared) / " << literal(double(cols), *rootIn) << ";\n";
+    os << "  const " << acc << " rstd = " << acc << "(1) / kiln_sqrt(var + "
+       << literal(eps, *rootIn) << ");\n";
+    std::string y = "(" + value + " - mean) * rstd * kiln_ld(in" + argIndex(1) +
+                    " + col)";
+    if (root->getNumOperands() > 2)
+      y += " + kiln_ld(in" + argIndex(2) + " + col)";
+    loop("    kiln_st(out0 + row * " + std::to_string(cols) + " + col, " + y +
+         ");\n");
+  }
+  os << "}\n";
+  (void)outT;
+  return info;
+}
+
+std::optional<CUDAKernelInfo> Emitter::emit(llvm::raw_ostream &os,
+                                            std::string &why) {
+  if (fusion_.getKind() != "loop" && fusion_.getKind() != "reduction") {
+    why = ("a \"" + fusion_.getKind() + "\" fusion").str();
+    return std::nullopt;
+  }
+  if (!checkBody(why) || !collectTypes(why))
+    return std::nullopt;
+  // Emit into a buffer: nothing reaches `os` for a fusion that fails.
+  std::string text;
+  llvm::raw_string_ostream buffer(text);
+  auto info = fusion_.getKind() == "loop" ? emitLoop(buffer, why)
+                                          : emitReduction(buffer, why);
+  if (!info)
+    return std::nullopt;
+  os << "// " << info->kind << " kernel at " << fusion_.getLoc() << "\n"
+     << buffer.str() << "\n";
+  return info;
+}
+
+} // namespace
+
+std::optional<CUDAKernelInfo> emitKernel(FusionOp fusion, StringRef name,
+                                         bool restrictPtrs, llvm::raw_ostream &os,
+                                         std::string &why) {
+  Emitter emitter(fusion, name, restrictPtrs);
+  return emitter.emit(os, why);
+}
+
+} // namespace mlir::kiln::cuda
