@@ -5,8 +5,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -67,14 +65,31 @@ Expected<FileBytes> mapFile(const std::string &path) {
 }
 
 namespace {
+/// Reads a whole file that cannot be mapped (a pipe, a device); POSIX
+/// reads, no exceptions (an ifstream throws reading a directory).
 Expected<std::vector<uint8_t>> readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return notFound("cannot open '", path, "'");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  if (in.bad())
-    return ioError("cannot read '", path, "'");
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR)
+      return notFound("cannot open '", path, "'");
+    return ioError("cannot open '", path, "': ", std::strerror(errno));
+  }
+  std::vector<uint8_t> bytes;
+  uint8_t chunk[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return ioError("cannot read '", path, "': ", std::strerror(err));
+    }
+    if (n == 0)
+      break;
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  }
+  ::close(fd);
   return bytes;
 }
 } // namespace
