@@ -42,8 +42,10 @@ constexpr int64_t kLoopBlock = 256;
 constexpr int64_t kMaxGrid = 65535;
 constexpr int kVector = 4;
 
+/// 32-bit indices when i + the grid's stride cannot overflow them.
 std::string idxType(int64_t total) {
-  return total < (int64_t(1) << 31) ? "int" : "long long";
+  return total < (int64_t(1) << 31) - kLoopBlock * kMaxGrid ? "int"
+                                                             : "long long";
 }
 
 /// Strides of `type` broadcast to `shape` (row-major; 0 where broadcast),
@@ -332,7 +334,7 @@ std::optional<CUDAKernelInfo> Emitter::emitLoop(llvm::raw_ostream &os,
     info.hasVectorVariant = true;
     info.vectorGrid =
         std::clamp<int64_t>((vectors + kLoopBlock - 1) / kLoopBlock, 1, kMaxGrid);
-    os << "\n// Needs every buffer 16-byte aligned (the launcher checks).\n";
+    os << "\n// Needs every buffer aligned to 4 elements (the launcher checks).\n";
     os << "extern \"C\" __global__ void __launch_bounds__(" << kLoopBlock << ") "
        << name_ << "_vec(" << params() << ") {\n";
     os << "  for (" << it << " q = " << it
@@ -398,6 +400,7 @@ std::optional<CUDAKernelInfo> Emitter::emitReduction(llvm::raw_ostream &os,
   int64_t rank = int64_t(shape.size());
   // The first reduced dim: everything from it on is reduced.
   int64_t first = rank;
+  int64_t innerCount = 1; // column_reduce: elements after the reduced dims
   std::string kind;
   if (isa<SumOp, MeanOp, ProdOp, ReduceMaxOp, ReduceMinOp>(root)) {
     auto axesAttr = root->getAttrOfType<DenseI64ArrayAttr>("axes");
@@ -411,13 +414,17 @@ std::optional<CUDAKernelInfo> Emitter::emitReduction(llvm::raw_ostream &os,
     }
     llvm::sort(axes);
     for (size_t i = 0; i < axes.size(); ++i)
-      if (axes[i] != rank - int64_t(axes.size()) + int64_t(i)) {
-        why = "a reduction over non-trailing axes (column reductions run op "
-              "by op)";
+      if (axes[i] != axes[0] + int64_t(i)) {
+        why = "a reduction over non-adjacent axes";
         return std::nullopt;
       }
-    first = rank - int64_t(axes.size());
-    kind = "row_reduce";
+    first = axes.empty() ? rank : axes[0];
+    // Trailing axes: a row per block. Others: a thread per output element
+    // walks its column (coalesced across the dims after the reduced ones).
+    kind = axes.empty() || axes.back() == rank - 1 ? "row_reduce"
+                                                   : "column_reduce";
+    for (int64_t d = axes.empty() ? rank : axes.back() + 1; d < rank; ++d)
+      innerCount *= shape[d];
   } else if (isa<SoftmaxOp, LogSoftmaxOp>(root)) {
     int64_t axis = root->getAttrOfType<IntegerAttr>("axis").getInt();
     if (axis < 0)
@@ -499,6 +506,17 @@ std::optional<CUDAKernelInfo> Emitter::emitReduction(llvm::raw_ostream &os,
     // Offset from the coordinates of row (dims < first) and col (the rest).
     std::string off;
     auto addTerms = [&](const std::string &var, int64_t lo, int64_t hi) {
+      // Contiguous over [lo, hi): one term, var * the innermost stride.
+      bool contiguous = lo < hi && s[hi - 1] != 0;
+      for (int64_t d = hi - 1, run = s[hi - 1]; contiguous && d >= lo; --d) {
+        contiguous = s[d] == run || shape[d] == 1;
+        run *= shape[d];
+      }
+      if (contiguous) {
+        off += (off.empty() ? "" : " + ") +
+               (s[hi - 1] == 1 ? var : var + " * " + std::to_string(s[hi - 1]));
+        return;
+      }
       int64_t inner = 1;
       for (int64_t d = hi; d-- > lo;) {
         if (s[d]) {
@@ -540,12 +558,13 @@ std::optional<CUDAKernelInfo> Emitter::emitReduction(llvm::raw_ostream &os,
   os << "extern \"C\" __global__ void __launch_bounds__(" << block << ") " << name_
      << "(" << params() << ") {\n";
   os << "  __shared__ " << acc << " shared[32];\n";
-  os << "  const long long row = blockIdx.x;\n";
+  if (kind != "column_reduce")
+    os << "  const long long row = blockIdx.x;\n";
   auto loop = [&](const std::string &bodyText) {
     os << "  for (long long col = threadIdx.x; col < " << cols
        << "; col += blockDim.x) {\n" << bodyText << "  }\n";
   };
-  if (kind == "row_reduce") {
+  if (kind == "row_reduce" || kind == "column_reduce") {
     std::string op, identity;
     if (isa<SumOp, MeanOp>(root)) {
       op = "kiln_sum_op()";
@@ -566,13 +585,33 @@ std::optional<CUDAKernelInfo> Emitter::emitReduction(llvm::raw_ostream &os,
                                        ? std::string("9223372036854775807LL")
                                        : std::to_string((1LL << (rootIn->bits - 1)) - 1)) + ")";
     }
-    os << "  " << acc << " a = " << identity << ";\n";
-    loop("    a = " + op + "(a, " + value + ");\n");
-    os << "  a = kiln_block_reduce(a, " << op << ", " << acc << "(" << identity
-       << "), shared);\n";
-    if (isa<MeanOp>(root))
-      os << "  a = a / " << literal(double(cols), *rootIn) << ";\n";
-    os << "  if (threadIdx.x == 0)\n    kiln_st(out0 + row, a);\n";
+    if (kind == "column_reduce") {
+      int64_t reduced = cols / innerCount;
+      int64_t outputs = rows * innerCount;
+      info.block = kLoopBlock;
+      info.grid = std::clamp<int64_t>((outputs + kLoopBlock - 1) / kLoopBlock, 1,
+                                      kMaxGrid);
+      os << "  (void)shared;\n";
+      os << "  for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; "
+         << "e < " << outputs << "; e += (long long)gridDim.x * blockDim.x) {\n";
+      os << "    const long long row = e / " << innerCount << ", inner = e % "
+         << innerCount << ";\n";
+      os << "    " << acc << " a = " << identity << ";\n";
+      os << "    for (long long r = 0; r < " << reduced << "; ++r) {\n";
+      os << "      const long long col = r * " << innerCount << " + inner;\n";
+      os << "      a = " << op << "(a, " << value << ");\n    }\n";
+      if (isa<MeanOp>(root))
+        os << "    a = a / " << literal(double(reduced), *rootIn) << ";\n";
+      os << "    kiln_st(out0 + e, a);\n  }\n";
+    } else {
+      os << "  " << acc << " a = " << identity << ";\n";
+      loop("    a = " + op + "(a, " + value + ");\n");
+      os << "  a = kiln_block_reduce(a, " << op << ", " << acc << "(" << identity
+         << "), shared);\n";
+      if (isa<MeanOp>(root))
+        os << "  a = a / " << literal(double(cols), *rootIn) << ";\n";
+      os << "  if (threadIdx.x == 0)\n    kiln_st(out0 + row, a);\n";
+    }
   } else if (kind == "softmax") {
     bool log = isa<LogSoftmaxOp>(root);
     os << "  " << acc << " m = -" << inf << ";\n";
