@@ -299,6 +299,7 @@ CudaDeviceImpl::create(const Driver &d, int ordinal) {
                                                    dev->total_);
   KILN_ASSIGN_OR_RETURN(dev->allocator_,
                         DeviceCachingAllocator::create(std::move(source), {}));
+  dev->allocator_->setDefaultStream(dev->stream_);
   if (auto cache = KernelCache::open())
     dev->cache_ = std::make_unique<KernelCache>(std::move(*cache));
   return dev;

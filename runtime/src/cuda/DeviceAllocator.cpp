@@ -121,6 +121,20 @@ std::string DeviceCachingAllocator::describeLocked() const {
   return s;
 }
 
+void DeviceCachingAllocator::setDefaultStream(StreamHandle stream) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  defaultStream_ = stream;
+}
+
+Expected<void *> DeviceCachingAllocator::allocate(size_t bytes) {
+  StreamHandle stream;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stream = defaultStream_;
+  }
+  return allocate(bytes, stream);
+}
+
 Expected<void *> DeviceCachingAllocator::allocate(size_t bytes,
                                                   StreamHandle stream,
                                                   std::string_view tag) {

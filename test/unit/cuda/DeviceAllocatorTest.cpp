@@ -300,6 +300,20 @@ TEST(DeviceAllocator, StatsPeaksAndReset) {
   a->deallocate(*q, 2 * MiB);
 }
 
+TEST(DeviceAllocator, TheAllocatorInterfaceUsesTheDefaultStream) {
+  FakeState s;
+  auto a = makeAllocator(s);
+  a->setDefaultStream(streamA);
+  auto p = a->allocate(4096); // Allocator interface
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(a->largestLiveAllocations(1)[0].stream, streamA);
+  a->deallocate(*p, 4096);
+  auto q = a->allocate(4096, streamA);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(*q, *p) << "freed on A, reused on A";
+  a->deallocate(*q, 4096);
+}
+
 TEST(DeviceAllocator, ZeroBytesIsANullBlock) {
   FakeState s;
   auto a = makeAllocator(s);

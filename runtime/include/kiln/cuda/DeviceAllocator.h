@@ -96,10 +96,12 @@ public:
   /// there before its free is done.
   Status recordStream(void *ptr, StreamHandle stream);
 
-  // Allocator: allocate() uses the default stream.
-  Expected<void *> allocate(size_t bytes) override {
-    return allocate(bytes, nullptr);
-  }
+  /// The stream allocate(bytes) (the Allocator interface) uses: the stream
+  /// the device queues its own work on. nullptr (CUDA's default) at first.
+  void setDefaultStream(StreamHandle stream);
+
+  // Allocator: allocations on the default stream.
+  Expected<void *> allocate(size_t bytes) override;
   void deallocate(void *ptr, size_t bytes) override;
   AllocatorStats stats() const override;
   void resetPeak() override;
@@ -141,6 +143,7 @@ private:
   AllocatorStats stats_;
   int64_t cacheFlushes_ = 0;
   size_t limit_ = 0;
+  StreamHandle defaultStream_ = nullptr;
 };
 
 } // namespace kiln::cuda
