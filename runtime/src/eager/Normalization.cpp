@@ -256,28 +256,50 @@ Expected<std::vector<double>> paramValues(const char *op, const char *what,
   return t.toDoubles();
 }
 
+/// Mean and 1/sqrt(var + eps) of one row, two passes in f64 with four
+/// independent accumulators (the adds pipeline; the order is fixed).
+template <typename C>
+void rowMeanRstd(const C *x, int64_t n, double eps, double &mean, double &rstd) {
+  double a[4] = {0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4)
+    for (int k = 0; k < 4; ++k)
+      a[k] += double(x[j + k]);
+  for (; j < n; ++j)
+    a[0] += double(x[j]);
+  double m = ((a[0] + a[1]) + (a[2] + a[3])) / double(n);
+  double v[4] = {0, 0, 0, 0};
+  for (j = 0; j + 4 <= n; j += 4)
+    for (int k = 0; k < 4; ++k)
+      v[k] += (double(x[j + k]) - m) * (double(x[j + k]) - m);
+  for (; j < n; ++j)
+    v[0] += (double(x[j]) - m) * (double(x[j]) - m);
+  mean = m;
+  rstd = 1.0 / std::sqrt(((v[0] + v[1]) + (v[2] + v[3])) / double(n) + eps);
+}
+
+/// y = (x - mean) * rstd * scale + bias per row, the last pass in the
+/// compute type (vectorizes for f32).
 template <typename C>
 void layerNormRows(const C *in, C *out, int64_t rows, int64_t n,
                    const std::vector<double> &scale,
                    const std::vector<double> *bias, double eps) {
+  std::vector<C> sc(scale.begin(), scale.end());
+  std::vector<C> bs(static_cast<size_t>(n), C(0));
+  if (bias)
+    bs.assign(bias->begin(), bias->end());
   ThreadPool::global().parallelFor(
       0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)),
       [&](int64_t b, int64_t e) {
         for (int64_t r = b; r < e; ++r) {
           const C *x = in + r * n;
           C *y = out + r * n;
-          double mean = 0;
+          double mean, rstd;
+          rowMeanRstd(x, n, eps, mean, rstd);
+          C m = C(mean), k = C(rstd);
+          const C *s = sc.data(), *bb = bs.data();
           for (int64_t j = 0; j < n; ++j)
-            mean += double(x[j]);
-          mean /= double(n);
-          double var = 0;
-          for (int64_t j = 0; j < n; ++j)
-            var += (double(x[j]) - mean) * (double(x[j]) - mean);
-          var /= double(n);
-          double inv = 1.0 / std::sqrt(var + eps);
-          for (int64_t j = 0; j < n; ++j)
-            y[j] = C((double(x[j]) - mean) * inv * scale[size_t(j)] +
-                     (bias ? (*bias)[size_t(j)] : 0.0));
+            y[j] = (x[j] - m) * k * s[j] + bb[j];
         }
       });
 }
@@ -472,18 +494,8 @@ void rowStatistics(const C *x, int64_t rows, int64_t n, double eps,
   ThreadPool::global().parallelFor(
       0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)),
       [&](int64_t b, int64_t e) {
-        for (int64_t r = b; r < e; ++r) {
-          const C *row = x + r * n;
-          double m = 0;
-          for (int64_t j = 0; j < n; ++j)
-            m += double(row[j]);
-          m /= double(n);
-          double v = 0;
-          for (int64_t j = 0; j < n; ++j)
-            v += (double(row[j]) - m) * (double(row[j]) - m);
-          mean[size_t(r)] = m;
-          rstd[size_t(r)] = 1.0 / std::sqrt(v / double(n) + eps);
-        }
+        for (int64_t r = b; r < e; ++r)
+          rowMeanRstd(x + r * n, n, eps, mean[size_t(r)], rstd[size_t(r)]);
       });
 }
 
@@ -497,26 +509,36 @@ void layerNormBackwardRows(const C *x, const C *gy, C *gx, int64_t rows,
   std::vector<double> mean(static_cast<size_t>(rows)), rstd(static_cast<size_t>(rows));
   rowStatistics(x, rows, n, eps, mean, rstd);
   if (gx) {
-    // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * scale.
+    // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * scale:
+    // sums in f64 (four accumulators), the elementwise passes in C.
+    std::vector<C> sc(scale.begin(), scale.end());
     ThreadPool::global().parallelFor(
         0, rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(n, 1)),
         [&](int64_t b, int64_t e) {
+          std::vector<C> xhat(static_cast<size_t>(n)), g(static_cast<size_t>(n));
           for (int64_t r = b; r < e; ++r) {
             const C *xr = x + r * n, *gr = gy + r * n;
-            double m = mean[size_t(r)], rs = rstd[size_t(r)];
-            double sg = 0, sgx = 0;
+            C m = C(mean[size_t(r)]), rs = C(rstd[size_t(r)]);
             for (int64_t j = 0; j < n; ++j) {
-              double g = double(gr[j]) * scale[size_t(j)];
-              sg += g;
-              sgx += g * (double(xr[j]) - m) * rs;
+              xhat[size_t(j)] = (xr[j] - m) * rs;
+              g[size_t(j)] = gr[j] * sc[size_t(j)];
             }
-            sg /= double(n);
-            sgx /= double(n);
+            double a[4] = {0, 0, 0, 0}, c[4] = {0, 0, 0, 0};
+            int64_t j = 0;
+            for (; j + 4 <= n; j += 4)
+              for (int k = 0; k < 4; ++k) {
+                a[k] += double(g[size_t(j + k)]);
+                c[k] += double(g[size_t(j + k)]) * double(xhat[size_t(j + k)]);
+              }
+            for (; j < n; ++j) {
+              a[0] += double(g[size_t(j)]);
+              c[0] += double(g[size_t(j)]) * double(xhat[size_t(j)]);
+            }
+            C sg = C(((a[0] + a[1]) + (a[2] + a[3])) / double(n));
+            C sgx = C(((c[0] + c[1]) + (c[2] + c[3])) / double(n));
             C *out = gx + r * n;
-            for (int64_t j = 0; j < n; ++j) {
-              double xhat = (double(xr[j]) - m) * rs;
-              out[j] = C(rs * (double(gr[j]) * scale[size_t(j)] - sg - xhat * sgx));
-            }
+            for (int64_t k = 0; k < n; ++k)
+              out[k] = rs * (g[size_t(k)] - sg - xhat[size_t(k)] * sgx);
           }
         });
   }
