@@ -30,6 +30,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
@@ -72,6 +73,29 @@ inline std::set<std::string> &checkedInThisTest() {
   static std::set<std::string> checked;
   return checked;
 }
+
+/// checkGradients calls and input elements compared in this process.
+struct CheckCounts {
+  int64_t checks = 0, elements = 0;
+};
+inline CheckCounts &checkCounts() {
+  static CheckCounts counts;
+  return counts;
+}
+
+/// Prints the counts when the test program ends.
+class CountsReporter : public ::testing::Environment {
+public:
+  void TearDown() override {
+    if (checkCounts().checks)
+      std::printf("[gradcheck] %lld checks of %zu ops, %lld input elements "
+                  "compared\n",
+                  (long long)checkCounts().checks, checkedOps().size(),
+                  (long long)checkCounts().elements);
+  }
+};
+inline const bool kCountsReporterRegistered =
+    (::testing::AddGlobalTestEnvironment(new CountsReporter), true);
 
 /// f64 values uniform in [lo, hi).
 inline Tensor uniform(const Shape &shape, uint64_t seed, double lo = -1.0,
@@ -141,6 +165,7 @@ checkGradients(const std::string &op, const OpFn &fn, const Inputs &inputs,
                const Options &options = {}) {
   checkedOps().insert(op);
   checkedInThisTest().insert(op);
+  ++checkCounts().checks;
   auto fail = [&] {
     return ::testing::AssertionFailure() << "gradcheck of '" << op << "': ";
   };
@@ -193,6 +218,7 @@ checkGradients(const std::string &op, const OpFn &fn, const Inputs &inputs,
       return fail() << "gradient of input " << i << " has the wrong shape";
     std::vector<double> a = g.toDoubles();
     std::vector<double> x = leaves[i].toDoubles();
+    checkCounts().elements += int64_t(x.size());
     double worst = 0;
     std::string worstText;
     for (size_t e = 0; e < x.size(); ++e) {
