@@ -3,14 +3,18 @@
 //   kiln-cuda-compile model.mlir [--precision f16] --emit-cuda   (print CUDA C)
 //   kiln-cuda-compile model.mlir --report                        (one line per fusion)
 //   kiln-cuda-compile model.mlir --validate --arch 80,90 [--ptxas PATH]
+//   kiln-cuda-compile model.mlir --run [--repeats 20] [--require-gpu]
 //
 // Runs the compile pipeline, generates the CUDA C of every fused kernel
 // (compiler/Target/CUDA) and, with --validate, compiles it with NVRTC to PTX
 // for each architecture and assembles the PTX with ptxas, printing each
 // kernel's registers, spills and shared memory. No GPU or driver needed:
-// this is how CI checks the CUDA backend. Exit status 1 on any failure.
+// this is how CI checks the CUDA backend. --run needs a GPU (RunOnDevice.h);
+// without one it says why and exits 0. Exit status 1 on any failure.
 //
 //===----------------------------------------------------------------------===//
+#include "RunOnDevice.h"
+
 #include "kiln/Compiler/Pipelines/Pipeline.h"
 #include "kiln/Compiler/Target/CUDA/CUDACodegen.h"
 #include "kiln/Dialect/Kiln/IR/KilnDialect.h"
@@ -48,6 +52,13 @@ static cl::list<int> archs("arch", cl::desc("Compute capabilities (80,90)"),
                            cl::CommaSeparated);
 static cl::opt<std::string> ptxasPath("ptxas", cl::desc("ptxas to run"),
                                       cl::init(""));
+static cl::opt<bool> runKernels(
+    "run", cl::desc("Run every kernel on cuda:0: check against the CPU "
+                    "backend and the _vec variant, print GB/s"));
+static cl::opt<int> repeats("repeats", cl::desc("Timed launches per kernel"),
+                            cl::init(20));
+static cl::opt<bool> requireGpu(
+    "require-gpu", cl::desc("With --run: fail when there is no GPU"));
 static cl::opt<bool> requireAll(
     "require-all", cl::desc("Fail when a fusion falls back to op by op"));
 
@@ -201,6 +212,12 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (validate && !result.source.empty())
-    return validateSource(result.source, llvm::sys::path::filename(inputFile));
+    if (int rc = validateSource(result.source, llvm::sys::path::filename(inputFile)))
+      return rc;
+  if (runKernels && !result.source.empty()) {
+    int rc = mlir::kiln::runOnDevice(*module, result, repeats);
+    // No GPU is not an error unless asked (CI machines have none).
+    return rc == 2 ? (requireGpu ? 1 : 0) : rc;
+  }
   return 0;
 }
