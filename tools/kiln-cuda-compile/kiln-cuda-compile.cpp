@@ -154,6 +154,11 @@ int validateSource(const std::string &source, llvm::StringRef programName) {
       ++failures;
       continue;
     }
+    if (!ptx->log.empty()) {
+      // Generated code should compile cleanly; a warning is a backend bug.
+      llvm::errs() << "sm_" << arch << ": NVRTC warnings:\n" << ptx->log << "\n";
+      ++failures;
+    }
     std::string log;
     if (!runPtxas(ptxas, ptx->image, arch, log)) {
       llvm::errs() << "sm_" << arch << ": ptxas failed:\n" << log << "\n";

@@ -557,7 +557,8 @@ std::optional<CUDAKernelInfo> Emitter::emitReduction(llvm::raw_ostream &os,
 
   os << "extern \"C\" __global__ void __launch_bounds__(" << block << ") " << name_
      << "(" << params() << ") {\n";
-  os << "  __shared__ " << acc << " shared[32];\n";
+  if (kind != "column_reduce") // one thread per output: no block reduction
+    os << "  __shared__ " << acc << " shared[32];\n";
   if (kind != "column_reduce")
     os << "  const long long row = blockIdx.x;\n";
   auto loop = [&](const std::string &bodyText) {
@@ -591,7 +592,6 @@ std::optional<CUDAKernelInfo> Emitter::emitReduction(llvm::raw_ostream &os,
       info.block = kLoopBlock;
       info.grid = std::clamp<int64_t>((outputs + kLoopBlock - 1) / kLoopBlock, 1,
                                       kMaxGrid);
-      os << "  (void)shared;\n";
       os << "  for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; "
          << "e < " << outputs << "; e += (long long)gridDim.x * blockDim.x) {\n";
       os << "    const long long row = e / " << innerCount << ", inner = e % "
