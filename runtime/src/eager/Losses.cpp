@@ -5,8 +5,9 @@
 // entropy works row by row on the logits (log-sum-exp in f64), its gradient
 // softmax - target in one pass; the elementwise losses' gradients are a few
 // eager ops scaled by the reduction's weight. dropout's gradient is dropout
-// of the gradient with the same seed (the same mask and scale).
-// dropout draws one Philox block per four elements.
+// of the gradient with the same mask and scale; the forward keeps the mask
+// (a byte per element) while recording. dropout draws one Philox block per
+// four elements.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/NNOps.h"
@@ -379,9 +380,11 @@ namespace {
 /// y = x * mask / (1 - ratio). Element i's mask comes from Philox-4x32-10
 /// at counter i / 4, key `seed`, word i % 4: kept when that word is >=
 /// ratio * 2^32. One Philox block serves four elements, and the mask is a
-/// pure function of (seed, i), so the backward pass rebuilds it exactly.
+/// pure function of (seed, i). `keep` (may be null) receives the mask, so
+/// that the backward pass need not draw it again.
 template <typename C>
-void dropoutKernel(const C *x, C *y, int64_t n, double ratio, uint64_t seed) {
+void dropoutKernel(const C *x, C *y, int64_t n, double ratio, uint64_t seed,
+                   uint8_t *keep) {
   const uint64_t threshold = uint64_t(std::ceil(ratio * 4294967296.0));
   const C scale = C(1.0 / (1.0 - ratio));
   int64_t blocks = (n + 3) / 4;
@@ -389,24 +392,66 @@ void dropoutKernel(const C *x, C *y, int64_t n, double ratio, uint64_t seed) {
     for (int64_t blk = b; blk < e; ++blk) {
       std::array<uint32_t, 4> r = philox4x32(uint64_t(blk), seed);
       int64_t base = blk * 4;
-      for (int64_t k = 0; k < 4 && base + k < n; ++k)
-        y[base + k] = uint64_t(r[size_t(k)]) >= threshold ? x[base + k] * scale : C(0);
+      for (int64_t k = 0; k < 4 && base + k < n; ++k) {
+        bool kept = uint64_t(r[size_t(k)]) >= threshold;
+        y[base + k] = kept ? x[base + k] * scale : C(0);
+        if (keep)
+          keep[base + k] = kept;
+      }
     }
   });
 }
 
+/// gx = gy * keep / (1 - ratio).
+template <typename C>
+void dropoutMaskKernel(const C *gy, const uint8_t *keep, C *gx, int64_t n,
+                       double ratio) {
+  const C scale = C(1.0 / (1.0 - ratio));
+  ThreadPool::global().parallelFor(0, n, 16384, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      gx[i] = keep[i] ? gy[i] * scale : C(0);
+  });
+}
+
+DType dropoutComputeType(DType t) { return t == DType::F64 ? DType::F64 : DType::F32; }
+
+/// `keep`: when not null, set to the mask (i1, the input's shape).
 Expected<Tensor> dropoutForward(const Tensor &x, double ratio, bool training,
-                                uint64_t seed) {
+                                uint64_t seed, Tensor *keep) {
   if (!training || ratio == 0)
     return x.clone();
-  DType ct = x.dtype() == DType::F64 ? DType::F64 : DType::F32;
+  DType ct = dropoutComputeType(x.dtype());
   KILN_ASSIGN_OR_RETURN(Tensor in, x.dtype() == ct ? x.contiguous() : x.to(ct));
   KILN_ASSIGN_OR_RETURN(Tensor out, Tensor::empty(x.shape(), ct));
+  uint8_t *mask = nullptr;
+  if (keep) {
+    KILN_ASSIGN_OR_RETURN(*keep, Tensor::empty(x.shape(), DType::Bool));
+    mask = static_cast<uint8_t *>(keep->rawData());
+  }
   if (ct == DType::F64)
-    dropoutKernel(in.data<double>(), out.data<double>(), out.numel(), ratio, seed);
+    dropoutKernel(in.data<double>(), out.data<double>(), out.numel(), ratio,
+                  seed, mask);
   else
-    dropoutKernel(in.data<float>(), out.data<float>(), out.numel(), ratio, seed);
+    dropoutKernel(in.data<float>(), out.data<float>(), out.numel(), ratio, seed,
+                  mask);
   return out.dtype() == x.dtype() ? Expected<Tensor>(out) : out.to(x.dtype());
+}
+
+Expected<Tensor> dropoutBackward(const Tensor &gradOut, const Tensor &keep,
+                                 double ratio) {
+  if (!keep.defined()) // identity (not training, or ratio 0)
+    return gradOut;
+  DType ct = dropoutComputeType(gradOut.dtype());
+  KILN_ASSIGN_OR_RETURN(Tensor gy, gradOut.dtype() == ct ? gradOut.contiguous()
+                                                         : gradOut.to(ct));
+  KILN_ASSIGN_OR_RETURN(Tensor gx, Tensor::empty(gy.shape(), ct));
+  const auto *mask = static_cast<const uint8_t *>(keep.rawData());
+  if (ct == DType::F64)
+    dropoutMaskKernel(gy.data<double>(), mask, gx.data<double>(), gx.numel(), ratio);
+  else
+    dropoutMaskKernel(gy.data<float>(), mask, gx.data<float>(), gx.numel(), ratio);
+  return gx.dtype() == gradOut.dtype() ? Expected<Tensor>(gx)
+                                       : gx.to(gradOut.dtype());
 }
 
 } // namespace
@@ -419,13 +464,20 @@ Expected<Tensor> dropout(const Tensor &x, double ratio, bool training,
                            ", expected a float dtype");
   if (!(ratio >= 0 && ratio < 1))
     return invalidArgument("op 'dropout': ratio ", ratio, " outside [0, 1)");
+  // The mask is kept (one byte per element) only when a node will be
+  // recorded; decided here because the forward runs with grad mode off then.
+  Tensor keep;
+  bool keepMask = training && ratio > 0 && autograd::needsGrad({&x});
   return autograd::differentiable(
-      "dropout", {x}, [&] { return dropoutForward(x, ratio, training, seed); },
+      "dropout", {x},
       [&] {
-        return autograd::BackwardFn([ratio, training, seed](const Tensor &gy,
-                                                            const Tensor &) {
-          return autograd::grads(dropoutForward(gy, ratio, training, seed));
-        });
+        return dropoutForward(x, ratio, training, seed, keepMask ? &keep : nullptr);
+      },
+      [&] {
+        return autograd::BackwardFn(
+            [ratio, keep = std::move(keep)](const Tensor &gy, const Tensor &) {
+              return autograd::grads(dropoutBackward(gy, keep, ratio));
+            });
       });
 }
 
