@@ -253,7 +253,9 @@ Expected<Tensor> dnnlBackwardWeight(const Tensor &x, const Tensor &gy,
       dnnl::reorder(weiMem, userWei).execute(*stream, weiMem, userWei);
     stream->wait();
   } catch (const dnnl::error &) {
-    return Tensor();
+    return Tensor(); // unsupported here: the GEMM path runs instead
+  } catch (const std::exception &e) {
+    return internalError("conv2d backward: oneDNN failed: ", e.what());
   }
   return dw;
 }
