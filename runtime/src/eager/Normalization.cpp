@@ -3,10 +3,12 @@
 // Each works on a contiguous f32/f64 copy of its input viewed as
 // [outer, n, inner] around the normalized dims, one parallel task per
 // (outer, inner) line, accumulating in f64; f16/bf16 are widened to f32 once
-// and the result rounded once. Gradients: softmax and log_softmax from
-// their outputs with eager ops; layer norm and batch norm (both forms) by
-// kernels that recompute the statistics from the saved input, rows in
-// parallel for d input and column blocks in parallel for d scale / d bias.
+// and the result rounded once. f32 softmax rows over the last axis use an
+// SSE2 exp (Cephes' expf, 2 ulp). Gradients: softmax and log_softmax from
+// their outputs (one fused pass per row over the last axis, eager ops
+// otherwise); layer norm and batch norm (both forms) by kernels that
+// recompute the statistics from the saved input, rows in parallel for
+// d input and column blocks (channels) in parallel for d scale / d bias.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/NNOps.h"

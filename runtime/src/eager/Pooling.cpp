@@ -1,10 +1,11 @@
 //===- Pooling.cpp - max_pool2d, avg_pool2d, global_avg_pool ---------------===//
 //
-// Direct window loops, one parallel task per (n, c) plane. Floats compute in
-// their own type (f16/bf16 in f32); integer max pooling goes through f64,
-// which is exact for i8/i32 and for i64 below 2^53. The gradients rerun the
-// same windows: max pooling sends each output's gradient to the element
-// that won its window (the first maximum, as the forward picks it), average
+// Direct window loops over the in-image taps of each output (their ranges
+// computed once per row and column), one parallel task per (n, c) plane.
+// Floats compute in their own type (f16/bf16 in f32); integer max pooling
+// goes through f64, which is exact for i8/i32 and for i64 below 2^53.
+// Gradients: max pooling records the winner of each window (the first
+// maximum) while recording and adds each output's gradient there; average
 // pooling spreads it over the window with the forward's divisor.
 //
 //===----------------------------------------------------------------------===//
