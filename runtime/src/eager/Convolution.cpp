@@ -108,7 +108,8 @@ Expected<Tensor> conv2dForward(const Tensor &input, const Tensor &weight,
                                g.f, "]");
       KILN_ASSIGN_OR_RETURN(b32, bias.to(DType::F32));
     }
-    KILN_RETURN_IF_ERROR(cpu::dnnlConv2d(x, w, b32, win, groups, out));
+    KILN_RETURN_IF_ERROR(cpu::dnnlConv2d(
+        x, w, b32, eager::floorModeWindow(win, g.h, g.w, g.oh, g.ow), groups, out));
     return input.dtype() == ct ? Expected<Tensor>(out) : out.to(input.dtype());
   }
   int64_t cg = g.c / groups, fg = g.f / groups, k = cg * g.kh * g.kw;

@@ -271,8 +271,10 @@ Expected<Tensor> conv2dBackwardWeight(const Tensor &input, const Tensor &gradOut
       convUsesDnnl() && input.numel() > 0 && gradOut.numel() > 0) {
     KILN_ASSIGN_OR_RETURN(Tensor x, input.contiguous());
     KILN_ASSIGN_OR_RETURN(Tensor gy, gradOut.contiguous());
-    KILN_ASSIGN_OR_RETURN(Tensor dw,
-                          dnnlBackwardWeight(x, gy, win, groups, weightShape));
+    Window2D floorWin = floorModeWindow(win, x.shape()[2], x.shape()[3],
+                                        gy.shape()[2], gy.shape()[3]);
+    KILN_ASSIGN_OR_RETURN(Tensor dw, dnnlBackwardWeight(x, gy, floorWin, groups,
+                                                        weightShape));
     if (dw.defined())
       return dw;
   }

@@ -102,6 +102,27 @@ void col2im(const C *cols, int64_t c0, int64_t cg, const ConvGeometry &g,
   });
 }
 
+/// The same window for a library without ceil mode (oneDNN): ceilMode off
+/// and the bottom/right padding grown so that floor division gives
+/// (oh, ow); the extra taps read zeros, as ceil mode's do. The kernel must
+/// be set.
+inline Window2D floorModeWindow(Window2D win, int64_t h, int64_t w, int64_t oh,
+                                int64_t ow) {
+  if (!win.ceilMode)
+    return win;
+  auto fit = [&](size_t i, int64_t size, int64_t out) {
+    int64_t extent = win.dilations[i] * (win.kernel[i] - 1) + 1;
+    int64_t floorOut =
+        (size + win.pads[i] + win.pads[i + 2] - extent) / win.strides[i] + 1;
+    if (floorOut != out)
+      win.pads[i + 2] = (out - 1) * win.strides[i] + extent - size - win.pads[i];
+  };
+  fit(0, h, oh);
+  fit(1, w, ow);
+  win.ceilMode = false;
+  return win;
+}
+
 /// True unless setConvBackend(Im2colGemm) turned oneDNN off (or it is not
 /// linked): the gradients follow the forward's choice.
 bool convUsesDnnl();

@@ -54,6 +54,8 @@ KILN_GRADCHECK_TEST(GradCheckNN, Conv2d, "conv2d") {
       {{1, 4, 6, 5}, {4, 2, 3, 2}, window({2, 1}, {1, 0, 2, 1}, {1, 2}), 2, true},
       {{1, 3, 5, 5}, {3, 1, 3, 3}, window({2, 2}, {1, 1, 1, 1}, {1, 1}), 3, false},
       {{2, 3, 1, 1}, {2, 3, 1, 1}, window({1, 1}, {0, 0, 0, 0}, {1, 1}), 1, true},
+      // Ceil mode: a last window that hangs over the bottom/right edge.
+      {{1, 2, 6, 5}, {2, 2, 3, 3}, window({2, 2}, {0, 0, 0, 0}, {1, 1}, true), 1, true},
   };
   uint64_t seed = 1;
   for (const ConvCase &c : cases) {

@@ -200,6 +200,14 @@ TEST(GradF32, ConvolutionsAndPooling) {
         1e-4));
   }
   ASSERT_TRUE(setConvBackend(ConvBackend::Auto).isOk());
+  // Ceil mode through oneDNN (which has none: the padding grows instead).
+  Window2D ceil = makeWindow(3, 3);
+  ceil.strides = {2, 2};
+  ceil.ceilMode = true;
+  EXPECT_TRUE(f32MatchesF64(
+      [ceil](const Inputs &in) { return conv2d(in[0], in[1], in[2], ceil); },
+      {uniform({2, 2, 6, 7}, 11), uniform({3, 2, 3, 3}, 12), uniform({3}, 13)},
+      1e-4));
   std::vector<int64_t> outPad = {1, 0};
   EXPECT_TRUE(f32MatchesF64(
       [win, outPad](const Inputs &in) {
