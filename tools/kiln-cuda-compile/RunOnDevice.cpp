@@ -6,12 +6,20 @@
 //===----------------------------------------------------------------------===//
 #include "RunOnDevice.h"
 
+#include "kiln/Compiler/Pipelines/Pipeline.h"
+#include "kiln/Compiler/Serialize/KilnWriter.h"
 #include "kiln/Compiler/Target/CPU/CPUCodegen.h"
+#include "kiln/Module.h"
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
 #include "kiln/DType.h"
 #include "kiln/cuda/CudaDevice.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -318,6 +326,224 @@ int runOnDevice(ModuleOp module, const CUDACodegenResult &result, int repeats) {
         dev.allocator().deallocate(b.device, std::max<size_t>(b.bytes, 16));
   });
   (void)dev.unloadModule(*cuModule);
+  return failures ? 1 : 0;
+}
+
+} // namespace mlir::kiln
+
+//===----------------------------------------------------------------------===//
+// Host emulation
+//===----------------------------------------------------------------------===//
+
+namespace mlir::kiln {
+namespace {
+
+const char kHostEmulation[] =
+#include "KilnCUDAHostEmulation.inc"
+    ;
+
+std::optional<::kiln::DType> dtypeOf(Type t) {
+  if (t.isF32()) return ::kiln::DType::F32;
+  if (t.isF64()) return ::kiln::DType::F64;
+  if (t.isF16()) return ::kiln::DType::F16;
+  if (t.isBF16()) return ::kiln::DType::BF16;
+  if (t.isInteger(1)) return ::kiln::DType::Bool;
+  if (t.isInteger(8)) return ::kiln::DType::I8;
+  if (t.isInteger(32)) return ::kiln::DType::I32;
+  if (t.isInteger(64)) return ::kiln::DType::I64;
+  return std::nullopt;
+}
+
+/// The fusion's ops as a function of their own, compiled op by op (no
+/// fusion) into .kiln bytes and loaded by the runtime.
+::kiln::Expected<std::shared_ptr<::kiln::Module>> referenceModule(FusionOp fusion) {
+  MLIRContext *ctx = fusion.getContext();
+  OpBuilder b(ctx);
+  OwningOpRef<ModuleOp> mini = ModuleOp::create(fusion.getLoc());
+  b.setInsertionPointToEnd(mini->getBody());
+  auto fn = b.create<func::FuncOp>(
+      fusion.getLoc(), "kernel",
+      b.getFunctionType(fusion.getInputs().getTypes(), fusion.getResultTypes()));
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  IRMapping map;
+  Block &body = fusion.getBodyBlock();
+  for (auto [arg, newArg] : llvm::zip(body.getArguments(), entry->getArguments()))
+    map.map(arg, newArg);
+  SmallVector<Value> results;
+  for (Operation &op : body.without_terminator())
+    b.clone(op, map);
+  for (Value v : body.getTerminator()->getOperands())
+    results.push_back(map.lookupOrDefault(v));
+  b.create<func::ReturnOp>(fusion.getLoc(), results);
+  PassManager pm(ctx);
+  PipelineOptions options;
+  options.fusion.setValue(false);
+  buildPipeline(pm, options);
+  if (failed(pm.run(*mini)))
+    return ::kiln::internalError("the reference function does not compile");
+  std::vector<uint8_t> bytes;
+  auto noParameters = [](StringRef, RankedTensorType) -> FailureOr<std::vector<uint8_t>> {
+    return failure();
+  };
+  if (failed(writeKilnFile(*mini, noParameters, bytes)))
+    return ::kiln::internalError("the reference function does not serialize");
+  return ::kiln::Module::loadBytes(std::move(bytes), "reference");
+}
+
+} // namespace
+
+int emulateOnHost(ModuleOp module, const CUDACodegenResult &result,
+                  const std::string &cxx) {
+  llvm::SmallString<128> dir;
+  if (llvm::sys::fs::createUniqueDirectory("kiln-cuda-emulate", dir)) {
+    llvm::errs() << "emulate: cannot create a temporary directory\n";
+    return 1;
+  }
+  std::string header = (dir + "/HostEmulation.h").str();
+  std::string sourcePath = (dir + "/kernels.cpp").str();
+  std::string library = (dir + "/kernels.so").str();
+  std::ofstream(header) << kHostEmulation;
+  {
+    std::ofstream src(sourcePath);
+    src << "#define KILN_CUDA_HOST_EMULATION 1\n#include \"HostEmulation.h\"\n"
+        << result.source << "\n";
+    for (const CUDAKernelInfo &k : result.kernels) {
+      src << "extern \"C\" void kiln_emu_" << k.name
+          << "(void **b, unsigned g, unsigned t) { kiln_emu_launch(" << k.name
+          << ", b, g, t); }\n";
+      if (k.hasVectorVariant)
+        src << "extern \"C\" void kiln_emu_" << k.name
+            << "_vec(void **b, unsigned g, unsigned t) { kiln_emu_launch("
+            << k.name << "_vec, b, g, t); }\n";
+    }
+  }
+  llvm::SmallVector<llvm::StringRef> args = {cxx, "-std=c++20", "-O1", "-shared",
+                                             "-fPIC", "-pthread", "-w", "-o",
+                                             library, sourcePath};
+  std::string error;
+  if (llvm::sys::ExecuteAndWait(cxx, args, std::nullopt, {}, 300, 0, &error) != 0) {
+    llvm::errs() << "emulate: " << cxx << " failed on " << sourcePath << " " << error
+                 << "\n";
+    return 1;
+  }
+  void *lib = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  llvm::sys::fs::remove_directories(dir);
+  if (!lib) {
+    llvm::errs() << "emulate: " << dlerror() << "\n";
+    return 1;
+  }
+  using Launch = void (*)(void **, unsigned, unsigned);
+  int failures = 0;
+  std::mt19937 rng(99);
+  std::map<std::string, bool> done;
+  module.walk([&](FusionOp fusion) {
+    auto name = fusion->getAttrOfType<StringAttr>("kiln.cuda_kernel");
+    if (!name || done[name.str()])
+      return;
+    done[name.str()] = true;
+    const CUDAKernelInfo *info = nullptr;
+    for (const CUDAKernelInfo &k : result.kernels)
+      if (k.name == name.getValue())
+        info = &k;
+    // Inputs, and the runtime's answer for them.
+    std::vector<Buffer> buffers;
+    std::vector<::kiln::Tensor> inputs;
+    SmallVector<Value> values(fusion.getInputs());
+    values.append(fusion->result_begin(), fusion->result_end());
+    size_t numInputs = fusion.getInputs().size();
+    for (auto [j, v] : llvm::enumerate(values)) {
+      auto t = cast<RankedTensorType>(v.getType());
+      Buffer b;
+      b.element = t.getElementType();
+      b.elements = t.getNumElements();
+      b.bytes = size_t(b.elements) * elementBytes(b.element);
+      b.host.assign(b.bytes, 0);
+      if (j < numInputs) {
+        fillRandom(b, rng);
+        auto tensor = ::kiln::Tensor::empty(
+            ::kiln::Shape(t.getShape().begin(), t.getShape().end()),
+            *dtypeOf(b.element));
+        if (tensor.ok()) {
+          std::memcpy(tensor->rawData(), b.host.data(), b.bytes);
+          inputs.push_back(*tensor);
+        }
+      }
+      buffers.push_back(std::move(b));
+    }
+    std::string failure;
+    std::vector<::kiln::Tensor> want;
+    auto ref = referenceModule(fusion);
+    if (!ref.ok()) {
+      failure = ref.status().toString();
+    } else {
+      auto session = (*ref)->newSession("kernel");
+      auto out = session.ok() ? session->run(inputs)
+                              : ::kiln::Expected<std::vector<::kiln::Tensor>>(
+                                    session.status());
+      if (!out.ok())
+        failure = out.status().toString();
+      else
+        want = std::move(*out);
+    }
+    bool reduction = info->kind != "loop";
+    int64_t reduceLength = 1;
+    if (reduction && failure.empty())
+      reduceLength = std::max<int64_t>(
+          1, buffers[0].elements / std::max<int64_t>(1, buffers.back().elements));
+    if (reduction && (info->kind == "softmax" || info->kind == "layer_norm"))
+      reduceLength = buffers.back().elements / std::max<int64_t>(1, info->grid);
+    auto runVariant = [&](const std::string &fn, unsigned grid, unsigned block) {
+      auto launch = reinterpret_cast<Launch>(dlsym(lib, ("kiln_emu_" + fn).c_str()));
+      for (size_t j = numInputs; j < buffers.size(); ++j)
+        std::fill(buffers[j].host.begin(), buffers[j].host.end(), 0xAB);
+      std::vector<void *> ptrs;
+      for (Buffer &b : buffers)
+        ptrs.push_back(b.host.data());
+      launch(ptrs.data(), grid, block);
+      // Against the runtime, element by element.
+      for (size_t k = 0; k + numInputs < buffers.size() && failure.empty(); ++k) {
+        const Buffer &got = buffers[numInputs + k];
+        Buffer expected = got;
+        std::memcpy(expected.host.data(), want[k].rawData(), got.bytes);
+        auto [rtol, atol] = tolerance(got.element);
+        double widen = std::sqrt(double(reduceLength));
+        for (int64_t i = 0; i < got.elements; ++i) {
+          double w = valueAt(expected, i), g = valueAt(got, i);
+          if (std::isnan(w) && std::isnan(g))
+            continue;
+          if (!(std::fabs(g - w) <= widen * (atol + rtol * std::fabs(w)))) {
+            failure = llvm::formatv("{0} result {1} element {2}: emulated {3}, "
+                                    "runtime {4}",
+                                    fn, k, i, g, w)
+                          .str();
+            break;
+          }
+        }
+      }
+    };
+    if (failure.empty()) {
+      if (info->kind == "loop" || info->kind == "column_reduce") {
+        // Grid-stride kernels: an odd small launch covers every element.
+        runVariant(info->name, 2, 3);
+        if (info->hasVectorVariant && failure.empty())
+          runVariant(info->name + "_vec", 2, 3);
+      } else if (info->grid * info->block > 300000) {
+        llvm::outs() << "  " << info->name << ": skipped (too big to emulate)\n";
+        return;
+      } else {
+        runVariant(info->name, unsigned(info->grid), unsigned(info->block));
+      }
+    }
+    if (failure.empty()) {
+      llvm::outs() << "  " << info->name << " (" << info->kind
+                   << "): matches the runtime\n";
+    } else {
+      ++failures;
+      llvm::outs() << "  " << info->name << " (" << info->kind
+                   << "): FAILED: " << failure << "\n";
+    }
+  });
   return failures ? 1 : 0;
 }
 

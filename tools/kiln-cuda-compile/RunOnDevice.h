@@ -14,6 +14,15 @@ namespace mlir::kiln {
 /// is no GPU (after saying why).
 int runOnDevice(ModuleOp module, const CUDACodegenResult &result, int repeats);
 
+/// Without a GPU: compiles the generated CUDA C as host C++ (HostEmulation.h,
+/// with `cxx`), runs every kernel with one thread per CUDA thread, and
+/// compares its results with the runtime running the fusion's ops one by
+/// one on the CPU (kiln::Module, same inputs), within DESIGN.md tolerances
+/// (widened by sqrt(reduction length) for reductions). Returns 0 when all
+/// kernels agree.
+int emulateOnHost(ModuleOp module, const CUDACodegenResult &result,
+                  const std::string &cxx);
+
 } // namespace mlir::kiln
 
 #endif // KILN_TOOLS_KILN_CUDA_COMPILE_RUNONDEVICE_H

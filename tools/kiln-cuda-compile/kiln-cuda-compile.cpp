@@ -4,6 +4,7 @@
 //   kiln-cuda-compile model.mlir --report                        (one line per fusion)
 //   kiln-cuda-compile model.mlir --validate --arch 80,90 [--ptxas PATH]
 //   kiln-cuda-compile model.mlir --run [--repeats 20] [--require-gpu]
+//   kiln-cuda-compile model.mlir --emulate [--host-cxx c++]
 //
 // Runs the compile pipeline, generates the CUDA C of every fused kernel
 // (compiler/Target/CUDA) and, with --validate, compiles it with NVRTC to PTX
@@ -55,6 +56,12 @@ static cl::opt<std::string> ptxasPath("ptxas", cl::desc("ptxas to run"),
 static cl::opt<bool> runKernels(
     "run", cl::desc("Run every kernel on cuda:0: check against the CPU "
                     "backend and the _vec variant, print GB/s"));
+static cl::opt<bool> emulate(
+    "emulate", cl::desc("Run every kernel on host threads (no GPU) and "
+                        "compare with the runtime"));
+static cl::opt<std::string> hostCxx("host-cxx",
+                                    cl::desc("C++ compiler for --emulate"),
+                                    cl::init(KILN_HOST_CXX));
 static cl::opt<int> repeats("repeats", cl::desc("Timed launches per kernel"),
                             cl::init(20));
 static cl::opt<bool> requireGpu(
@@ -218,6 +225,9 @@ int main(int argc, char **argv) {
   }
   if (validate && !result.source.empty())
     if (int rc = validateSource(result.source, llvm::sys::path::filename(inputFile)))
+      return rc;
+  if (emulate && !result.source.empty())
+    if (int rc = mlir::kiln::emulateOnHost(*module, result, hostCxx))
       return rc;
   if (runKernels && !result.source.empty()) {
     int rc = mlir::kiln::runOnDevice(*module, result, repeats);

@@ -2,8 +2,10 @@
 // op, with the formulas of the CPU kernels (runtime/src/cpu and
 // compiler/Target/CPU/ScalarOps.cpp) so GPU and CPU results agree to
 // rounding. f16/bf16 values are f32 in registers. No host headers.
+#ifndef KILN_CUDA_HOST_EMULATION // kiln-cuda-compile --emulate
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
+#endif
 
 #define KILN_D __device__ __forceinline__
 #define KILN_MATH1(name, f32, f64)                                             \

@@ -3,6 +3,13 @@
 // producers evaluated in the row loop), one thread per output for a
 // reduction over leading/middle axes.
 // RUN: kiln-cuda-compile %s --emit-cuda | FileCheck %s
+// Run on host threads (one per CUDA thread, shuffles and barriers
+// emulated), every kernel gives the runtime's op-by-op results:
+// RUN: kiln-cuda-compile %s --emulate | FileCheck %s --check-prefix=EMU
+// EMU: kiln_cuda_kernel_0 (softmax): matches the runtime
+// EMU: kiln_cuda_kernel_1 (layer_norm): matches the runtime
+// EMU: kiln_cuda_kernel_2 (row_reduce): matches the runtime
+// EMU: kiln_cuda_kernel_3 (column_reduce): matches the runtime
 
 // Scaled softmax over the last axis: max, sum of exp, then the quotient.
 // CHECK-LABEL: // softmax kernel at
