@@ -508,7 +508,8 @@ std::optional<CUDAKernelInfo> Emitter::emitReduction(llvm::raw_ostream &os,
     auto addTerms = [&](const std::string &var, int64_t lo, int64_t hi) {
       // Contiguous over [lo, hi): one term, var * the innermost stride.
       bool contiguous = lo < hi && s[hi - 1] != 0;
-      for (int64_t d = hi - 1, run = s[hi - 1]; contiguous && d >= lo; --d) {
+      for (int64_t d = hi - 1, run = contiguous ? s[hi - 1] : 0;
+           contiguous && d >= lo; --d) {
         contiguous = s[d] == run || shape[d] == 1;
         run *= shape[d];
       }
