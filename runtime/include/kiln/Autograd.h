@@ -96,12 +96,21 @@ public:
   /// False once backward() freed the saved tensors.
   bool hasSavedState() const { return bool(backward_); }
 
+  /// For ops whose result is a view of their one input (slice, select):
+  /// `viewOf(t)` takes the same view of a tensor `t` shaped like the input.
+  /// Backward then adds the gradient into one input-sized buffer in place,
+  /// instead of materializing an input-sized gradient per use (an RNN
+  /// selecting each of T steps would otherwise cost O(T^2)).
+  using ViewFn = std::function<Expected<Tensor>(const Tensor &)>;
+  void setViewOf(ViewFn viewOf) { viewOf_ = std::move(viewOf); }
+
 private:
   friend class Engine;
   friend Expected<Tensor> record(Expected<Tensor>, std::string_view,
                                  const std::vector<Tensor> &, BackwardFn);
   std::string name_;
   BackwardFn backward_;
+  ViewFn viewOf_;
   Tensor savedOut_;
   std::vector<Edge> inputs_;
   std::vector<Shape> inputShapes_;

@@ -152,6 +152,7 @@ public:
 private:
   Status deliverToLeaf(const std::shared_ptr<Meta> &leaf, Tensor grad);
   static Status accumulate(Tensor &slot, Tensor grad);
+  static Status addIntoView(Tensor &slot, const Node &node, const Tensor &grad);
 };
 
 namespace {
@@ -165,6 +166,18 @@ Expected<Tensor> owned(Tensor grad) {
   return grad.clone();
 }
 } // namespace
+
+Status Engine::addIntoView(Tensor &slot, const Node &node, const Tensor &grad) {
+  DType dtype = node.inputDTypes_[0];
+  if (!slot.defined()) {
+    KILN_ASSIGN_OR_RETURN(slot, Tensor::zeros(node.inputShapes_[0], dtype));
+  } else if (!(slot.isContiguous() && slot.storage().use_count() == 1)) {
+    KILN_ASSIGN_OR_RETURN(slot, slot.clone()); // never write into a shared grad
+  }
+  KILN_ASSIGN_OR_RETURN(Tensor part, node.viewOf_(slot));
+  KILN_ASSIGN_OR_RETURN(Tensor sum, add(part, grad));
+  return part.copyFrom(sum);
+}
 
 Status Engine::accumulate(Tensor &slot, Tensor grad) {
   if (!slot.defined()) {
@@ -267,6 +280,26 @@ Status Engine::run(const std::vector<Tensor> &roots,
     }
     if (auto it = nodeSlots.find(node.get()); it != nodeSlots.end() && gradOut.defined())
       KILN_RETURN_IF_ERROR(accumulate(captured[it->second], gradOut));
+
+    // A view of a non-leaf: add into the input's pending buffer in place.
+    if (gradOut.defined() && node->viewOf_ && node->inputs_.size() == 1 &&
+        node->inputs_[0].node) {
+      if (!node->backward_)
+        return failedPrecondition(
+            "backward: the graph through op '", node->name_,
+            "' was already freed by an earlier backward(); pass "
+            "retainGraph=true to the first call to run backward twice");
+      const std::shared_ptr<Node> &input = node->inputs_[0].node;
+      KILN_RETURN_IF_ERROR(addIntoView(pending[input.get()], *node, gradOut));
+      if (--consumers[input.get()] == 0)
+        ready.push_back(input);
+      if (!retainGraph) {
+        node->backward_ = nullptr;
+        node->viewOf_ = nullptr;
+        node->savedOut_ = Tensor();
+      }
+      continue;
+    }
 
     std::vector<Tensor> inputGrads;
     if (gradOut.defined()) {

@@ -238,7 +238,21 @@ autograd::BackwardFn reshapeBack(const Shape &inputShape) {
 }
 
 /// Backward of a view that picks a subset of the elements: the gradient
-/// scattered into zeros through the same view.
+/// scattered into zeros through the same view. The node also gets the view
+/// itself, so the engine can add into a shared buffer instead.
+template <typename ViewOf>
+autograd::BackwardFn scatterBack(const Tensor &input, ViewOf viewOf);
+
+template <typename ViewOf>
+Expected<Tensor> recordScatterView(const Tensor &self, Expected<Tensor> out,
+                                   std::string_view name, ViewOf viewOf) {
+  out = recordView(self, std::move(out), name,
+                   [&] { return scatterBack(self, viewOf); });
+  if (out && out->gradFn())
+    out->gradFn()->setViewOf(viewOf);
+  return out;
+}
+
 template <typename ViewOf>
 autograd::BackwardFn scatterBack(const Tensor &input, ViewOf viewOf) {
   Shape shape = input.shape();
@@ -413,12 +427,13 @@ Expected<Tensor> Tensor::slice(std::span<const int64_t> starts,
       offset += start * strides_[d];
     s[d] = strides_[d] * step;
   }
-  return recordView(*this, withView(*r, std::move(s), offset), "slice", [&] {
-    std::vector<int64_t> b(starts.begin(), starts.end()),
-        e(ends.begin(), ends.end()), st(steps.begin(), steps.end());
-    return scatterBack(*this,
-                       [b, e, st](const Tensor &z) { return z.slice(b, e, st); });
-  });
+  if (!autograd::needsGrad({this}))
+    return withView(*r, std::move(s), offset);
+  std::vector<int64_t> b(starts.begin(), starts.end()),
+      e(ends.begin(), ends.end()), st(steps.begin(), steps.end());
+  return recordScatterView(
+      *this, withView(*r, std::move(s), offset), "slice",
+      [b, e, st](const Tensor &z) { return z.slice(b, e, st); });
 }
 
 Expected<Tensor> Tensor::slice(int64_t axis, int64_t start, int64_t end,
@@ -451,13 +466,10 @@ Expected<Tensor> Tensor::select(int64_t axis, int64_t index) const {
   shape.erase(shape.begin() + *a);
   strides.erase(strides.begin() + *a);
   int64_t axisN = *a;
-  return recordView(*this,
-                    withView(std::move(shape), std::move(strides), offset),
-                    "select_index", [&] {
-                      return scatterBack(*this, [axisN, index](const Tensor &z) {
-                        return z.select(axisN, index);
-                      });
-                    });
+  return recordScatterView(
+      *this, withView(std::move(shape), std::move(strides), offset),
+      "select_index",
+      [axisN, index](const Tensor &z) { return z.select(axisN, index); });
 }
 
 Expected<Tensor> Tensor::squeeze(std::span<const int64_t> axes) const {

@@ -56,9 +56,13 @@ LibraryThreads libraryThreads() {
 
 ThreadPool &ThreadPool::global() {
   // Leaked on purpose: kernels may run from static destructors of a host.
+  // The GEMM/convolution libraries run single-threaded inside this pool's
+  // chunks (Matmul.cpp, DnnlConv.cpp split the work): their own thread
+  // teams would spin or sched_yield after every call, beside this pool, and
+  // on 2 cores that made a transformer training step 10x slower under load.
   static ThreadPool *pool = [] {
     int n = configuredNumThreads();
-    setLibraryThreads(n);
+    setLibraryThreads(1);
     return new ThreadPool(n);
   }();
   return *pool;
@@ -87,37 +91,50 @@ ThreadPool::~ThreadPool() {
     t.join();
 }
 
-void ThreadPool::runChunks() {
-  int64_t done = 0;
+struct ThreadPool::Job {
+  const RangeFn *fn = nullptr;
+  int64_t begin = 0, end = 0, chunk = 1, numChunks = 0;
+  std::atomic<int64_t> next{0}; // The next chunk to claim.
+  std::atomic<int64_t> done{0}; // Chunks finished.
+};
+
+bool ThreadPool::runChunks(Job &job) {
+  bool finishedLast = false;
   for (;;) {
-    int64_t c = nextChunk_.fetch_add(1, std::memory_order_relaxed);
-    if (c >= numChunks_)
+    // fn is only touched after a successful claim, and the caller returns
+    // only once every claimed chunk is done: a late worker never calls a
+    // dead fn.
+    int64_t c = job.next.fetch_add(1, std::memory_order_relaxed);
+    if (c >= job.numChunks)
       break;
-    int64_t b = begin_ + c * chunk_;
-    (*fn_)(b, std::min(end_, b + chunk_));
-    ++done;
+    int64_t b = job.begin + c * job.chunk;
+    (*job.fn)(b, std::min(job.end, b + job.chunk));
+    if (job.done.fetch_add(1, std::memory_order_acq_rel) + 1 == job.numChunks)
+      finishedLast = true;
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  chunksDone_ += done;
-  done_.notify_all();
+  return finishedLast;
 }
 
 void ThreadPool::workerLoop() {
   tlsInsideWorker = true;
+  // OpenMP's team size is per thread: oneDNN called from this worker must
+  // stay single-threaded too.
+  setLibraryThreads(1);
   uint64_t seen = 0;
   for (;;) {
+    std::shared_ptr<Job> job;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
       if (stop_)
         return;
       seen = generation_;
-      ++busyWorkers_;
+      job = job_;
     }
-    runChunks();
-    std::lock_guard<std::mutex> lock(mutex_);
-    --busyWorkers_;
-    done_.notify_all();
+    if (job && runChunks(*job)) {
+      std::lock_guard<std::mutex> lock(mutex_); // No lost wake-up.
+      done_.notify_all();
+    }
   }
 }
 
@@ -138,28 +155,27 @@ void ThreadPool::parallelFor(int64_t begin, int64_t end, int64_t grain,
   }
   // A few chunks per thread balance uneven chunks without much overhead.
   int64_t maxChunks = int64_t(numThreads()) * 4;
-  int64_t chunk = std::max(grain, (n + maxChunks - 1) / maxChunks);
+  auto job = std::make_shared<Job>();
+  job->fn = &fn;
+  job->begin = begin;
+  job->end = end;
+  job->chunk = std::max(grain, (n + maxChunks - 1) / maxChunks);
+  job->numChunks = (n + job->chunk - 1) / job->chunk;
   {
-    // A worker that woke up late for the previous job may still be looking
-    // at its fields; wait for it before overwriting them.
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return busyWorkers_ == 0; });
-    fn_ = &fn;
-    begin_ = begin;
-    end_ = end;
-    chunk_ = chunk;
-    numChunks_ = (n + chunk - 1) / chunk;
-    nextChunk_.store(0, std::memory_order_relaxed);
-    chunksDone_ = 0;
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_ = job;
     ++generation_;
   }
   wake_.notify_all();
   bool wasInside = tlsInsideWorker;
   tlsInsideWorker = true; // fn calling parallelFor again runs inline.
-  runChunks();
+  runChunks(*job);
   tlsInsideWorker = wasInside;
   std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [&] { return chunksDone_ == numChunks_; });
+  done_.wait(lock, [&] {
+    return job->done.load(std::memory_order_acquire) == job->numChunks;
+  });
+  job_.reset(); // Late workers keep their own reference.
 }
 
 } // namespace kiln

@@ -5,8 +5,18 @@
 // descriptor, so a repeated shape skips the JIT. Its C++ API throws; every
 // error becomes a Status here.
 //
+// oneDNN runs single-threaded (its OpenMP team is 1, see ThreadPool.cpp);
+// the work is split over Kiln's pool instead: by batch, or for a single
+// image by output channels. One pool means no OpenMP threads spinning
+// beside Kiln's kernels after each call.
+//
 //===----------------------------------------------------------------------===//
 #include "DnnlConv.h"
+
+#include "kiln/ThreadPool.h"
+
+#include <algorithm>
+#include <vector>
 
 #if KILN_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.hpp>
@@ -29,8 +39,10 @@ DnnlContext &context() {
 }
 } // namespace
 
-Status dnnlConv2d(const Tensor &x, const Tensor &w, const Tensor &bias,
-                  const Window2D &win, int64_t groups, Tensor &out) {
+namespace {
+/// One oneDNN convolution over contiguous NCHW slices.
+Status dnnlConvSlice(const Tensor &x, const Tensor &w, const Tensor &bias,
+                     const Window2D &win, int64_t groups, Tensor &out) {
   using dnnl::memory;
   using tag = memory::format_tag;
   using dt = memory::data_type;
@@ -90,6 +102,47 @@ Status dnnlConv2d(const Tensor &x, const Tensor &w, const Tensor &bias,
   } catch (const std::exception &e) {
     return internalError("op 'conv2d': oneDNN failed: ", e.what());
   }
+}
+} // namespace
+
+Status dnnlConv2d(const Tensor &x, const Tensor &w, const Tensor &bias,
+                  const Window2D &win, int64_t groups, Tensor &out) {
+  ThreadPool &pool = ThreadPool::global();
+  int64_t n = x.shape()[0], f = w.shape()[0];
+  int64_t parts = pool.numThreads();
+  // Too little work to be worth splitting: one call on this thread.
+  int64_t macs = out.numel() * w.numel() / std::max<int64_t>(f, 1);
+  if (parts == 1 || macs < (int64_t(1) << 20))
+    return dnnlConvSlice(x, w, bias, win, groups, out);
+  bool byChannel = n < parts && n == 1 && groups == 1 && f >= 2 * parts;
+  int64_t items = byChannel ? f : n;
+  parts = std::min(parts, items);
+  std::vector<Status> status(static_cast<size_t>(parts));
+  pool.parallelFor(0, parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t part = b; part < e; ++part) {
+      int64_t lo = items * part / parts, hi = items * (part + 1) / parts;
+      Status &st = status[size_t(part)];
+      auto run = [&]() -> Status {
+        if (!byChannel) {
+          KILN_ASSIGN_OR_RETURN(Tensor xs, x.slice(0, lo, hi));
+          KILN_ASSIGN_OR_RETURN(Tensor os, out.slice(0, lo, hi));
+          return dnnlConvSlice(xs, w, bias, win, groups, os);
+        }
+        KILN_ASSIGN_OR_RETURN(Tensor ws, w.slice(0, lo, hi));
+        KILN_ASSIGN_OR_RETURN(Tensor os, out.slice(1, lo, hi));
+        Tensor bs;
+        if (bias.defined()) {
+          KILN_ASSIGN_OR_RETURN(bs, bias.slice(0, lo, hi));
+        }
+        return dnnlConvSlice(x, ws, bs, win, groups, os);
+      };
+      st = run();
+    }
+  });
+  for (Status &st : status)
+    if (!st.isOk())
+      return st;
+  return Status();
 }
 
 #else

@@ -70,6 +70,10 @@ bool tuningEnabled() {
   }();
   return on;
 }
+/// Products below this many multiply-adds run on the calling thread: waking
+/// the pool costs more than it saves.
+constexpr int64_t kParallelGemmWork = int64_t(1) << 20;
+
 /// GEMMs below this many multiply-adds are too short to time reliably.
 constexpr int64_t kMinTunedWork = 1 << 18;
 
@@ -101,7 +105,8 @@ std::optional<GemmOperand> asGemm(const void *data, int64_t rows, int64_t cols,
 /// 64 bits and wrap, as the dialect's integer arithmetic does.
 template <typename T>
 void naiveGemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t ars,
-               int64_t acs, const T *b, int64_t brs, int64_t bcs, T *c) {
+               int64_t acs, const T *b, int64_t brs, int64_t bcs, T *c,
+               int64_t ldc) {
   using Acc = std::conditional_t<std::is_integral_v<T>, uint64_t, double>;
   ThreadPool::global().parallelFor(0, m, std::max<int64_t>(1, 4096 / std::max<int64_t>(n * k, 1)),
                                    [&](int64_t i0, int64_t i1) {
@@ -115,24 +120,25 @@ void naiveGemm(int64_t m, int64_t n, int64_t k, const T *a, int64_t ars,
           row[size_t(j)] += av * Acc(brow[j * bcs]);
       }
       for (int64_t j = 0; j < n; ++j)
-        c[i * n + j] = T(row[size_t(j)]);
+        c[i * ldc + j] = T(row[size_t(j)]);
     }
   });
 }
 
-/// C[m, n] = A[m, k] * B[k, n], C contiguous.
+/// C[m, n] = A[m, k] * B[k, n], rows of C `ldc` elements apart.
 template <typename T>
 Status gemm(MatmulBackend backend, int64_t m, int64_t n, int64_t k,
             const T *a, int64_t ars, int64_t acs, const T *b, int64_t brs,
-            int64_t bcs, T *c) {
+            int64_t bcs, T *c, int64_t ldc) {
   if (k == 0) {
-    std::memset(c, 0, size_t(m * n) * sizeof(T));
+    for (int64_t i = 0; i < m; ++i)
+      std::memset(c + i * ldc, 0, size_t(n) * sizeof(T));
     return Status();
   }
   auto ga = asGemm(a, m, k, ars, acs);
   auto gb = asGemm(b, k, n, brs, bcs);
   if (backend == MatmulBackend::Naive || !ga || !gb || std::is_integral_v<T>) {
-    naiveGemm(m, n, k, a, ars, acs, b, brs, bcs, c);
+    naiveGemm(m, n, k, a, ars, acs, b, brs, bcs, c, ldc);
     return Status();
   }
 #if KILN_HAVE_DNNL
@@ -141,7 +147,7 @@ Status gemm(MatmulBackend backend, int64_t m, int64_t n, int64_t k,
       dnnl_status_t st = dnnl_sgemm(
           ga->trans ? 'T' : 'N', gb->trans ? 'T' : 'N', m, n, k, 1.0f,
           static_cast<const float *>(ga->data), ga->ld,
-          static_cast<const float *>(gb->data), gb->ld, 0.0f, c, n);
+          static_cast<const float *>(gb->data), gb->ld, 0.0f, c, ldc);
       if (st != dnnl_success)
         return internalError("oneDNN sgemm failed with status ", int(st));
       return Status();
@@ -150,7 +156,7 @@ Status gemm(MatmulBackend backend, int64_t m, int64_t n, int64_t k,
 #endif
 #if KILN_HAVE_OPENBLAS
   if (m > INT_MAX || n > INT_MAX || k > INT_MAX || ga->ld > INT_MAX ||
-      gb->ld > INT_MAX)
+      gb->ld > INT_MAX || ldc > INT_MAX)
     return invalidArgument("op 'matmul': dimensions exceed the BLAS int range");
   auto ta = ga->trans ? CblasTrans : CblasNoTrans;
   auto tb = gb->trans ? CblasTrans : CblasNoTrans;
@@ -160,15 +166,15 @@ Status gemm(MatmulBackend backend, int64_t m, int64_t n, int64_t k,
     cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), 1.0f,
                 static_cast<const float *>(ga->data), int(ga->ld),
                 static_cast<const float *>(gb->data), int(gb->ld), 0.0f, c,
-                int(n));
+                int(ldc));
   else
     cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), 1.0,
                 static_cast<const double *>(ga->data), int(ga->ld),
                 static_cast<const double *>(gb->data), int(gb->ld), 0.0, c,
-                int(n));
+                int(ldc));
   return Status();
 #else
-  naiveGemm(m, n, k, a, ars, acs, b, brs, bcs, c);
+  naiveGemm(m, n, k, a, ars, acs, b, brs, bcs, c, ldc);
   return Status();
 #endif
 }
@@ -220,10 +226,10 @@ Status batchedMatmul(const Tensor &a, const Tensor &b, bool ta, bool tb,
         double best = 1e300;
         MatmulBackend winner = backend;
         for (MatmulBackend be : {MatmulBackend::OpenBlas, MatmulBackend::OneDnn}) {
-          KILN_RETURN_IF_ERROR(gemm<T>(be, m, n, k, pa, ars, acs, pb, brs, bcs, pc));
+          KILN_RETURN_IF_ERROR(gemm<T>(be, m, n, k, pa, ars, acs, pb, brs, bcs, pc, n));
           for (int rep = 0; rep < 2; ++rep) {
             auto start = std::chrono::steady_clock::now();
-            KILN_RETURN_IF_ERROR(gemm<T>(be, m, n, k, pa, ars, acs, pb, brs, bcs, pc));
+            KILN_RETURN_IF_ERROR(gemm<T>(be, m, n, k, pa, ars, acs, pb, brs, bcs, pc, n));
             double t = std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - start)
                            .count();
@@ -239,10 +245,53 @@ Status batchedMatmul(const Tensor &a, const Tensor &b, bool ta, bool tb,
     }
   }
 #endif
-  for (int64_t bi = 0; bi < numBatch; ++bi)
-    KILN_RETURN_IF_ERROR(gemm<T>(backend, m, n, k, pa + batchOffset(a, bi), ars,
-                                 acs, pb + batchOffset(b, bi), brs, bcs,
-                                 pc + bi * m * n));
+  // The libraries run single-threaded (ThreadPool.cpp); split the products
+  // over the pool: whole batches when there are enough, else row blocks of
+  // C, else column blocks. Each element of C comes from one library call
+  // over the whole K, so splitting changes no sum's length.
+  ThreadPool &pool = ThreadPool::global();
+  int64_t threads = pool.numThreads();
+  bool split = threads > 1 && !std::is_integral_v<T> &&
+               numBatch * m * n * k >= kParallelGemmWork;
+  if (!split) {
+    for (int64_t bi = 0; bi < numBatch; ++bi)
+      KILN_RETURN_IF_ERROR(gemm<T>(backend, m, n, k, pa + batchOffset(a, bi), ars,
+                                   acs, pb + batchOffset(b, bi), brs, bcs,
+                                   pc + bi * m * n, n));
+    return Status();
+  }
+  enum class Split { Batch, Rows, Cols } how =
+      numBatch >= threads ? Split::Batch
+      : m >= 8 * threads  ? Split::Rows
+      : n >= 64 * threads ? Split::Cols
+                          : Split::Batch;
+  int64_t items = how == Split::Batch ? numBatch : how == Split::Rows ? m : n;
+  int64_t parts = std::min(threads, items);
+  std::vector<Status> status(static_cast<size_t>(parts));
+  pool.parallelFor(0, parts, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t part = p0; part < p1; ++part) {
+      int64_t lo = items * part / parts, hi = items * (part + 1) / parts;
+      Status &st = status[size_t(part)];
+      if (how == Split::Batch) {
+        for (int64_t bi = lo; bi < hi && st.isOk(); ++bi)
+          st = gemm<T>(backend, m, n, k, pa + batchOffset(a, bi), ars, acs,
+                       pb + batchOffset(b, bi), brs, bcs, pc + bi * m * n, n);
+        continue;
+      }
+      for (int64_t bi = 0; bi < numBatch && st.isOk(); ++bi) {
+        const T *ab = pa + batchOffset(a, bi), *bb = pb + batchOffset(b, bi);
+        T *cb = pc + bi * m * n;
+        st = how == Split::Rows
+                 ? gemm<T>(backend, hi - lo, n, k, ab + lo * ars, ars, acs, bb,
+                           brs, bcs, cb + lo * n, n)
+                 : gemm<T>(backend, m, hi - lo, k, ab, ars, acs, bb + lo * bcs,
+                           brs, bcs, cb + lo, n);
+      }
+    }
+  });
+  for (Status &st : status)
+    if (!st.isOk())
+      return st;
   return Status();
 }
 

@@ -332,6 +332,14 @@ Expected<Tensor> reduceOp(ReduceOp op, const Tensor &x,
   KILN_ASSIGN_OR_RETURN(Tensor out, Tensor::empty(*shape, x.dtype(), x.device()));
   if (out.numel() == 0)
     return out;
+  if (plan.numRed == 0) {
+    // Nothing to read (the input may have no storage at all): the identity,
+    // and 0/0 for a mean.
+    double identity = op == ReduceOp::Prod   ? 1.0
+                      : op == ReduceOp::Mean ? std::nan("")
+                                             : 0.0;
+    return Tensor::full(*shape, identity, x.dtype(), x.device());
+  }
   KILN_DISPATCH_ALL(x.dtype(), {
     if constexpr (!std::is_same_v<T, bool>)
       runReduce<T>(op, plan, static_cast<const T *>(x.rawData()),

@@ -1,5 +1,8 @@
 //===- MatmulTest.cpp - Eager matmul against the reference -----------------===//
 #include "TestUtil.h"
+#include "kiln/Random.h"
+
+#include <cmath>
 
 using namespace kiln;
 using kiln::test::closeTo;
@@ -56,6 +59,56 @@ TEST(Matmul, MatchesReferenceOnEveryBackend) {
               << "backend " << int(backend) << " " << dtypeName(dt) << " "
               << a.toString(0) << " x " << b.toString(0);
         }
+  }
+  ASSERT_TRUE(setMatmulBackend(MatmulBackend::Auto).isOk());
+}
+
+// Products big enough to be split over the pool (Matmul.cpp): by rows, by
+// columns (few rows), by batch, with transposes. The expected values come
+// from a plain loop in double (the reference kernel is too slow for these
+// sizes in a sanitized build).
+TEST(Matmul, SplitOverThePoolMatchesAPlainLoop) {
+  struct Big {
+    int64_t batch, m, n, k;
+    bool ta, tb;
+  };
+  const Big bigs[] = {{1, 200, 80, 96, false, false},
+                      {1, 4, 1000, 300, false, true},
+                      {6, 40, 90, 70, true, false}};
+  std::vector<MatmulBackend> backends = {MatmulBackend::Auto};
+  if (setMatmulBackend(MatmulBackend::OpenBlas).isOk())
+    backends.push_back(MatmulBackend::OpenBlas);
+  if (setMatmulBackend(MatmulBackend::OneDnn).isOk())
+    backends.push_back(MatmulBackend::OneDnn);
+  Generator gen(3);
+  for (const Big &c : bigs) {
+    Shape sa = c.ta ? Shape{c.batch, c.k, c.m} : Shape{c.batch, c.m, c.k};
+    Shape sb = c.tb ? Shape{c.batch, c.n, c.k} : Shape{c.batch, c.k, c.n};
+    Tensor a = gen.uniform(sa, -1, 1, DType::F32).value();
+    Tensor b = gen.uniform(sb, -1, 1, DType::F32).value();
+    const float *pa = a.data<float>(), *pb = b.data<float>();
+    std::vector<double> want(size_t(c.batch * c.m * c.n));
+    for (int64_t bi = 0; bi < c.batch; ++bi)
+      for (int64_t i = 0; i < c.m; ++i)
+        for (int64_t j = 0; j < c.n; ++j) {
+          double acc = 0;
+          for (int64_t p = 0; p < c.k; ++p) {
+            double av = pa[bi * c.m * c.k + (c.ta ? p * c.m + i : i * c.k + p)];
+            double bv = pb[bi * c.n * c.k + (c.tb ? j * c.k + p : p * c.n + j)];
+            acc += av * bv;
+          }
+          want[size_t((bi * c.m + i) * c.n + j)] = acc;
+        }
+    for (MatmulBackend be : backends) {
+      ASSERT_TRUE(setMatmulBackend(be).isOk());
+      Tensor got = matmul(a, b, c.ta, c.tb).value();
+      const float *pg = got.data<float>();
+      double worst = 0;
+      for (size_t i = 0; i < want.size(); ++i)
+        worst = std::max(worst, std::abs(double(pg[i]) - want[i]));
+      EXPECT_LT(worst, 1e-4) << "backend " << int(be) << " m=" << c.m
+                             << " n=" << c.n << " k=" << c.k;
+    }
   }
   ASSERT_TRUE(setMatmulBackend(MatmulBackend::Auto).isOk());
 }

@@ -101,6 +101,12 @@ TEST(Reduce, NanAndBadInputs) {
   auto empty = *Tensor::zeros({0, 3}, DType::F32);
   EXPECT_EQ(reduceMax(empty, {0}).status().code(), StatusCode::InvalidArgument);
   EXPECT_EQ(sum(empty, {0})->toDoubles(), (std::vector<double>{0, 0, 0}));
+  // Reducing a zero-size dim reads nothing (UBSan caught pointer arithmetic
+  // on the empty input's null data).
+  Tensor hollow = Tensor::zeros({2, 0, 3}, DType::F32).value();
+  EXPECT_EQ(sum(hollow, {1})->toDoubles(), std::vector<double>(6, 0.0));
+  EXPECT_EQ(prod(hollow, {1})->toDoubles(), std::vector<double>(6, 1.0));
+  EXPECT_TRUE(std::isnan(mean(hollow, {1})->toDoubles()[0]));
   EXPECT_TRUE(std::isnan(*mean(empty)->item()));
 }
 

@@ -61,18 +61,21 @@ TEST(ThreadPool, ManyJobsBackToBack) {
   }
 }
 
-TEST(ThreadPool, LibrariesObeyThePoolSize) {
-  int n = ThreadPool::global().numThreads();
+TEST(ThreadPool, LibrariesRunSingleThreadedInsideThePool) {
+  ThreadPool::global(); // Creating the pool configures the libraries.
   LibraryThreads t = libraryThreads();
   if (t.openblas >= 0)
-    EXPECT_EQ(t.openblas, n);
-  if (t.openmp >= 0)
-    EXPECT_EQ(t.openmp, n);
-  setLibraryThreads(1);
-  t = libraryThreads();
-  if (t.openblas >= 0)
     EXPECT_EQ(t.openblas, 1);
-  setLibraryThreads(n);
+  if (t.openmp >= 0)
+    EXPECT_EQ(t.openmp, 1);
+  // Workers too: OpenMP's team size is a per-thread setting.
+  std::atomic<int> wrong{0};
+  ThreadPool::global().parallelFor(0, 64, 1, [&](int64_t, int64_t) {
+    LibraryThreads w = libraryThreads();
+    if (w.openmp > 1)
+      ++wrong;
+  });
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(ThreadPool, BadSizeIsAnError) {
