@@ -93,6 +93,7 @@ private:
   std::string restrict_;
   SmallVector<ElementType> types_; // inputs, then results
   size_t numInputs_ = 0;
+  bool hasDropout_ = false; // the body takes the element index
 };
 
 bool Emitter::checkBody(std::string &why) {
@@ -110,6 +111,21 @@ bool Emitter::checkBody(std::string &why) {
     if (&op == fusion_.getBodyBlock().getTerminator()->getOperand(0).getDefiningOp() &&
         fusion_.getKind() == "reduction")
       continue; // the root, handled by the reduction emitter
+    if (isa<DropoutOp>(op)) {
+      // The mask is a function of the element's index in the dropout's
+      // own tensor: the kernel's linear index when shapes agree.
+      auto t = cast<RankedTensorType>(op.getResult(0).getType());
+      if (fusion_.getKind() != "loop" ||
+          t.getShape() != cast<RankedTensorType>(fusion_.getResult(0).getType())
+                              .getShape()) {
+        why = "'dropout' of a value indexed apart from the kernel's elements";
+        return false;
+      }
+      if (!elementTypeOf(t, why))
+        return false;
+      hasDropout_ = true;
+      continue;
+    }
     if (!canEmitScalar(&op, why))
       return false;
   }
@@ -151,7 +167,29 @@ void Emitter::emitOps(llvm::raw_ostream &os, ArrayRef<Operation *> ops,
     ElementType t = *elementTypeOf(r.getType(), why);
     std::string name = "v" + std::to_string(names.size());
     std::string expr;
-    if (auto c = dyn_cast<ConstantOp>(op)) {
+    if (isa<DropoutOp>(op)) {
+      // As the eager kernel: Philox-4x32-10 at counter idx / 4, key seed,
+      // word idx % 4; kept when the word >= ceil(ratio * 2^32).
+      std::string x = names.lookup(op->getOperand(0));
+      auto ratioAttr = op->getAttrOfType<FloatAttr>("ratio");
+      auto trainingAttr = op->getAttrOfType<BoolAttr>("training");
+      auto seedAttr = op->getAttrOfType<IntegerAttr>("seed");
+      double ratio = ratioAttr ? ratioAttr.getValueAsDouble() : 0.5;
+      bool training = trainingAttr && trainingAttr.getValue();
+      uint64_t seed = seedAttr ? seedAttr.getValue().getZExtValue() : 0;
+      if (!training || ratio == 0) {
+        expr = x;
+      } else {
+        double scale = 1.0 / (1.0 - ratio);
+        if (t.reg == "float")
+          scale = double(float(scale));
+        expr = "kiln_dropout(" + x + ", idx, " + std::to_string(seed) + "ULL, " +
+               std::to_string(uint64_t(std::ceil(ratio * 4294967296.0))) +
+               "ULL, " + literal(scale, t) + ")";
+      }
+      if (!t.rounding.empty())
+        expr = t.rounding + "(" + expr + ")";
+    } else if (auto c = dyn_cast<ConstantOp>(op)) {
       auto dense = cast<DenseElementsAttr>(c.getValue());
       if (t.isFloat)
         expr = literal(dense.getSplatValue<APFloat>().convertToDouble(), t);
@@ -236,7 +274,8 @@ std::optional<CUDAKernelInfo> Emitter::emitLoop(llvm::raw_ostream &os,
   std::string it = idxType(total);
 
   // The body: register values in, register values out.
-  os << "static __device__ __forceinline__ void " << name_ << "_body(";
+  os << "static __device__ __forceinline__ void " << name_ << "_body("
+     << (hasDropout_ ? "long long idx, " : "");
   Block &body = fusion_.getBodyBlock();
   DenseMap<Value, std::string> names;
   for (auto [j, arg] : llvm::enumerate(body.getArguments())) {
@@ -315,7 +354,7 @@ std::optional<CUDAKernelInfo> Emitter::emitLoop(llvm::raw_ostream &os,
        << " + " << offset(j, "i") << ");\n";
   for (size_t k = 0; k < fusion_.getNumResults(); ++k)
     os << "    " << types_[numInputs_ + k].reg << " r" << k << ";\n";
-  os << "    " << name_ << "_body(";
+  os << "    " << name_ << "_body(" << (hasDropout_ ? "i, " : "");
   for (size_t j = 0; j < numInputs_; ++j)
     os << (j ? ", " : "") << "a" << j;
   for (size_t k = 0; k < fusion_.getNumResults(); ++k)
@@ -359,7 +398,7 @@ std::optional<CUDAKernelInfo> Emitter::emitLoop(llvm::raw_ostream &os,
     os << "#pragma unroll\n    for (int l = 0; l < " << kVector << "; ++l) {\n";
     for (size_t k = 0; k < fusion_.getNumResults(); ++k)
       os << "      " << types_[numInputs_ + k].reg << " r" << k << ";\n";
-    os << "      " << name_ << "_body(";
+    os << "      " << name_ << "_body(" << (hasDropout_ ? "i + l, " : "");
     for (size_t j = 0; j < numInputs_; ++j)
       os << (j ? ", " : "")
          << (strides[j].back() == 1 ? "kiln_ld(&x" + std::to_string(j) + ".v[l])"

@@ -105,6 +105,32 @@ template <class T> KILN_D T kiln_pow(T x, T y) { return kiln_powf_(x, y); }
 template <class T> KILN_D T kiln_max(T x, T y) { return (x > y || x != x) ? x : y; }
 template <class T> KILN_D T kiln_min(T x, T y) { return (x < y || x != x) ? x : y; }
 
+// --- dropout: the eager kernel's mask (runtime/src/eager/Losses.cpp) ----
+// Philox-4x32-10 (Random.cpp) at counter idx / 4, key seed; word idx % 4.
+KILN_D unsigned kiln_philox_word(unsigned long long counter,
+                                 unsigned long long key, int word) {
+  unsigned c0 = unsigned(counter), c1 = unsigned(counter >> 32), c2 = 0, c3 = 0;
+  unsigned k0 = unsigned(key), k1 = unsigned(key >> 32);
+  for (int round = 0; round < 10; ++round) {
+    unsigned long long p0 = 0xD2511F53ull * c0, p1 = 0xCD9E8D57ull * c2;
+    unsigned n0 = unsigned(p1 >> 32) ^ c1 ^ k0;
+    unsigned n2 = unsigned(p0 >> 32) ^ c3 ^ k1;
+    c1 = unsigned(p1);
+    c3 = unsigned(p0);
+    c0 = n0;
+    c2 = n2;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  return word == 0 ? c0 : word == 1 ? c1 : word == 2 ? c2 : c3;
+}
+template <class T>
+KILN_D T kiln_dropout(T x, long long idx, unsigned long long seed,
+                      unsigned long long threshold, T scale) {
+  unsigned w = kiln_philox_word((unsigned long long)idx >> 2, seed, int(idx & 3));
+  return (unsigned long long)w >= threshold ? x * scale : T(0);
+}
+
 // --- integer ops: wrap-around; x / 0 = 0 and x / -1 = -x (no trap) ---------
 template <class T> KILN_D T kiln_ineg(T x) {
   return T((unsigned long long)0 - (unsigned long long)x);
