@@ -181,13 +181,19 @@ public:
     KILN_ASSIGN_OR_RETURN(NvrtcCompiler * nvrtc, NvrtcCompiler::get());
     CompileOptions options;
     // A cubin for this exact GPU when NVRTC knows it; else PTX for the
-    // newest architecture NVRTC has, which the driver JITs forward.
+    // newest architecture NVRTC has below it, which the driver JITs
+    // forward (a GPU newer than this NVRTC).
     options.arch = cc_;
     options.cubin = true;
     const std::vector<int> &archs = nvrtc->supportedArchs();
     if (!archs.empty() && !std::binary_search(archs.begin(), archs.end(), cc_)) {
+      auto below = std::upper_bound(archs.begin(), archs.end(), cc_);
+      if (below == archs.begin())
+        return unavailable("NVRTC ", nvrtc->version().first, ".",
+                           nvrtc->version().second, " cannot target ", name(),
+                           " (sm_", cc_, "): it starts at sm_", archs.front());
       options.cubin = false;
-      options.arch = archs.back();
+      options.arch = *std::prev(below);
     }
     Expected<CompiledKernel> compiled = [&]() -> Expected<CompiledKernel> {
       if (cache_)
