@@ -9,6 +9,7 @@
 
 #include "kiln/Device.h"
 #include "kiln/cuda/CudaDevice.h"
+#include "kiln/cuda/FusedKernel.h"
 
 #include <gtest/gtest.h>
 
@@ -104,4 +105,21 @@ TEST(CudaDriver, CheckMacroNamesTheCallAndTheError) {
   EXPECT_TRUE(contains(missing.message(), "no entry point cuGraphLaunch"))
       << missing;
   EXPECT_EQ(d.describe(CUresult(12345)), "CUresult 12345");
+}
+
+TEST(FusedKernel, VectorVariantNeedsFourAlignedElementsPerBuffer) {
+  alignas(64) static unsigned char arena[256];
+  void *a16 = arena, *a8 = arena + 8, *a32 = arena + 32;
+  void *both[] = {a16, a32};
+  size_t f32[] = {4, 4};
+  EXPECT_TRUE(vectorVariantAllowed(both, f32));
+  void *off[] = {a16, a8};
+  EXPECT_FALSE(vectorVariantAllowed(off, f32)) << "8 bytes is not 4 floats";
+  size_t f16[] = {2, 2};
+  EXPECT_TRUE(vectorVariantAllowed(off, f16)) << "8 bytes is 4 halves";
+  size_t f64[] = {8, 8};
+  void *d[] = {a32, arena + 16};
+  EXPECT_FALSE(vectorVariantAllowed(d, f64)) << "doubles need 32 bytes";
+  size_t mismatched[] = {4};
+  EXPECT_FALSE(vectorVariantAllowed(both, mismatched));
 }
