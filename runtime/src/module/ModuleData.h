@@ -15,6 +15,7 @@
 #include "kiln/format/kiln_generated.h"
 
 #include <functional>
+#include <optional>
 
 namespace kiln {
 
@@ -60,6 +61,10 @@ using ShapeRule = std::function<Expected<std::vector<Shape>>(
     std::span<const TensorSpec> results)>;
 /// The shape rule for a kiln op name, or nullptr.
 const ShapeRule *findShapeRule(std::string_view name);
+/// The dtype the eager kernel of `op` gives every result for these
+/// operands, or nullopt when the file states it (cast, one_hot, iota).
+std::optional<DType> inferResultDType(std::string_view op,
+                                      std::span<const TensorSpec> operands);
 
 /// The f64 reference kernel for a kiln op name, or nullptr when the eager
 /// kernel is exact (data movement) and serves as its own reference.

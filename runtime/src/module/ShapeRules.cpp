@@ -9,6 +9,11 @@
 // the result shapes with the same rules the dialect and the eager kernels
 // use (kiln/Support/Shapes.h) and rejects the file when they disagree.
 //
+// Result dtypes too (inferResultDType): every eager kernel returns its first
+// operand's dtype except comparisons (i1), argmax/argmin (i64), select (its
+// branches') and ops the file states (cast, one_hot, iota), so a declared
+// i8 result cannot hide an f64 one eight times its size.
+//
 // One row per op handler of Executor.cpp, read with the same attribute
 // defaults. Ops whose result shape the file alone states (reshape,
 // broadcast_to, iota) get a rule that checks the declared shape against
@@ -21,6 +26,7 @@
 
 #include "kiln/Support/Shapes.h"
 
+#include <optional>
 #include <unordered_map>
 
 namespace kiln {
@@ -208,6 +214,22 @@ std::unordered_map<std::string_view, ShapeRule> buildRules() {
 }
 
 } // namespace
+
+std::optional<DType> inferResultDType(std::string_view op,
+                                      std::span<const TensorSpec> operands) {
+  static const std::unordered_map<std::string_view, DType> fixed = {
+      {"eq", DType::Bool}, {"ne", DType::Bool}, {"lt", DType::Bool},
+      {"le", DType::Bool}, {"gt", DType::Bool}, {"ge", DType::Bool},
+      {"argmax", DType::I64}, {"argmin", DType::I64}};
+  if (auto it = fixed.find(op); it != fixed.end())
+    return it->second;
+  // The file states these: the target dtype, or a source's.
+  if (op == "cast" || op == "one_hot" || op == "iota" || operands.empty())
+    return std::nullopt;
+  if (op == "select")
+    return operands.size() > 1 ? std::optional(operands[1].dtype) : std::nullopt;
+  return operands[0].dtype;
+}
 
 const ShapeRule *findShapeRule(std::string_view name) {
   static const auto table = buildRules();

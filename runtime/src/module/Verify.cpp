@@ -121,6 +121,13 @@ Status checkResultShapes(const OpData &op, const std::vector<ValueData> &values,
                       shapes::toString(results[r].shape),
                       " but its operands and attributes give ",
                       shapes::toString((*inferred)[r]));
+  std::optional<DType> dtype =
+      inferResultDType(op.op->name()->string_view(), operands);
+  for (size_t r = 0; r < results.size(); ++r)
+    if (dtype && results[r].dtype != *dtype)
+      return dataLoss(where, ": result #", r, " is declared ",
+                      dtypeName(results[r].dtype), " but the op gives ",
+                      dtypeName(*dtype));
   return Status::ok();
 }
 

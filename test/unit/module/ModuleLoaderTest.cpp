@@ -442,6 +442,15 @@ TEST(ModuleLoaderShapes, EveryOpFamilyIsChecked) {
                   "and attributes give [4, 3]");
   add.ops[0].name = "matmul";
   expectLoadError(buildTestModule(add), "op #0 (matmul): ");
+  // Dtypes: a declared i8 result must not hide an f32 one 4x its size.
+  TestModule narrow = unaryModule("relu", {4}, {4});
+  narrow.values[1].type = fb::ElementType::I8;
+  expectLoadError(buildTestModule(narrow),
+                  "op #0 (relu): result #0 is declared i8 but the op gives f32");
+  add.ops[0].name = "lt";
+  add.values[2].shape = {4, 3};
+  expectLoadError(buildTestModule(add), "op #0 (lt): result #0 is declared "
+                                        "f32 but the op gives ");
   // A correct declaration of each still loads.
   for (const TestModule &good :
        {unaryModule("relu", {4}, {4}),
