@@ -1,0 +1,158 @@
+//===- RecurrentKernels.h - What the fused LSTM and GRU share --------------===//
+//
+// A strided GEMM straight to BLAS (the per-step products are small, and
+// kiln::matmul's allocation, checks and tuning cost as much as the product
+// at [32, 128] x [128, 512]), split over the pool like Matmul.cpp does;
+// branch-free f32 sigmoid/tanh that GCC vectorizes (the libm calls do not,
+// and five of them per hidden unit and step dominated the pointwise loops);
+// and the dtype plumbing of the two ops.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_RUNTIME_EAGER_RECURRENTKERNELS_H
+#define KILN_RUNTIME_EAGER_RECURRENTKERNELS_H
+
+#include "kiln/ThreadPool.h"
+#include "kiln/Tensor.h"
+
+#include <algorithm>
+#include <bit>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#if KILN_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+namespace kiln::eager::recurrent {
+
+/// C[m, n] = op(A) op(B) + beta C, row-major with leading dimensions; op
+/// transposes when ta / tb. Callers keep every size and leading dimension
+/// below INT_MAX (checkBlasRange).
+template <typename C>
+void gemmSerial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const C *a,
+                int64_t lda, const C *b, int64_t ldb, C beta, C *c,
+                int64_t ldc) {
+  if (m <= 0 || n <= 0)
+    return;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        c[i * ldc + j] = beta == C(0) ? C(0) : beta * c[i * ldc + j];
+    return;
+  }
+#if KILN_HAVE_OPENBLAS
+  auto tA = ta ? CblasTrans : CblasNoTrans, tB = tb ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<C, float>)
+    cblas_sgemm(CblasRowMajor, tA, tB, int(m), int(n), int(k), 1.0f, a,
+                int(lda), b, int(ldb), beta, c, int(ldc));
+  else
+    cblas_dgemm(CblasRowMajor, tA, tB, int(m), int(n), int(k), 1.0, a,
+                int(lda), b, int(ldb), beta, c, int(ldc));
+#else
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      C s = 0;
+      for (int64_t p = 0; p < k; ++p)
+        s += (ta ? a[p * lda + i] : a[i * lda + p]) *
+             (tb ? b[j * ldb + p] : b[p * ldb + j]);
+      c[i * ldc + j] = s + (beta == C(0) ? C(0) : beta * c[i * ldc + j]);
+    }
+#endif
+}
+
+/// gemmSerial split over the pool (row blocks of C, else column blocks)
+/// when the product is big enough to pay for it. Every element of C still
+/// comes from one call over the whole K.
+template <typename C>
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const C *a,
+          int64_t lda, const C *b, int64_t ldb, C beta, C *c, int64_t ldc) {
+  ThreadPool &pool = ThreadPool::global();
+  int64_t threads = pool.numThreads();
+  if (threads <= 1 || m * n * k < (int64_t(1) << 20)) {
+    gemmSerial(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  bool rows = m >= 8 * threads;
+  int64_t items = rows ? m : n, parts = std::min(threads, items);
+  pool.parallelFor(0, parts, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t part = p0; part < p1; ++part) {
+      int64_t lo = items * part / parts, hi = items * (part + 1) / parts;
+      if (rows)
+        gemmSerial(ta, tb, hi - lo, n, k, ta ? a + lo : a + lo * lda, lda, b,
+                   ldb, beta, c + lo * ldc, ldc);
+      else
+        gemmSerial(ta, tb, m, hi - lo, k, a, lda, tb ? b + lo * ldb : b + lo,
+                   ldb, beta, c + lo, ldc);
+    }
+  });
+}
+
+/// Runs fn(rowBegin, rowEnd) over `rows` rows of `width` elements each, in
+/// parallel when there is enough work.
+template <typename Fn>
+void forRows(int64_t rows, int64_t width, const Fn &fn) {
+  ThreadPool &pool = ThreadPool::global();
+  if (pool.numThreads() <= 1 || rows * width < 8192) {
+    fn(int64_t(0), rows);
+    return;
+  }
+  int64_t grain = std::max<int64_t>(1, 2048 / std::max<int64_t>(width, 1));
+  pool.parallelFor(0, rows, grain, fn);
+}
+
+/// exp(x) for f32 without branches or libm (Cephes' expf, 2 ulp on
+/// [-87, 88]; clamped outside, NaN stays NaN), so that loops vectorize.
+inline float expF32(float x) {
+  x = x > 88.0f ? 88.0f : x;
+  x = x < -87.0f ? -87.0f : x;
+  // Round to nearest with the 1.5 * 2^23 trick.
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float y = p * r * r + r + 1.0f;
+  // n is finite and in [-126, 127] here (NaN: the product stays NaN).
+  int32_t bits = int32_t(uint32_t(int32_t(n) + 127) << 23);
+  return y * std::bit_cast<float>(bits);
+}
+
+/// The activations in the compute type: f64 uses libm (the gradient checks
+/// run in f64), f32 the vectorizable forms above.
+template <typename C> struct Activations;
+template <> struct Activations<double> {
+  static double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+  static double tanh(double x) { return std::tanh(x); }
+};
+template <> struct Activations<float> {
+  static float sigmoid(float x) { return 1.0f / (1.0f + expF32(-x)); }
+  /// 1 - 2 / (e^2x + 1): exact limits +-1, absolute error ~1e-7.
+  static float tanh(float x) { return 1.0f - 2.0f / (expF32(2.0f * x) + 1.0f); }
+};
+
+/// The compute dtype of a float dtype: f16/bf16 widen to f32.
+inline DType computeType(DType d) {
+  return d == DType::F64 ? DType::F64 : DType::F32;
+}
+
+/// t as a contiguous tensor of `dtype`, copying only when needed.
+inline Expected<Tensor> asCompute(const Tensor &t, DType dtype) {
+  return t.dtype() == dtype ? t.contiguous() : t.to(dtype);
+}
+
+/// Sizes that reach BLAS must fit its int.
+inline Status checkBlasRange(std::string_view op, std::initializer_list<int64_t> sizes) {
+  for (int64_t s : sizes)
+    if (s > INT_MAX)
+      return invalidArgument("op '", op, "': dimensions exceed the BLAS int range");
+  return Status();
+}
+
+} // namespace kiln::eager::recurrent
+
+#endif // KILN_RUNTIME_EAGER_RECURRENTKERNELS_H
