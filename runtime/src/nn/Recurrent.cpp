@@ -1,15 +1,18 @@
 //===- Recurrent.cpp - LSTM and GRU ----------------------------------------===//
 //
 // Each layer projects the whole input sequence at once (one GEMM of
-// N*T rows), then steps through time with one [N, H] x [H, G*H] GEMM per
-// step. Gates are column slices (views) of the projected rows, in
-// PyTorch's order.
+// N*T rows), then runs the fused sequence op (RecurrentOps.h), which steps
+// through time with one [N, H] x [H, G*H] GEMM and one pointwise pass per
+// step and records one autograd node. The LSTM folds both biases into the
+// projection; the GRU keeps b_hh apart (r multiplies its n part). Outputs
+// and final states are views of the op's result.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/nn/Recurrent.h"
 
 #include "NNUtil.h"
 #include "kiln/NNOps.h"
+#include "kiln/RecurrentOps.h"
 #include "kiln/nn/Init.h"
 
 #include <cmath>
@@ -105,29 +108,21 @@ Expected<RecurrentOutput> RecurrentBase::forward(const Tensor &input,
     KILN_ASSIGN_OR_RETURN(Tensor rows, layerInput.reshape({n * t, in}));
     KILN_ASSIGN_OR_RETURN(Tensor xProj,
                           matmul(rows, *weightIH_[size_t(l)], false, true));
-    if (!biasIH_.empty()) {
-      KILN_ASSIGN_OR_RETURN(xProj, xProj + *biasIH_[size_t(l)]);
-    }
     KILN_ASSIGN_OR_RETURN(xProj, xProj.reshape({n, t, gates_ * hid}));
     KILN_ASSIGN_OR_RETURN(Tensor h, h0.select(0, l));
     Tensor c;
     if (isLSTM()) {
       KILN_ASSIGN_OR_RETURN(c, c0.select(0, l));
     }
-    std::vector<Tensor> steps;
-    for (int64_t i = 0; i < t; ++i) {
-      KILN_ASSIGN_OR_RETURN(Tensor xp, xProj.select(1, i));
-      KILN_RETURN_IF_ERROR(step(l, xp, h, c));
-      steps.push_back(h);
-    }
-    KILN_ASSIGN_OR_RETURN(layerInput, detail::stack(steps, 1));
+    KILN_ASSIGN_OR_RETURN(LayerOutput lo, runLayer(l, xProj, h, c));
+    layerInput = lo.output;
     if (o.dropout > 0 && isTraining() && l + 1 < layers) {
       KILN_ASSIGN_OR_RETURN(layerInput,
                             detail::dropout(layerInput, o.dropout,
                                             detail::nextSeed(dropoutGen_)));
     }
-    lastH.push_back(h);
-    lastC.push_back(c);
+    lastH.push_back(lo.h);
+    lastC.push_back(lo.c);
   }
 
   RecurrentOutput out;
@@ -148,13 +143,6 @@ Expected<RecurrentOutput> RecurrentBase::forward(const Tensor &input,
   return out;
 }
 
-namespace {
-/// Columns [g*H, (g+1)*H) of a [N, G*H] tensor: gate g.
-Expected<Tensor> gate(const Tensor &t, int64_t g, int64_t hid) {
-  return t.slice(1, g * hid, (g + 1) * hid);
-}
-} // namespace
-
 Expected<std::shared_ptr<LSTM>> LSTM::create(const RecurrentOptions &options,
                                              Generator &gen) {
   std::shared_ptr<LSTM> m(new LSTM(options));
@@ -162,20 +150,21 @@ Expected<std::shared_ptr<LSTM>> LSTM::create(const RecurrentOptions &options,
   return m;
 }
 
-Status LSTM::step(int64_t layer, const Tensor &xProj, Tensor &h, Tensor &c) {
-  int64_t hid = options_.hiddenSize;
-  KILN_ASSIGN_OR_RETURN(Tensor gates,
-                        xProj + matmul(h, weightHH(layer), false, true));
+Expected<RecurrentBase::LayerOutput>
+LSTM::runLayer(int64_t layer, const Tensor &xProj, const Tensor &h0,
+               const Tensor &c0) {
+  int64_t hid = options_.hiddenSize, last = xProj.dim(1) - 1;
+  Tensor x = xProj;
   if (Tensor b = biasHH(layer); b.defined()) {
-    KILN_ASSIGN_OR_RETURN(gates, gates + b);
+    KILN_ASSIGN_OR_RETURN(x, x + (biasIH(layer) + b));
   }
-  KILN_ASSIGN_OR_RETURN(Tensor i, sigmoid(gate(gates, 0, hid)));
-  KILN_ASSIGN_OR_RETURN(Tensor f, sigmoid(gate(gates, 1, hid)));
-  KILN_ASSIGN_OR_RETURN(Tensor g, tanh(gate(gates, 2, hid)));
-  KILN_ASSIGN_OR_RETURN(Tensor o, sigmoid(gate(gates, 3, hid)));
-  KILN_ASSIGN_OR_RETURN(c, f * c + i * g);
-  KILN_ASSIGN_OR_RETURN(h, o * tanh(c));
-  return Status::ok();
+  KILN_ASSIGN_OR_RETURN(Tensor hc, lstmSequence(x, h0, c0, weightHH(layer)));
+  LayerOutput out;
+  KILN_ASSIGN_OR_RETURN(out.output, hc.slice(2, 0, hid));
+  KILN_ASSIGN_OR_RETURN(Tensor final, hc.select(1, last));
+  KILN_ASSIGN_OR_RETURN(out.h, final.slice(1, 0, hid));
+  KILN_ASSIGN_OR_RETURN(out.c, final.slice(1, hid, 2 * hid));
+  return out;
 }
 
 Expected<std::shared_ptr<GRU>> GRU::create(const RecurrentOptions &options,
@@ -185,19 +174,18 @@ Expected<std::shared_ptr<GRU>> GRU::create(const RecurrentOptions &options,
   return m;
 }
 
-Status GRU::step(int64_t layer, const Tensor &xProj, Tensor &h, Tensor &) {
-  int64_t hid = options_.hiddenSize;
-  KILN_ASSIGN_OR_RETURN(Tensor hProj, matmul(h, weightHH(layer), false, true));
-  if (Tensor b = biasHH(layer); b.defined()) {
-    KILN_ASSIGN_OR_RETURN(hProj, hProj + b);
+Expected<RecurrentBase::LayerOutput>
+GRU::runLayer(int64_t layer, const Tensor &xProj, const Tensor &h0,
+              const Tensor &) {
+  Tensor x = xProj;
+  if (Tensor b = biasIH(layer); b.defined()) {
+    KILN_ASSIGN_OR_RETURN(x, x + b);
   }
-  KILN_ASSIGN_OR_RETURN(Tensor r, sigmoid(gate(xProj, 0, hid) + gate(hProj, 0, hid)));
-  KILN_ASSIGN_OR_RETURN(Tensor z, sigmoid(gate(xProj, 1, hid) + gate(hProj, 1, hid)));
-  KILN_ASSIGN_OR_RETURN(Tensor hn, gate(hProj, 2, hid));
-  KILN_ASSIGN_OR_RETURN(Tensor nGate, tanh(gate(xProj, 2, hid) + r * hn));
-  // h' = (1 - z) * n + z * h = n + z * (h - n).
-  KILN_ASSIGN_OR_RETURN(h, nGate + z * (h - nGate));
-  return Status::ok();
+  LayerOutput out;
+  KILN_ASSIGN_OR_RETURN(out.output,
+                        gruSequence(x, h0, weightHH(layer), biasHH(layer)));
+  KILN_ASSIGN_OR_RETURN(out.h, out.output.select(1, xProj.dim(1) - 1));
+  return out;
 }
 
 } // namespace kiln::nn

@@ -13,9 +13,10 @@
 //
 // Inputs are batch-first [N, T, in] by default (batchFirst = false takes
 // [T, N, in] and returns [T, N, H]); an unbatched [T, in] input gives an
-// unbatched output and states [L, H]. The time loop runs eagerly, one
-// matmul per step for the recurrent part (the input part of every step is
-// one matmul per layer).
+// unbatched output and states [L, H]. Each layer is one matmul for the
+// input part of every step plus one fused op over the whole sequence
+// (kiln::lstmSequence / kiln::gruSequence, RecurrentOps.h): one autograd
+// node per layer, analytic backward through time.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_NN_RECURRENT_H
@@ -66,10 +67,19 @@ protected:
       : Module(std::move(typeName)), options_(o), gates_(gates),
         dropoutGen_(o.dropoutSeed) {}
   Status init(Generator &gen);
-  /// One step of layer `l`: `xProj` = x W_ih^T + b_ih for this step,
-  /// [N, G*H]; updates h (and c).
-  virtual Status step(int64_t layer, const Tensor &xProj, Tensor &h,
-                      Tensor &c) = 0;
+  /// What one layer gives back: h at every step [N, T, H], and the last
+  /// h (and c) [N, H].
+  struct LayerOutput {
+    Tensor output, h, c;
+  };
+  /// Layer `l` over the sequence: `xProj` = x W_ih^T [N, T, G*H] (no bias
+  /// yet); h0 (and c0) [N, H].
+  virtual Expected<LayerOutput> runLayer(int64_t layer, const Tensor &xProj,
+                                         const Tensor &h0, const Tensor &c0) = 0;
+  /// Undefined without bias.
+  Tensor biasIH(int64_t l) const {
+    return biasIH_.empty() ? Tensor() : *biasIH_[size_t(l)];
+  }
   const Tensor &weightHH(int64_t l) const { return *weightHH_[size_t(l)]; }
   /// Undefined without bias.
   Tensor biasHH(int64_t l) const {
@@ -93,8 +103,8 @@ public:
 
 private:
   LSTM(const RecurrentOptions &o) : RecurrentBase("LSTM", 4, o) {}
-  Status step(int64_t layer, const Tensor &xProj, Tensor &h,
-              Tensor &c) override;
+  Expected<LayerOutput> runLayer(int64_t layer, const Tensor &xProj,
+                                 const Tensor &h0, const Tensor &c0) override;
 };
 
 class GRU : public RecurrentBase {
@@ -105,8 +115,8 @@ public:
 
 private:
   GRU(const RecurrentOptions &o) : RecurrentBase("GRU", 3, o) {}
-  Status step(int64_t layer, const Tensor &xProj, Tensor &h,
-              Tensor &c) override;
+  Expected<LayerOutput> runLayer(int64_t layer, const Tensor &xProj,
+                                 const Tensor &h0, const Tensor &c0) override;
 };
 
 } // namespace kiln::nn
