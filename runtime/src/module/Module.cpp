@@ -125,17 +125,18 @@ std::vector<std::string> Module::functionNames() const {
 
 Expected<Session> Module::newSession(std::string_view function,
                                      SessionOptions options) const {
-  auto it = std::find_if(data_->functions.begin(), data_->functions.end(),
-                         [&](const FunctionData &f) { return f.name == function; });
+  auto it =
+      std::find_if(data_->functions.begin(), data_->functions.end(),
+                   [&](const FunctionData &f) { return f.name == function; });
   if (it == data_->functions.end())
     return notFound(data_->name, " has no function '", function, "'");
   size_t needed = options.reference ? it->referenceRunBytes : it->runBytes;
   if (options.memoryLimit != 0 && needed > options.memoryLimit)
-    return outOfMemory(data_->name, ": function '", it->name, "' needs up to ",
-                       needed, " bytes per run", options.reference ? " (reference run)" : "",
-                       ", over the session memory limit of ",
-                       options.memoryLimit,
-                       " bytes (SessionOptions::memoryLimit)");
+    return outOfMemory(
+        data_->name, ": function '", it->name, "' needs up to ", needed,
+        " bytes per run", options.reference ? " (reference run)" : "",
+        ", over the session memory limit of ", options.memoryLimit,
+        " bytes (SessionOptions::memoryLimit)");
   // Arena offsets are 64-byte aligned, so element views stay aligned.
   size_t bytes = options.reference ? 64 : std::max<size_t>(it->arenaSize, 64);
   KILN_ASSIGN_OR_RETURN(std::shared_ptr<Storage> arena,

@@ -92,10 +92,9 @@ std::unordered_map<std::string_view, ShapeRule> buildRules() {
                               a.getBool("transpose_rhs", false)));
   };
   t["gemm"] = [](const OpAttrs &a, Specs in, Specs) {
-    shapes::ShapeOr product =
-        shapes::matmul(in[0].shape, in[1].shape,
-                       a.getBool("transpose_lhs", false),
-                       a.getBool("transpose_rhs", false));
+    shapes::ShapeOr product = shapes::matmul(in[0].shape, in[1].shape,
+                                             a.getBool("transpose_lhs", false),
+                                             a.getBool("transpose_rhs", false));
     if (!product || in.size() < 3)
       return one(product);
     return one(shapes::broadcast(*product, in[2].shape)); // + bias
@@ -106,8 +105,8 @@ std::unordered_map<std::string_view, ShapeRule> buildRules() {
       w.kernel = {in[1].shape[2], in[1].shape[3]};
     if (auto err = shapes::checkWindow(w))
       return invalidArgument(*err);
-    return one(shapes::conv2d(in[0].shape, in[1].shape, w,
-                              a.getInt("groups", 1)));
+    return one(
+        shapes::conv2d(in[0].shape, in[1].shape, w, a.getInt("groups", 1)));
   };
   t["conv_transpose2d"] = [](const OpAttrs &a, Specs in, Specs) -> Shapes {
     shapes::Window2D w = adapters::windowOf(a, {1, 1});
@@ -181,8 +180,8 @@ std::unordered_map<std::string_view, ShapeRule> buildRules() {
     std::vector<int64_t> steps = a.getInts("steps");
     if (steps.empty()) // the eager kernel's default
       steps.assign(in[0].shape.size(), 1);
-    return one(shapes::slice(in[0].shape, a.getInts("starts"), a.getInts("ends"),
-                             steps));
+    return one(shapes::slice(in[0].shape, a.getInts("starts"),
+                             a.getInts("ends"), steps));
   };
   t["pad"] = [](const OpAttrs &a, Specs in, Specs) {
     return one(shapes::pad(in[0].shape, a.getInts("pads")));
@@ -218,8 +217,8 @@ std::unordered_map<std::string_view, ShapeRule> buildRules() {
 std::optional<DType> inferResultDType(std::string_view op,
                                       std::span<const TensorSpec> operands) {
   static const std::unordered_map<std::string_view, DType> fixed = {
-      {"eq", DType::Bool}, {"ne", DType::Bool}, {"lt", DType::Bool},
-      {"le", DType::Bool}, {"gt", DType::Bool}, {"ge", DType::Bool},
+      {"eq", DType::Bool},    {"ne", DType::Bool},   {"lt", DType::Bool},
+      {"le", DType::Bool},    {"gt", DType::Bool},   {"ge", DType::Bool},
       {"argmax", DType::I64}, {"argmin", DType::I64}};
   if (auto it = fixed.find(op); it != fixed.end())
     return it->second;
@@ -227,7 +226,8 @@ std::optional<DType> inferResultDType(std::string_view op,
   if (op == "cast" || op == "one_hot" || op == "iota" || operands.empty())
     return std::nullopt;
   if (op == "select")
-    return operands.size() > 1 ? std::optional(operands[1].dtype) : std::nullopt;
+    return operands.size() > 1 ? std::optional(operands[1].dtype)
+                               : std::nullopt;
   return operands[0].dtype;
 }
 
