@@ -5,8 +5,9 @@
 // step (issue 4: an LSTM of 50 steps cost ~3000 tiny ops per Adam step).
 // The input projection of every step is one matmul outside, by the caller:
 //
-//   // xProj [N, T, 4H] = x W_ih^T + b_ih + b_hh, one GEMM of N*T rows.
-//   KILN_ASSIGN_OR_RETURN(Tensor hc, kiln::lstmSequence(xProj, h0, c0, wHH));
+//   // xProj [N, T, 4H] = x W_ih^T, one GEMM of N*T rows.
+//   KILN_ASSIGN_OR_RETURN(Tensor hc,
+//                         kiln::lstmSequence(xProj, h0, c0, wHH, bIH + bHH));
 //   KILN_ASSIGN_OR_RETURN(Tensor out, hc.slice(2, 0, H));    // h_t, every t
 //   KILN_ASSIGN_OR_RETURN(Tensor last, hc.select(1, T - 1)); // [h_n, c_n]
 //
@@ -28,14 +29,16 @@
 namespace kiln {
 
 /// An LSTM layer over a sequence, gates i, f, g, o:
-///   gates = xProj[:, t] + h_{t-1} W_hh^T, c_t = f c_{t-1} + i g,
+///   gates = xProj[:, t] + bias + h_{t-1} W_hh^T, c_t = f c_{t-1} + i g,
 ///   h_t = o tanh(c_t).
-/// xProj [N, T, 4H] (the input projection plus both biases), h0 and c0
-/// [N, H], weightHH [4H, H], one float dtype. Returns hc [N, T, 2H]:
-/// hc[:, t, :H] = h_t and hc[:, t, H:] = c_t. Differentiable w.r.t. all four
-/// inputs (autograd name "lstm_sequence").
+/// xProj [N, T, 4H] (the input projection), bias [4H] or undefined (the
+/// op adds it while it copies xProj anyway: b_ih + b_hh costs no [N, T, 4H]
+/// pass), h0 and c0 [N, H], weightHH [4H, H], one float dtype. Returns
+/// hc [N, T, 2H]: hc[:, t, :H] = h_t and hc[:, t, H:] = c_t.
+/// Differentiable w.r.t. every input (autograd name "lstm_sequence").
 Expected<Tensor> lstmSequence(const Tensor &xProj, const Tensor &h0,
-                              const Tensor &c0, const Tensor &weightHH);
+                              const Tensor &c0, const Tensor &weightHH,
+                              const Tensor &bias = Tensor());
 
 /// A GRU layer over a sequence, gates r, z, n, with hp = h_{t-1} W_hh^T +
 /// b_hh:  r = sigmoid(xProj_r + hp_r), z = sigmoid(xProj_z + hp_z),

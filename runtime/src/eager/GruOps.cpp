@@ -64,7 +64,6 @@ struct GruSaved {
 template <typename C>
 void gruForwardKernel(const C *x, const C *h0, const C *w, const C *bias,
                       C *hs, C *acts, int64_t n, int64_t steps, int64_t hid) {
-  using A = Activations<C>;
   int64_t g3 = 3 * hid, xRow = steps * g3, hRow = steps * hid,
           actRow = steps * 4 * hid;
   std::vector<C> hp(size_t(n * g3), C(0));
@@ -77,23 +76,22 @@ void gruForwardKernel(const C *x, const C *h0, const C *w, const C *bias,
             bias ? C(1) : C(0), hp.data(), g3);
     forRows(n, hid, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
-        const C *__restrict xr = x + b * xRow + t * g3;
-        const C *__restrict p = hp.data() + b * g3;
-        const C *__restrict prev =
-            t == 0 ? h0 + b * hid : hs + b * hRow + (t - 1) * hid;
-        C *__restrict act = acts + b * actRow + t * 4 * hid;
-        C *__restrict out = hs + b * hRow + t * hid;
-        for (int64_t j = 0; j < hid; ++j) {
-          C r = A::sigmoid(xr[j] + p[j]);
-          C z = A::sigmoid(xr[hid + j] + p[hid + j]);
-          C hn = p[2 * hid + j];
-          C nn = A::tanh(xr[2 * hid + j] + r * hn);
-          act[j] = r;
-          act[hid + j] = z;
-          act[2 * hid + j] = nn;
-          act[3 * hid + j] = hn;
-          out[j] = nn + z * (prev[j] - nn);
-        }
+        const C *xr = x + b * xRow + t * g3;
+        const C *p = hp.data() + b * g3;
+        const C *prev = t == 0 ? h0 + b * hid : hs + b * hRow + (t - 1) * hid;
+        C *act = acts + b * actRow + t * 4 * hid;
+        C *out = hs + b * hRow + t * hid;
+        forLanes<C>(hid, [&]<typename L>(int64_t j) {
+          auto r = L::sigmoid(L::load(xr + j) + L::load(p + j));
+          auto z = L::sigmoid(L::load(xr + hid + j) + L::load(p + hid + j));
+          auto hn = L::load(p + 2 * hid + j);
+          auto nn = L::tanh(L::load(xr + 2 * hid + j) + r * hn);
+          L::store(act + j, r);
+          L::store(act + hid + j, z);
+          L::store(act + 2 * hid + j, nn);
+          L::store(act + 3 * hid + j, hn);
+          L::store(out + j, nn + z * (L::load(prev + j) - nn));
+        });
       }
     });
   }
@@ -109,28 +107,27 @@ void gruBackwardKernel(const C *gy, const C *hs, const C *acts, const C *h0,
   for (int64_t t = steps - 1; t >= 0; --t) {
     forRows(n, hid, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
-        const C *__restrict act = acts + b * actRow + t * 4 * hid;
-        const C *__restrict g = gy + b * hRow + t * hid;
-        const C *__restrict prev =
-            t == 0 ? h0 + b * hid : hs + b * hRow + (t - 1) * hid;
-        C *__restrict d = dx + (b * steps + t) * g3;
-        C *__restrict dp = dhp.data() + (b * steps + t) * g3;
-        C *__restrict dh = dhNext.data() + b * hid;
-        for (int64_t j = 0; j < hid; ++j) {
-          C r = act[j], z = act[hid + j], nn = act[2 * hid + j],
-            hn = act[3 * hid + j];
-          C dhT = g[j] + dh[j];
-          C dN = dhT * (C(1) - z) * (C(1) - nn * nn);
-          C dZ = dhT * (prev[j] - nn) * z * (C(1) - z);
-          C dR = dN * hn * r * (C(1) - r);
-          d[j] = dR;
-          d[hid + j] = dZ;
-          d[2 * hid + j] = dN;
-          dp[j] = dR;
-          dp[hid + j] = dZ;
-          dp[2 * hid + j] = dN * r;
-          dh[j] = dhT * z;
-        }
+        const C *act = acts + b * actRow + t * 4 * hid;
+        const C *g = gy + b * hRow + t * hid;
+        const C *prev = t == 0 ? h0 + b * hid : hs + b * hRow + (t - 1) * hid;
+        C *d = dx + (b * steps + t) * g3;
+        C *dp = dhp.data() + (b * steps + t) * g3;
+        C *dh = dhNext.data() + b * hid;
+        forLanes<C>(hid, [&]<typename L>(int64_t j) {
+          auto r = L::load(act + j), z = L::load(act + hid + j),
+               nn = L::load(act + 2 * hid + j), hn = L::load(act + 3 * hid + j);
+          auto dhT = L::load(g + j) + L::load(dh + j);
+          auto dN = dhT * (C(1) - z) * (C(1) - nn * nn);
+          auto dZ = dhT * (L::load(prev + j) - nn) * z * (C(1) - z);
+          auto dR = dN * hn * r * (C(1) - r);
+          L::store(d + j, dR);
+          L::store(d + hid + j, dZ);
+          L::store(d + 2 * hid + j, dN);
+          L::store(dp + j, dR);
+          L::store(dp + hid + j, dZ);
+          L::store(dp + 2 * hid + j, dN * r);
+          L::store(dh + j, dhT * z);
+        });
       }
     });
     // d h_{t-1} = dh z + d hp_t W_hh.
@@ -150,14 +147,8 @@ void gruBackwardKernel(const C *gy, const C *hs, const C *acts, const C *h0,
     gemm<C>(true, false, g3, hid, n * steps, dhp.data(), g3, hPrev.data(), hid,
             C(0), dw, hid);
   }
-  if (db) {
-    std::vector<double> sum(size_t(g3), 0.0);
-    for (int64_t row = 0; row < n * steps; ++row)
-      for (int64_t j = 0; j < g3; ++j)
-        sum[size_t(j)] += double(dhp[size_t(row * g3 + j)]);
-    for (int64_t j = 0; j < g3; ++j)
-      db[j] = C(sum[size_t(j)]);
-  }
+  if (db)
+    columnSums(dhp.data(), n * steps, g3, db);
 }
 
 template <typename C> C *ptr(const Tensor &t) {

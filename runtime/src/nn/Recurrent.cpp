@@ -3,8 +3,9 @@
 // Each layer projects the whole input sequence at once (one GEMM of
 // N*T rows), then runs the fused sequence op (RecurrentOps.h), which steps
 // through time with one [N, H] x [H, G*H] GEMM and one pointwise pass per
-// step and records one autograd node. The LSTM folds both biases into the
-// projection; the GRU keeps b_hh apart (r multiplies its n part). Outputs
+// step and records one autograd node. The LSTM op adds b_ih + b_hh to the
+// projection itself; the GRU adds b_ih and keeps b_hh apart (r multiplies
+// its n part). Outputs
 // and final states are views of the op's result.
 //
 //===----------------------------------------------------------------------===//
@@ -154,11 +155,12 @@ Expected<RecurrentBase::LayerOutput>
 LSTM::runLayer(int64_t layer, const Tensor &xProj, const Tensor &h0,
                const Tensor &c0) {
   int64_t hid = options_.hiddenSize, last = xProj.dim(1) - 1;
-  Tensor x = xProj;
+  Tensor bias;
   if (Tensor b = biasHH(layer); b.defined()) {
-    KILN_ASSIGN_OR_RETURN(x, x + (biasIH(layer) + b));
+    KILN_ASSIGN_OR_RETURN(bias, biasIH(layer) + b);
   }
-  KILN_ASSIGN_OR_RETURN(Tensor hc, lstmSequence(x, h0, c0, weightHH(layer)));
+  KILN_ASSIGN_OR_RETURN(Tensor hc,
+                        lstmSequence(xProj, h0, c0, weightHH(layer), bias));
   LayerOutput out;
   KILN_ASSIGN_OR_RETURN(out.output, hc.slice(2, 0, hid));
   KILN_ASSIGN_OR_RETURN(Tensor final, hc.select(1, last));

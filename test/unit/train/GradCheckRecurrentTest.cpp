@@ -104,6 +104,12 @@ KILN_GRADCHECK_TEST(GradCheckRecurrent, LstmSequence, "lstm_sequence") {
                              {.wrt = {false, false, false, true}}));
   EXPECT_TRUE(checkGradients("lstm_sequence", fn, in,
                              {.wrt = {false, true, true, false}}));
+  // With the bias the op adds itself.
+  EXPECT_TRUE(checkGradients(
+      "lstm_sequence",
+      [](const Inputs &v) { return lstmSequence(v[0], v[1], v[2], v[3], v[4]); },
+      {uniform({2, 3, 8}, 9, -2, 2), uniform({2, 2}, 10), uniform({2, 2}, 11),
+       uniform({8, 2}, 12), uniform({8}, 13)}));
   // One step, batch of one.
   EXPECT_TRUE(checkGradients(
       "lstm_sequence", fn,
@@ -138,6 +144,17 @@ TEST(RecurrentOps, LstmMatchesComposedOps) {
                            as(c, DType::F32), as(w, DType::F32))
                   .value(),
               want, 2e-6);
+  // Hidden size 6: four f32 lanes and a scalar tail.
+  Tensor x6 = uniform({2, 4, 24}, 25, -3, 3), h6 = uniform({2, 6}, 26),
+         c6 = uniform({2, 6}, 27), w6 = uniform({24, 6}, 28),
+         b6 = uniform({24}, 29);
+  Tensor want6 = lstmComposed((x6 + b6).value(), h6, c6, w6).value();
+  expectClose(lstmSequence(x6, h6, c6, w6, b6).value(), want6, 1e-12);
+  expectClose(lstmSequence(as(x6, DType::F32), as(h6, DType::F32),
+                           as(c6, DType::F32), as(w6, DType::F32),
+                           as(b6, DType::F32))
+                  .value(),
+              want6, 2e-6);
   Tensor half = lstmSequence(as(x, DType::F16), as(h, DType::F16),
                              as(c, DType::F16), as(w, DType::F16))
                     .value();
@@ -154,6 +171,12 @@ TEST(RecurrentOps, GruMatchesComposedOps) {
                           as(w, DType::F32), as(b, DType::F32))
                   .value(),
               want, 2e-6);
+  Tensor x6 = uniform({2, 4, 18}, 35, -3, 3), h6 = uniform({2, 6}, 36),
+         w6 = uniform({18, 6}, 37), b6 = uniform({18}, 38);
+  expectClose(gruSequence(as(x6, DType::F32), as(h6, DType::F32),
+                          as(w6, DType::F32), as(b6, DType::F32))
+                  .value(),
+              gruComposed(x6, h6, w6, b6).value(), 2e-6);
   expectClose(gruSequence(x, h, w, Tensor()).value(),
               gruComposed(x, h, w, Tensor()).value(), 1e-12);
 }
@@ -170,6 +193,10 @@ TEST(RecurrentOps, RejectsBadShapes) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.status().message().find("weightHH must be [4H, H]"),
             std::string::npos)
+      << r.status().message();
+  r = lstmSequence(x, h, h, w, uniform({11}, 5));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.status().message().find("bias must be [12]"), std::string::npos)
       << r.status().message();
   r = gruSequence(uniform({2, 3, 9}, 1), h, uniform({9, 3}, 2),
                   uniform({3}, 3));
