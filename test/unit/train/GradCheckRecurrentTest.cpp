@@ -181,6 +181,40 @@ TEST(RecurrentOps, GruMatchesComposedOps) {
               gruComposed(x, h, w, Tensor()).value(), 1e-12);
 }
 
+// Big enough that the per-step GEMMs and pointwise loops split over the
+// pool (when it has more than one thread), forward and backward.
+TEST(RecurrentOps, LargeShapesMatchComposedOps) {
+  Tensor x = uniform({32, 3, 1024}, 41), h = uniform({32, 256}, 42),
+         c = uniform({32, 256}, 43), w = uniform({1024, 256}, 44, -0.1, 0.1);
+  Tensor seed = uniform({32, 3, 512}, 45);
+  Tensor xf = x.clone().value(), wf = w.clone().value();
+  ASSERT_TRUE(xf.setRequiresGrad().isOk());
+  ASSERT_TRUE(wf.setRequiresGrad().isOk());
+  Tensor out = lstmSequence(xf, h, c, wf).value();
+  expectClose(out, lstmComposed(x, h, c, w).value(), 1e-12);
+  auto fused = autograd::grad({out}, {xf, wf}, {seed}).value();
+  // Gradients against the per-step composition's, <hc, seed> as a sum.
+  Tensor xl = x.clone().value(), wl = w.clone().value();
+  ASSERT_TRUE(xl.setRequiresGrad().isOk());
+  ASSERT_TRUE(wl.setRequiresGrad().isOk());
+  Tensor hh = h, cc = c;
+  Expected<Tensor> dot = Tensor::scalar(0.0, DType::F64);
+  for (int64_t t = 0; t < 3; ++t) {
+    Tensor g = (xl.select(1, t).value() + matmul(hh, wl, false, true)).value();
+    auto gate = [&](int64_t k) { return g.slice(1, k * 256, (k + 1) * 256); };
+    Tensor i = sigmoid(gate(0)).value(), f = sigmoid(gate(1)).value(),
+           gg = tanh(gate(2)).value(), o = sigmoid(gate(3)).value();
+    cc = (f * cc + i * gg).value();
+    hh = (o * tanh(cc)).value();
+    Tensor sh = seed.select(1, t).value();
+    dot = dot + sum(hh * sh.slice(1, 0, 256).value()) +
+          sum(cc * sh.slice(1, 256, 512).value());
+  }
+  auto want = autograd::grad({dot.value()}, {xl, wl}).value();
+  expectClose(fused[0], want[0], 1e-10);
+  expectClose(fused[1], want[1], 1e-10);
+}
+
 TEST(RecurrentOps, RejectsBadShapes) {
   Tensor x = uniform({2, 3, 12}, 1), h = uniform({2, 3}, 2),
          w = uniform({12, 3}, 4);
