@@ -8,8 +8,8 @@
 //   // xProj [N, T, 4H] = x W_ih^T, one GEMM of N*T rows.
 //   KILN_ASSIGN_OR_RETURN(Tensor hc,
 //                         kiln::lstmSequence(xProj, h0, c0, wHH, bIH + bHH));
-//   KILN_ASSIGN_OR_RETURN(Tensor out, hc.slice(2, 0, H));    // h_t, every t
-//   KILN_ASSIGN_OR_RETURN(Tensor last, hc.select(1, T - 1)); // [h_n, c_n]
+//   KILN_ASSIGN_OR_RETURN(Tensor out, hc.select(0, 0));      // h_t, every t
+//   KILN_ASSIGN_OR_RETURN(Tensor last, hc.select(2, T - 1)); // [h_n; c_n]
 //
 // Per step the forward pass runs one [N, H] x [H, G*H] GEMM and one fused
 // pointwise loop (gates, cell, hidden); it saves the gate activations of
@@ -34,7 +34,8 @@ namespace kiln {
 /// xProj [N, T, 4H] (the input projection), bias [4H] or undefined (the
 /// op adds it while it copies xProj anyway: b_ih + b_hh costs no [N, T, 4H]
 /// pass), h0 and c0 [N, H], weightHH [4H, H], one float dtype. Returns
-/// hc [N, T, 2H]: hc[:, t, :H] = h_t and hc[:, t, H:] = c_t.
+/// hc [2, N, T, H]: hc[0, :, t] = h_t and hc[1, :, t] = c_t (so the output
+/// sequence hc[0] is a contiguous view).
 /// Differentiable w.r.t. every input (autograd name "lstm_sequence").
 Expected<Tensor> lstmSequence(const Tensor &xProj, const Tensor &h0,
                               const Tensor &c0, const Tensor &weightHH,

@@ -1,10 +1,12 @@
 //===- LstmOps.cpp - The fused LSTM sequence op ----------------------------===//
 //
-// Layouts (all contiguous, compute type C): xProj [N, T, 4H], hc [N, T, 2H]
-// and the saved activations acts [N, T, 4H] (i, f, g, o after their
-// nonlinearities). The forward pass copies xProj into acts, adds
-// h_{t-1} W_hh^T into step t's rows with one GEMM (beta = 1; h_{t-1} is read
-// in place from hc with a row stride of T*2H), then turns the
+// Layouts (all contiguous, compute type C): xProj [N, T, 4H], hc
+// [2, N, T, H] (every h, then every c: the output sequence hc[0] is
+// contiguous for the next layer or the loss) and the saved activations
+// acts [N, T, 4H] (i, f, g, o after their nonlinearities). The forward
+// pass copies xProj (plus the bias) into acts, adds h_{t-1} W_hh^T into
+// step t's rows with one GEMM (beta = 1; h_{t-1} is read in place from hc
+// with a row stride of T*H), then turns the
 // pre-activations into activations and writes h_t, c_t in one pass.
 // Backward writes the gate pre-activation gradients straight into
 // d xProj (they are the same thing), reads them back for
@@ -61,7 +63,7 @@ Status checkLstm(const Tensor &xProj, const Tensor &bias, const Tensor &h0,
 
 /// What the forward pass leaves for backward, in the compute type.
 struct LstmSaved {
-  Tensor hc;   ///< [N, T, 2H]
+  Tensor hc;   ///< [2, N, T, H]
   Tensor acts; ///< [N, T, 4H]
   Tensor h0, c0, w;
 };
@@ -70,7 +72,8 @@ template <typename C>
 void lstmForwardKernel(const C *x, const C *bias, const C *h0, const C *c0,
                        const C *w, C *hc, C *acts, int64_t n, int64_t steps,
                        int64_t hid) {
-  int64_t g4 = 4 * hid, hcRow = steps * 2 * hid, actRow = steps * g4;
+  int64_t g4 = 4 * hid, hRow = steps * hid, actRow = steps * g4;
+  C *hs = hc, *cs = hc + n * hRow;
   if (bias) {
     for (int64_t row = 0; row < n * steps; ++row) {
       const C *__restrict src = x + row * g4;
@@ -82,16 +85,15 @@ void lstmForwardKernel(const C *x, const C *bias, const C *h0, const C *c0,
     std::memcpy(acts, x, size_t(n * actRow) * sizeof(C));
   }
   for (int64_t t = 0; t < steps; ++t) {
-    const C *hPrev = t == 0 ? h0 : hc + (t - 1) * 2 * hid;
-    int64_t hPrevLd = t == 0 ? hid : hcRow;
+    const C *hPrev = t == 0 ? h0 : hs + (t - 1) * hid;
+    int64_t hPrevLd = t == 0 ? hid : hRow;
     gemm<C>(false, true, n, g4, hid, hPrev, hPrevLd, w, hid, C(1),
             acts + t * g4, actRow);
     forRows(n, hid, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
         C *gate = acts + b * actRow + t * g4;
-        const C *cPrev =
-            t == 0 ? c0 + b * hid : hc + b * hcRow + (t - 1) * 2 * hid + hid;
-        C *out = hc + b * hcRow + t * 2 * hid;
+        const C *cPrev = t == 0 ? c0 + b * hid : cs + b * hRow + (t - 1) * hid;
+        C *hOut = hs + b * hRow + t * hid, *cOut = cs + b * hRow + t * hid;
         forLanes<C>(hid, [&]<typename L>(int64_t j) {
           auto i = L::sigmoid(L::load(gate + j));
           auto f = L::sigmoid(L::load(gate + hid + j));
@@ -102,8 +104,8 @@ void lstmForwardKernel(const C *x, const C *bias, const C *h0, const C *c0,
           L::store(gate + hid + j, f);
           L::store(gate + 2 * hid + j, g);
           L::store(gate + 3 * hid + j, o);
-          L::store(out + j, o * L::tanh(c));
-          L::store(out + hid + j, c);
+          L::store(hOut + j, o * L::tanh(c));
+          L::store(cOut + j, c);
         });
       }
     });
@@ -114,26 +116,26 @@ template <typename C>
 void lstmBackwardKernel(const C *gy, const C *hc, const C *acts, const C *h0,
                         const C *c0, const C *w, C *dx, C *db, C *dh0, C *dc0,
                         C *dw, int64_t n, int64_t steps, int64_t hid) {
-  int64_t g4 = 4 * hid, hcRow = steps * 2 * hid, actRow = steps * g4;
+  int64_t g4 = 4 * hid, hRow = steps * hid, actRow = steps * g4;
+  const C *hs = hc, *cs = hc + n * hRow, *gh = gy, *gc = gy + n * hRow;
   // dhNext: d h_t from step t+1's gates; dcNext: d c_t from c_{t+1}.
   std::vector<C> dhNext(size_t(n * hid), C(0)), dcNext(size_t(n * hid), C(0));
   for (int64_t t = steps - 1; t >= 0; --t) {
     forRows(n, hid, [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) {
         const C *act = acts + b * actRow + t * g4;
-        const C *g = gy + b * hcRow + t * 2 * hid;
-        const C *cur = hc + b * hcRow + t * 2 * hid;
-        const C *cPrev =
-            t == 0 ? c0 + b * hid : hc + b * hcRow + (t - 1) * 2 * hid + hid;
+        int64_t at = b * hRow + t * hid;
+        const C *gH = gh + at, *gC = gc + at, *cur = cs + at;
+        const C *cPrev = t == 0 ? c0 + b * hid : cs + at - hid;
         C *d = dx + b * actRow + t * g4;
         C *dh = dhNext.data() + b * hid;
         C *dc = dcNext.data() + b * hid;
         forLanes<C>(hid, [&]<typename L>(int64_t j) {
           auto i = L::load(act + j), f = L::load(act + hid + j),
                gg = L::load(act + 2 * hid + j), o = L::load(act + 3 * hid + j);
-          auto tc = L::tanh(L::load(cur + hid + j));
-          auto dhT = L::load(g + j) + L::load(dh + j);
-          auto dcT = L::load(g + hid + j) + L::load(dc + j) +
+          auto tc = L::tanh(L::load(cur + j));
+          auto dhT = L::load(gH + j) + L::load(dh + j);
+          auto dcT = L::load(gC + j) + L::load(dc + j) +
                      dhT * o * (C(1) - tc * tc);
           L::store(d + j, dcT * gg * i * (C(1) - i));
           L::store(d + hid + j, dcT * L::load(cPrev + j) * f * (C(1) - f));
@@ -157,11 +159,11 @@ void lstmBackwardKernel(const C *gy, const C *hc, const C *acts, const C *h0,
   if (dw) {
     // h_prev [N, T, H]: h0, then h_0 .. h_{T-2}.
     std::vector<C> hPrev(size_t(n * steps * hid));
-    for (int64_t b = 0; b < n; ++b)
-      for (int64_t t = 0; t < steps; ++t)
-        std::memcpy(hPrev.data() + (b * steps + t) * hid,
-                    t == 0 ? h0 + b * hid : hc + b * hcRow + (t - 1) * 2 * hid,
-                    size_t(hid) * sizeof(C));
+    for (int64_t b = 0; b < n; ++b) {
+      std::memcpy(hPrev.data() + b * hRow, h0 + b * hid, size_t(hid) * sizeof(C));
+      std::memcpy(hPrev.data() + b * hRow + hid, hs + b * hRow,
+                  size_t(hRow - hid) * sizeof(C));
+    }
     gemm<C>(true, false, g4, hid, n * steps, dx, g4, hPrev.data(), hid, C(0),
             dw, hid);
   }
@@ -185,7 +187,7 @@ Expected<Tensor> lstmForward(const Tensor &xProj, const Tensor &bias,
   if (bias.defined()) {
     KILN_ASSIGN_OR_RETURN(bc, asCompute(bias, ct));
   }
-  KILN_ASSIGN_OR_RETURN(Tensor hc, Tensor::empty({n, steps, 2 * hid}, ct));
+  KILN_ASSIGN_OR_RETURN(Tensor hc, Tensor::empty({2, n, steps, hid}, ct));
   KILN_ASSIGN_OR_RETURN(Tensor acts, Tensor::empty({n, steps, 4 * hid}, ct));
   if (ct == DType::F64)
     lstmForwardKernel(ptr<double>(x), ptr<double>(bc), ptr<double>(h),
@@ -209,7 +211,7 @@ Expected<std::vector<Tensor>> lstmBackward(const LstmSaved &s,
                                            const Tensor &gradOut, DType dtype,
                                            LstmNeeds needs, bool hasBias) {
   DType ct = s.hc.dtype();
-  int64_t n = s.hc.dim(0), steps = s.hc.dim(1), hid = s.w.dim(1);
+  int64_t n = s.hc.dim(1), steps = s.hc.dim(2), hid = s.w.dim(1);
   KILN_ASSIGN_OR_RETURN(Tensor gy, asCompute(gradOut, ct));
   // dx holds the gate gradients that the recurrence reads back, so it is
   // computed even when xProj needs no gradient.

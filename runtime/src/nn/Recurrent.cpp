@@ -154,7 +154,7 @@ Expected<std::shared_ptr<LSTM>> LSTM::create(const RecurrentOptions &options,
 Expected<RecurrentBase::LayerOutput>
 LSTM::runLayer(int64_t layer, const Tensor &xProj, const Tensor &h0,
                const Tensor &c0) {
-  int64_t hid = options_.hiddenSize, last = xProj.dim(1) - 1;
+  int64_t last = xProj.dim(1) - 1;
   Tensor bias;
   if (Tensor b = biasHH(layer); b.defined()) {
     KILN_ASSIGN_OR_RETURN(bias, biasIH(layer) + b);
@@ -162,10 +162,10 @@ LSTM::runLayer(int64_t layer, const Tensor &xProj, const Tensor &h0,
   KILN_ASSIGN_OR_RETURN(Tensor hc,
                         lstmSequence(xProj, h0, c0, weightHH(layer), bias));
   LayerOutput out;
-  KILN_ASSIGN_OR_RETURN(out.output, hc.slice(2, 0, hid));
-  KILN_ASSIGN_OR_RETURN(Tensor final, hc.select(1, last));
-  KILN_ASSIGN_OR_RETURN(out.h, final.slice(1, 0, hid));
-  KILN_ASSIGN_OR_RETURN(out.c, final.slice(1, hid, 2 * hid));
+  KILN_ASSIGN_OR_RETURN(out.output, hc.select(0, 0));
+  KILN_ASSIGN_OR_RETURN(Tensor final, hc.select(2, last));
+  KILN_ASSIGN_OR_RETURN(out.h, final.select(0, 0));
+  KILN_ASSIGN_OR_RETURN(out.c, final.select(0, 1));
   return out;
 }
 
