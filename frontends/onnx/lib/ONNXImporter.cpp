@@ -462,6 +462,44 @@ FailureOr<SmallVector<Value>> Importer::finish(Operation *op) {
     op->erase();
     return SmallVector<Value>{c};
   }
+  // Slices of constants (PyTorch's attention slices Shape's result into the
+  // head-split shape) fold here: kiln.slice has no folder. The result type
+  // already holds each dim's length; only the normalized starts are needed.
+  if (auto slice = dyn_cast<SliceOp>(op); slice && allConstant) {
+    DenseElementsAttr in = constantOf(slice.getInput());
+    auto inType = cast<RankedTensorType>(in.getType());
+    auto outType = cast<RankedTensorType>(slice.getResult().getType());
+    if (outType.getNumElements() <= (1 << 16)) {
+      int64_t rank = inType.getRank();
+      ArrayRef<int64_t> starts = slice.getStarts(), steps = slice.getSteps();
+      SmallVector<int64_t> start(rank, 0), step(rank, 1);
+      for (int64_t d = 0; d < rank && d < int64_t(starts.size()); ++d) {
+        int64_t size = inType.getDimSize(d);
+        step[d] = d < int64_t(steps.size()) ? steps[d] : 1;
+        int64_t lo = step[d] > 0 ? 0 : -1, hi = step[d] > 0 ? size : size - 1;
+        int64_t s = starts[d] < 0 ? starts[d] + size : starts[d];
+        start[d] = std::clamp(s, lo, hi);
+      }
+      auto values = llvm::to_vector(in.getValues<Attribute>());
+      SmallVector<Attribute> out;
+      out.reserve(outType.getNumElements());
+      SmallVector<int64_t> idx(rank, 0);
+      for (int64_t k = 0; k < outType.getNumElements(); ++k) {
+        int64_t flat = 0;
+        for (int64_t d = 0; d < rank; ++d)
+          flat = flat * inType.getDimSize(d) + start[d] + idx[d] * step[d];
+        out.push_back(values[flat]);
+        for (int64_t d = rank - 1; d >= 0; --d) {
+          if (++idx[d] < outType.getDimSize(d))
+            break;
+          idx[d] = 0;
+        }
+      }
+      Value c = constant(DenseElementsAttr::get(outType, out));
+      op->erase();
+      return SmallVector<Value>{c};
+    }
+  }
   results.assign(op->result_begin(), op->result_end());
   return results;
 }

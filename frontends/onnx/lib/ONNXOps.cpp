@@ -76,6 +76,41 @@ LogicalResult convertPow(I &im, Node &n) {
   return success();
 }
 
+/// Mod: a - t(a / b) * b with t = trunc (fmod=1, C's fmod: the sign of
+/// the dividend) or floor (fmod=0, Python's %: the sign of the divisor),
+/// computed in f64 (exact for integers below 2^53) and cast back. PyTorch
+/// exports shape arithmetic with it, which folds away on constants.
+LogicalResult convertMod(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  KILN_TRY(fmod, im.getInt(n, "fmod", 0));
+  Type elem = I::typeOf(n.in(0)).getElementType();
+  if (isa<FloatType>(elem) && fmod == 0)
+    return emitError(n.loc) << "fmod=0 on floating-point inputs is invalid ONNX (use fmod=1)";
+  if (!isa<FloatType>(elem) && !elem.isSignlessInteger())
+    return emitError(n.loc) << "Mod of " << elem << " is not supported";
+  Type f64 = im.b.getF64Type();
+  KILN_TRY(a, im.castTo(n.loc, n.in(0), f64));
+  KILN_TRY(b, im.castTo(n.loc, n.in(1), f64));
+  KILN_TRY(q, im.make<DivOp>(n.loc, ValueRange{a, b}));
+  Value t;
+  if (fmod) {
+    KILN_TRY(aq, im.make<AbsOp>(n.loc, q));
+    KILN_TRY(fq, im.make<FloorOp>(n.loc, aq));
+    KILN_TRY(sq, im.make<SignOp>(n.loc, q));
+    KILN_TRY(tq, im.make<MulOp>(n.loc, ValueRange{sq, fq}));
+    t = tq;
+  } else {
+    KILN_TRY(fq, im.make<FloorOp>(n.loc, q));
+    t = fq;
+  }
+  KILN_TRY(tb, im.make<MulOp>(n.loc, ValueRange{t, b}));
+  KILN_TRY(r, im.make<SubOp>(n.loc, ValueRange{a, tb}));
+  KILN_TRY(out, im.castTo(n.loc, r, elem));
+  n.results[0] = out;
+  return success();
+}
+
 /// Sum, Max, Min, Mean: variadic, folded left to right.
 template <typename OpTy>
 LogicalResult variadic(I &im, Node &n, bool mean = false) {
@@ -1515,6 +1550,7 @@ llvm::StringMap<Converter> buildTable() {
   t["Sub"] = binary<SubOp>;
   t["Xor"] = binary<XorOp>;
   t["Pow"] = convertPow;
+  t["Mod"] = convertMod;
   t["Max"] = [](I &im, Node &n) { return variadic<MaxOp>(im, n); };
   t["Min"] = [](I &im, Node &n) { return variadic<MinOp>(im, n); };
   t["Sum"] = [](I &im, Node &n) { return variadic<AddOp>(im, n); };

@@ -27,7 +27,8 @@ Outcomes:
 The expected-failure file lists one test per line, "name  # reason". The
 runner exits 1 when a test not listed fails (a regression) or a listed test
 passes (remove it: the list only shrinks). --update-xfail rewrites the file
-from this run, keeping existing reasons. It prints "N passed, N failed,
+from this run with this run's reasons (a kept old reason went stale when a
+crash was fixed and the test now stops at its next problem). It prints "N passed, N failed,
 N skipped" and the pass rate per op type.
 """
 import argparse
@@ -259,7 +260,7 @@ def main():
             for t in tests:
                 outcome, detail, _, _ = results[t]
                 if outcome == "fail":
-                    reason = xfail.get(t) or detail
+                    reason = detail or xfail.get(t) or "fails"
                     f.write(f"{t}  # {reason}\n")
         print(f"wrote {args.xfail}")
         return 0

@@ -187,6 +187,32 @@ def bad_init_bytes():
                  [vi("x", [2, 3])], [vi("y", [2, 3])], [t])
 
 
+def attention_shape():
+    """PyTorch's scaled_dot_product_attention export at opset 17 computes the
+    head-split shape as Concat(Slice(Shape(x), 0, Mod(-1, 3) ...), [3, H],
+    Slice(Shape(x), Mod(-1, 3) + 1 ...)); Mod and Slice of constants fold."""
+    c = lambda name, v: helper.make_node("Constant", [], [name], value=init(name, np.array(v, np.int64)))
+    return model(
+        [helper.make_node("Shape", ["x"], ["s"]),
+         c("m1", -1), c("three", 3), c("zero", [0]), c("one", 1), c("big", [2**62]),
+         c("mid", [3, 2]), c("flat", [1]),
+         helper.make_node("Mod", ["m1", "three"], ["ax"]),
+         helper.make_node("Reshape", ["ax", "flat"], ["ax1"]),
+         helper.make_node("Slice", ["s", "zero", "ax1"], ["head"]),
+         helper.make_node("Add", ["ax", "one"], ["ax2"]),
+         helper.make_node("Reshape", ["ax2", "flat"], ["ax3"]),
+         helper.make_node("Slice", ["s", "ax3", "big"], ["tail"]),
+         helper.make_node("Concat", ["head", "mid", "tail"], ["shape"], axis=0),
+         helper.make_node("Reshape", ["x", "shape"], ["y"])],
+        [vi("x", [4, 1, 6])], [vi("y", [4, 1, 3, 2])])
+
+
+def mod_float():
+    """Mod with fmod=1 on floats (C fmod, the sign of the dividend)."""
+    return model([helper.make_node("Mod", ["a", "b"], ["y"], fmod=1)],
+                 [vi("a", [3]), vi("b", [3])], [vi("y", [3])])
+
+
 def bad_shape_input():
     """Reshape whose shape is a graph input: Kiln needs it constant."""
     return model([helper.make_node("Reshape", ["x", "s"], ["y"], name="reshape")],
@@ -273,7 +299,8 @@ def write_bytes(outdir):
 MODELS = {k: v for k, v in globals().items()
           if callable(v) and (k in ("mlp", "cnn", "shape_chain", "softmax_opset11",
                                     "squeeze_opsets", "squeeze_opset13", "symbolic",
-                                    "layernorm_gelu", "slice_reduce", "unordered")
+                                    "layernorm_gelu", "slice_reduce", "unordered",
+                                    "attention_shape", "mod_float")
                               or k.startswith("bad_"))}
 
 
