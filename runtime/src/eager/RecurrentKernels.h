@@ -191,15 +191,23 @@ template <typename C, typename Body> void forLanes(int64_t n, const Body &body) 
     body.template operator()<ScalarLanes<C>>(j);
 }
 
-/// out[j] = sum over `rows` rows of x[row * cols + j], accumulated in f64.
+/// out[j] = sum over `rows` rows of x[row * cols + j]: blocks of 64 rows
+/// summed in C, the blocks in f64 (a conversion per element cost as much as
+/// the sums).
 template <typename C>
 void columnSums(const C *x, int64_t rows, int64_t cols, C *out) {
   std::vector<double> sum(size_t(cols), 0.0);
-  for (int64_t row = 0; row < rows; ++row) {
-    const C *__restrict src = x + row * cols;
-    double *__restrict acc = sum.data();
+  std::vector<C> block(static_cast<size_t>(cols));
+  for (int64_t r0 = 0; r0 < rows; r0 += 64) {
+    C *__restrict acc = block.data();
+    std::memcpy(acc, x + r0 * cols, size_t(cols) * sizeof(C));
+    for (int64_t row = r0 + 1; row < std::min(rows, r0 + 64); ++row) {
+      const C *__restrict src = x + row * cols;
+      for (int64_t j = 0; j < cols; ++j)
+        acc[j] += src[j];
+    }
     for (int64_t j = 0; j < cols; ++j)
-      acc[j] += double(src[j]);
+      sum[size_t(j)] += double(acc[j]);
   }
   for (int64_t j = 0; j < cols; ++j)
     out[j] = C(sum[size_t(j)]);
