@@ -61,95 +61,38 @@ struct GruSaved {
   Tensor h0, w;
 };
 
-template <typename C>
-void gruForwardKernel(const C *x, const C *h0, const C *w, const C *bias,
-                      C *hs, C *acts, int64_t n, int64_t steps, int64_t hid) {
-  int64_t g3 = 3 * hid, xRow = steps * g3, hRow = steps * hid,
-          actRow = steps * 4 * hid;
-  std::vector<C> hp(size_t(n * g3), C(0));
-  for (int64_t t = 0; t < steps; ++t) {
-    if (bias)
-      for (int64_t b = 0; b < n; ++b)
-        std::memcpy(hp.data() + b * g3, bias, size_t(g3) * sizeof(C));
-    const C *hPrev = t == 0 ? h0 : hs + (t - 1) * hid;
-    gemm<C>(false, true, n, g3, hid, hPrev, t == 0 ? hid : hRow, w, hid,
-            bias ? C(1) : C(0), hp.data(), g3);
-    forRows(n, hid, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        const C *xr = x + b * xRow + t * g3;
-        const C *p = hp.data() + b * g3;
-        const C *prev = t == 0 ? h0 + b * hid : hs + b * hRow + (t - 1) * hid;
-        C *act = acts + b * actRow + t * 4 * hid;
-        C *out = hs + b * hRow + t * hid;
-        forLanes<C>(hid, [&]<typename L>(int64_t j) {
-          auto r = L::sigmoid(L::load(xr + j) + L::load(p + j));
-          auto z = L::sigmoid(L::load(xr + hid + j) + L::load(p + hid + j));
-          auto hn = L::load(p + 2 * hid + j);
-          auto nn = L::tanh(L::load(xr + 2 * hid + j) + r * hn);
-          L::store(act + j, r);
-          L::store(act + hid + j, z);
-          L::store(act + 2 * hid + j, nn);
-          L::store(act + 3 * hid + j, hn);
-          L::store(out + j, nn + z * (L::load(prev + j) - nn));
-        });
-      }
-    });
-  }
-}
-
-template <typename C>
-void gruBackwardKernel(const C *gy, const C *hs, const C *acts, const C *h0,
-                       const C *w, C *dx, C *dh0, C *dw, C *db, int64_t n,
-                       int64_t steps, int64_t hid) {
-  int64_t g3 = 3 * hid, hRow = steps * hid, actRow = steps * 4 * hid;
-  // d hp of every step, [N, T, 3H]; dhNext = d h_t from step t+1.
-  std::vector<C> dhp(size_t(n * steps * g3)), dhNext(size_t(n * hid), C(0));
-  for (int64_t t = steps - 1; t >= 0; --t) {
-    forRows(n, hid, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        const C *act = acts + b * actRow + t * 4 * hid;
-        const C *g = gy + b * hRow + t * hid;
-        const C *prev = t == 0 ? h0 + b * hid : hs + b * hRow + (t - 1) * hid;
-        C *d = dx + (b * steps + t) * g3;
-        C *dp = dhp.data() + (b * steps + t) * g3;
-        C *dh = dhNext.data() + b * hid;
-        forLanes<C>(hid, [&]<typename L>(int64_t j) {
-          auto r = L::load(act + j), z = L::load(act + hid + j),
-               nn = L::load(act + 2 * hid + j), hn = L::load(act + 3 * hid + j);
-          auto dhT = L::load(g + j) + L::load(dh + j);
-          auto dN = dhT * (C(1) - z) * (C(1) - nn * nn);
-          auto dZ = dhT * (L::load(prev + j) - nn) * z * (C(1) - z);
-          auto dR = dN * hn * r * (C(1) - r);
-          L::store(d + j, dR);
-          L::store(d + hid + j, dZ);
-          L::store(d + 2 * hid + j, dN);
-          L::store(dp + j, dR);
-          L::store(dp + hid + j, dZ);
-          L::store(dp + 2 * hid + j, dN * r);
-          L::store(dh + j, dhT * z);
-        });
-      }
-    });
-    // d h_{t-1} = dh z + d hp_t W_hh.
-    if (t > 0 || dh0)
-      gemm<C>(false, false, n, hid, g3, dhp.data() + t * g3, steps * g3, w, hid,
-              C(1), dhNext.data(), hid);
-  }
-  if (dh0)
-    std::memcpy(dh0, dhNext.data(), dhNext.size() * sizeof(C));
-  if (dw) {
-    std::vector<C> hPrev(size_t(n * steps * hid));
-    for (int64_t b = 0; b < n; ++b)
-      for (int64_t t = 0; t < steps; ++t)
-        std::memcpy(hPrev.data() + (b * steps + t) * hid,
-                    t == 0 ? h0 + b * hid : hs + b * hRow + (t - 1) * hid,
-                    size_t(hid) * sizeof(C));
-    gemm<C>(true, false, g3, hid, n * steps, dhp.data(), g3, hPrev.data(), hid,
-            C(0), dw, hid);
-  }
-  if (db)
-    columnSums(dhp.data(), n * steps, g3, db);
-}
+// The kernels, once for the x86-64 baseline and once for AVX2 (8 f32 lanes),
+// picked at run time.
+namespace baseline {
+#define KILN_RNN_FLOAT_LANES 4
+#include "RecurrentLanes.inc"
+#include "GruKernels.inc"
+#undef KILN_RNN_FLOAT_LANES
+} // namespace baseline
+#if defined(__x86_64__) && defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC target("avx2")
+namespace avx2 {
+#define KILN_RNN_FLOAT_LANES 8
+#include "RecurrentLanes.inc"
+#include "GruKernels.inc"
+#undef KILN_RNN_FLOAT_LANES
+// Instantiated here, under the pragma, so that they are AVX2 code.
+template void gruForwardKernel<float>(const float *, const float *,
+                                      const float *, const float *, float *,
+                                      float *, int64_t, int64_t, int64_t);
+template void gruBackwardKernel<float>(const float *, const float *,
+                                       const float *, const float *,
+                                       const float *, float *, float *,
+                                       float *, float *, int64_t, int64_t,
+                                       int64_t);
+} // namespace avx2
+#pragma GCC pop_options
+#define KILN_RNN_FLOAT_KERNEL(name)                                            \
+  (haveAvx2() ? avx2::name<float> : baseline::name<float>)
+#else
+#define KILN_RNN_FLOAT_KERNEL(name) baseline::name<float>
+#endif
 
 template <typename C> C *ptr(const Tensor &t) {
   return t.defined() ? static_cast<C *>(t.rawData()) : nullptr;
@@ -171,11 +114,11 @@ Expected<Tensor> gruForward(const Tensor &xProj, const Tensor &h0,
   KILN_ASSIGN_OR_RETURN(Tensor hs, Tensor::empty({n, steps, hid}, ct));
   KILN_ASSIGN_OR_RETURN(Tensor acts, Tensor::empty({n, steps, 4 * hid}, ct));
   if (ct == DType::F64)
-    gruForwardKernel(ptr<double>(x), ptr<double>(h), ptr<double>(wc),
+    baseline::gruForwardKernel(ptr<double>(x), ptr<double>(h), ptr<double>(wc),
                      ptr<double>(bc), ptr<double>(hs), ptr<double>(acts), n,
                      steps, hid);
   else
-    gruForwardKernel(ptr<float>(x), ptr<float>(h), ptr<float>(wc),
+    KILN_RNN_FLOAT_KERNEL(gruForwardKernel)(ptr<float>(x), ptr<float>(h), ptr<float>(wc),
                      ptr<float>(bc), ptr<float>(hs), ptr<float>(acts), n,
                      steps, hid);
   if (saved)
@@ -205,12 +148,12 @@ Expected<std::vector<Tensor>> gruBackward(const GruSaved &s,
     KILN_ASSIGN_OR_RETURN(db, Tensor::empty({3 * hid}, ct));
   }
   if (ct == DType::F64)
-    gruBackwardKernel(ptr<double>(gy), ptr<double>(s.h), ptr<double>(s.acts),
+    baseline::gruBackwardKernel(ptr<double>(gy), ptr<double>(s.h), ptr<double>(s.acts),
                       ptr<double>(s.h0), ptr<double>(s.w), ptr<double>(dx),
                       ptr<double>(dh0), ptr<double>(dw), ptr<double>(db), n,
                       steps, hid);
   else
-    gruBackwardKernel(ptr<float>(gy), ptr<float>(s.h), ptr<float>(s.acts),
+    KILN_RNN_FLOAT_KERNEL(gruBackwardKernel)(ptr<float>(gy), ptr<float>(s.h), ptr<float>(s.acts),
                       ptr<float>(s.h0), ptr<float>(s.w), ptr<float>(dx),
                       ptr<float>(dh0), ptr<float>(dw), ptr<float>(db), n,
                       steps, hid);

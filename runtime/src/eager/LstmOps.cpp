@@ -68,106 +68,39 @@ struct LstmSaved {
   Tensor h0, c0, w;
 };
 
-template <typename C>
-void lstmForwardKernel(const C *x, const C *bias, const C *h0, const C *c0,
-                       const C *w, C *hc, C *acts, int64_t n, int64_t steps,
-                       int64_t hid) {
-  int64_t g4 = 4 * hid, hRow = steps * hid, actRow = steps * g4;
-  C *hs = hc, *cs = hc + n * hRow;
-  if (bias) {
-    for (int64_t row = 0; row < n * steps; ++row) {
-      const C *__restrict src = x + row * g4;
-      C *__restrict dst = acts + row * g4;
-      for (int64_t j = 0; j < g4; ++j)
-        dst[j] = src[j] + bias[j];
-    }
-  } else {
-    std::memcpy(acts, x, size_t(n * actRow) * sizeof(C));
-  }
-  for (int64_t t = 0; t < steps; ++t) {
-    const C *hPrev = t == 0 ? h0 : hs + (t - 1) * hid;
-    int64_t hPrevLd = t == 0 ? hid : hRow;
-    gemm<C>(false, true, n, g4, hid, hPrev, hPrevLd, w, hid, C(1),
-            acts + t * g4, actRow);
-    forRows(n, hid, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        C *gate = acts + b * actRow + t * g4;
-        const C *cPrev = t == 0 ? c0 + b * hid : cs + b * hRow + (t - 1) * hid;
-        C *hOut = hs + b * hRow + t * hid, *cOut = cs + b * hRow + t * hid;
-        forLanes<C>(hid, [&]<typename L>(int64_t j) {
-          auto i = L::sigmoid(L::load(gate + j));
-          auto f = L::sigmoid(L::load(gate + hid + j));
-          auto g = L::tanh(L::load(gate + 2 * hid + j));
-          auto o = L::sigmoid(L::load(gate + 3 * hid + j));
-          auto c = f * L::load(cPrev + j) + i * g;
-          L::store(gate + j, i);
-          L::store(gate + hid + j, f);
-          L::store(gate + 2 * hid + j, g);
-          L::store(gate + 3 * hid + j, o);
-          L::store(hOut + j, o * L::tanh(c));
-          L::store(cOut + j, c);
-        });
-      }
-    });
-  }
-}
-
-template <typename C>
-void lstmBackwardKernel(const C *gy, const C *hc, const C *acts, const C *h0,
-                        const C *c0, const C *w, C *dx, C *db, C *dh0, C *dc0,
-                        C *dw, int64_t n, int64_t steps, int64_t hid) {
-  int64_t g4 = 4 * hid, hRow = steps * hid, actRow = steps * g4;
-  const C *hs = hc, *cs = hc + n * hRow, *gh = gy, *gc = gy + n * hRow;
-  // dhNext: d h_t from step t+1's gates; dcNext: d c_t from c_{t+1}.
-  std::vector<C> dhNext(size_t(n * hid), C(0)), dcNext(size_t(n * hid), C(0));
-  for (int64_t t = steps - 1; t >= 0; --t) {
-    forRows(n, hid, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        const C *act = acts + b * actRow + t * g4;
-        int64_t at = b * hRow + t * hid;
-        const C *gH = gh + at, *gC = gc + at, *cur = cs + at;
-        const C *cPrev = t == 0 ? c0 + b * hid : cs + at - hid;
-        C *d = dx + b * actRow + t * g4;
-        C *dh = dhNext.data() + b * hid;
-        C *dc = dcNext.data() + b * hid;
-        forLanes<C>(hid, [&]<typename L>(int64_t j) {
-          auto i = L::load(act + j), f = L::load(act + hid + j),
-               gg = L::load(act + 2 * hid + j), o = L::load(act + 3 * hid + j);
-          auto tc = L::tanh(L::load(cur + j));
-          auto dhT = L::load(gH + j) + L::load(dh + j);
-          auto dcT = L::load(gC + j) + L::load(dc + j) +
-                     dhT * o * (C(1) - tc * tc);
-          L::store(d + j, dcT * gg * i * (C(1) - i));
-          L::store(d + hid + j, dcT * L::load(cPrev + j) * f * (C(1) - f));
-          L::store(d + 2 * hid + j, dcT * i * (C(1) - gg * gg));
-          L::store(d + 3 * hid + j, dhT * tc * o * (C(1) - o));
-          L::store(dc + j, dcT * f);
-        });
-      }
-    });
-    // d h_{t-1} = dgates_t W_hh.
-    if (t > 0 || dh0)
-      gemm<C>(false, false, n, hid, g4, dx + t * g4, actRow, w, hid, C(0),
-              dhNext.data(), hid);
-  }
-  if (dh0)
-    std::memcpy(dh0, dhNext.data(), dhNext.size() * sizeof(C));
-  if (dc0)
-    std::memcpy(dc0, dcNext.data(), dcNext.size() * sizeof(C));
-  if (db)
-    columnSums(dx, n * steps, g4, db);
-  if (dw) {
-    // h_prev [N, T, H]: h0, then h_0 .. h_{T-2}.
-    std::vector<C> hPrev(size_t(n * steps * hid));
-    for (int64_t b = 0; b < n; ++b) {
-      std::memcpy(hPrev.data() + b * hRow, h0 + b * hid, size_t(hid) * sizeof(C));
-      std::memcpy(hPrev.data() + b * hRow + hid, hs + b * hRow,
-                  size_t(hRow - hid) * sizeof(C));
-    }
-    gemm<C>(true, false, g4, hid, n * steps, dx, g4, hPrev.data(), hid, C(0),
-            dw, hid);
-  }
-}
+// The kernels, once for the x86-64 baseline and once for AVX2 (8 f32 lanes),
+// picked at run time.
+namespace baseline {
+#define KILN_RNN_FLOAT_LANES 4
+#include "RecurrentLanes.inc"
+#include "LstmKernels.inc"
+#undef KILN_RNN_FLOAT_LANES
+} // namespace baseline
+#if defined(__x86_64__) && defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC target("avx2")
+namespace avx2 {
+#define KILN_RNN_FLOAT_LANES 8
+#include "RecurrentLanes.inc"
+#include "LstmKernels.inc"
+#undef KILN_RNN_FLOAT_LANES
+// Instantiated here, under the pragma, so that they are AVX2 code.
+template void lstmForwardKernel<float>(const float *, const float *,
+                                       const float *, const float *,
+                                       const float *, float *, float *,
+                                       int64_t, int64_t, int64_t);
+template void lstmBackwardKernel<float>(const float *, const float *,
+                                        const float *, const float *,
+                                        const float *, const float *, float *,
+                                        float *, float *, float *, float *,
+                                        int64_t, int64_t, int64_t);
+} // namespace avx2
+#pragma GCC pop_options
+#define KILN_RNN_FLOAT_KERNEL(name)                                            \
+  (haveAvx2() ? avx2::name<float> : baseline::name<float>)
+#else
+#define KILN_RNN_FLOAT_KERNEL(name) baseline::name<float>
+#endif
 
 template <typename C> C *ptr(const Tensor &t) {
   return t.defined() ? static_cast<C *>(t.rawData()) : nullptr;
@@ -190,11 +123,11 @@ Expected<Tensor> lstmForward(const Tensor &xProj, const Tensor &bias,
   KILN_ASSIGN_OR_RETURN(Tensor hc, Tensor::empty({2, n, steps, hid}, ct));
   KILN_ASSIGN_OR_RETURN(Tensor acts, Tensor::empty({n, steps, 4 * hid}, ct));
   if (ct == DType::F64)
-    lstmForwardKernel(ptr<double>(x), ptr<double>(bc), ptr<double>(h),
+    baseline::lstmForwardKernel(ptr<double>(x), ptr<double>(bc), ptr<double>(h),
                       ptr<double>(c), ptr<double>(wc), ptr<double>(hc),
                       ptr<double>(acts), n, steps, hid);
   else
-    lstmForwardKernel(ptr<float>(x), ptr<float>(bc), ptr<float>(h),
+    KILN_RNN_FLOAT_KERNEL(lstmForwardKernel)(ptr<float>(x), ptr<float>(bc), ptr<float>(h),
                       ptr<float>(c), ptr<float>(wc), ptr<float>(hc),
                       ptr<float>(acts), n, steps, hid);
   if (saved)
@@ -230,12 +163,12 @@ Expected<std::vector<Tensor>> lstmBackward(const LstmSaved &s,
     KILN_ASSIGN_OR_RETURN(dw, Tensor::empty({4 * hid, hid}, ct));
   }
   if (ct == DType::F64)
-    lstmBackwardKernel(ptr<double>(gy), ptr<double>(s.hc), ptr<double>(s.acts),
+    baseline::lstmBackwardKernel(ptr<double>(gy), ptr<double>(s.hc), ptr<double>(s.acts),
                        ptr<double>(s.h0), ptr<double>(s.c0), ptr<double>(s.w),
                        ptr<double>(dx), ptr<double>(db), ptr<double>(dh0),
                        ptr<double>(dc0), ptr<double>(dw), n, steps, hid);
   else
-    lstmBackwardKernel(ptr<float>(gy), ptr<float>(s.hc), ptr<float>(s.acts),
+    KILN_RNN_FLOAT_KERNEL(lstmBackwardKernel)(ptr<float>(gy), ptr<float>(s.hc), ptr<float>(s.acts),
                        ptr<float>(s.h0), ptr<float>(s.c0), ptr<float>(s.w),
                        ptr<float>(dx), ptr<float>(db), ptr<float>(dh0),
                        ptr<float>(dc0), ptr<float>(dw), n, steps, hid);

@@ -136,10 +136,8 @@ template <> struct Activations<float> {
   static float tanh(float x) { return 1.0f - 2.0f / (expF32(2.0f * x) + 1.0f); }
 };
 
-/// Lanes for the pointwise loops: the scalar compute type, and four f32
-/// lanes as a GCC vector (SSE2, the x86-64 baseline; GCC will not
-/// if-convert the clamps of expF32 under its default -ftrapping-math, so
-/// the scalar loops stay scalar).
+/// One scalar lane of the compute type, for f64 and the f32 tails
+/// (RecurrentLanes.inc has the f32 vectors).
 template <typename C> struct ScalarLanes {
   using V = C;
   static constexpr int64_t width = 1;
@@ -149,46 +147,14 @@ template <typename C> struct ScalarLanes {
   static V tanh(V x) { return Activations<C>::tanh(x); }
 };
 
-struct Float4Lanes {
-  using V = float __attribute__((vector_size(16)));
-  using I = int32_t __attribute__((vector_size(16)));
-  static constexpr int64_t width = 4;
-  static V load(const float *p) {
-    V v;
-    std::memcpy(&v, p, sizeof(v));
-    return v;
-  }
-  static void store(float *p, V v) { std::memcpy(p, &v, sizeof(v)); }
-  static V splat(float x) { return V{x, x, x, x}; }
-  /// expF32 on four lanes.
-  static V exp(V x) {
-    x = x > 88.0f ? splat(88.0f) : x;
-    x = x < -87.0f ? splat(-87.0f) : x;
-    V n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    V r = x - n * 0.693359375f + n * 2.12194440e-4f;
-    V p = splat(1.9875691500e-4f);
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    V y = p * r * r + r + 1.0f;
-    I bits = (__builtin_convertvector(n, I) + 127) << 23;
-    return y * std::bit_cast<V>(bits);
-  }
-  static V sigmoid(V x) { return 1.0f / (1.0f + exp(-x)); }
-  static V tanh(V x) { return 1.0f - 2.0f / (exp(2.0f * x) + 1.0f); }
-};
-
-/// Runs body.template operator()<Lanes>(j) over j in [0, n): four f32
-/// lanes at a time where C is float, then the scalar tail.
-template <typename C, typename Body> void forLanes(int64_t n, const Body &body) {
-  int64_t j = 0;
-  if constexpr (std::is_same_v<C, float>)
-    for (; j + 4 <= n; j += 4)
-      body.template operator()<Float4Lanes>(j);
-  for (; j < n; ++j)
-    body.template operator()<ScalarLanes<C>>(j);
+/// True when the CPU runs the AVX2 build of the pointwise loops.
+inline bool haveAvx2() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool have = __builtin_cpu_supports("avx2") != 0;
+  return have;
+#else
+  return false;
+#endif
 }
 
 /// out[j] = sum over `rows` rows of x[row * cols + j]: blocks of 64 rows

@@ -137,10 +137,11 @@ TEST(RecurrentOps, LstmMatchesComposedOps) {
                            as(c, DType::F32), as(w, DType::F32))
                   .value(),
               want, 2e-6);
-  // Hidden size 6: four f32 lanes and a scalar tail.
-  Tensor x6 = uniform({2, 4, 24}, 25, -3, 3), h6 = uniform({2, 6}, 26),
-         c6 = uniform({2, 6}, 27), w6 = uniform({24, 6}, 28),
-         b6 = uniform({24}, 29);
+  // Hidden size 13: f32 vector lanes (8 with AVX2, else 4) and a scalar
+  // tail.
+  Tensor x6 = uniform({2, 4, 52}, 25, -3, 3), h6 = uniform({2, 13}, 26),
+         c6 = uniform({2, 13}, 27), w6 = uniform({52, 13}, 28),
+         b6 = uniform({52}, 29);
   Tensor want6 = lstmComposed((x6 + b6).value(), h6, c6, w6).value();
   expectClose(lstmSequence(x6, h6, c6, w6, b6).value(), want6, 1e-12);
   expectClose(lstmSequence(as(x6, DType::F32), as(h6, DType::F32),
@@ -164,8 +165,8 @@ TEST(RecurrentOps, GruMatchesComposedOps) {
                           as(w, DType::F32), as(b, DType::F32))
                   .value(),
               want, 2e-6);
-  Tensor x6 = uniform({2, 4, 18}, 35, -3, 3), h6 = uniform({2, 6}, 36),
-         w6 = uniform({18, 6}, 37), b6 = uniform({18}, 38);
+  Tensor x6 = uniform({2, 4, 39}, 35, -3, 3), h6 = uniform({2, 13}, 36),
+         w6 = uniform({39, 13}, 37), b6 = uniform({39}, 38);
   expectClose(gruSequence(as(x6, DType::F32), as(h6, DType::F32),
                           as(w6, DType::F32), as(b6, DType::F32))
                   .value(),
@@ -206,6 +207,48 @@ TEST(RecurrentOps, LargeShapesMatchComposedOps) {
   auto want = autograd::grad({dot.value()}, {xl, wl}).value();
   expectClose(fused[0], want[0], 1e-10);
   expectClose(fused[1], want[1], 1e-10);
+}
+
+/// Gradients of <op(inputs), seed> w.r.t. every input, computed in `dtype`.
+std::vector<Tensor> gradientsIn(DType dtype, const Inputs &inputs,
+                                const std::function<Expected<Tensor>(const Inputs &)> &op,
+                                const Tensor &seed) {
+  Inputs leaves;
+  for (const Tensor &t : inputs) {
+    leaves.push_back(t.to(dtype).value());
+    EXPECT_TRUE(leaves.back().setRequiresGrad().isOk());
+  }
+  Tensor out = op(leaves).value();
+  return autograd::grad({out}, leaves, {seed.to(dtype).value()}).value();
+}
+
+// The f32 backward loops (vector lanes and scalar tail, hidden size 13)
+// against the f64 ones, which the finite-difference checks cover.
+TEST(RecurrentOps, F32GradientsMatchF64) {
+  Inputs lstm{uniform({3, 5, 52}, 51, -2, 2), uniform({3, 13}, 52),
+              uniform({3, 13}, 53), uniform({52, 13}, 54), uniform({52}, 55)};
+  auto lstmOp = [](const Inputs &v) {
+    return lstmSequence(v[0], v[1], v[2], v[3], v[4]);
+  };
+  Tensor lstmSeed = uniform({2, 3, 5, 13}, 56);
+  auto want = gradientsIn(DType::F64, lstm, lstmOp, lstmSeed);
+  auto got = gradientsIn(DType::F32, lstm, lstmOp, lstmSeed);
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE("lstm input " + std::to_string(i));
+    expectClose(got[i], want[i], 2e-5);
+  }
+  Inputs gru{uniform({3, 5, 39}, 61, -2, 2), uniform({3, 13}, 62),
+             uniform({39, 13}, 63), uniform({39}, 64)};
+  auto gruOp = [](const Inputs &v) {
+    return gruSequence(v[0], v[1], v[2], v[3]);
+  };
+  Tensor gruSeed = uniform({3, 5, 13}, 65);
+  want = gradientsIn(DType::F64, gru, gruOp, gruSeed);
+  got = gradientsIn(DType::F32, gru, gruOp, gruSeed);
+  for (size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE("gru input " + std::to_string(i));
+    expectClose(got[i], want[i], 2e-5);
+  }
 }
 
 TEST(RecurrentOps, RejectsBadShapes) {
