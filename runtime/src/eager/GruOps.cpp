@@ -62,14 +62,15 @@ struct GruSaved {
 };
 
 // The kernels, once for the x86-64 baseline and once for AVX2 (8 f32 lanes),
-// picked at run time.
+// picked at run time. GCC only: clang ignores #pragma GCC target (it would
+// need target attributes on every lambda), so it builds the baseline.
 namespace baseline {
 #define KILN_RNN_FLOAT_LANES 4
 #include "RecurrentLanes.inc"
 #include "GruKernels.inc"
 #undef KILN_RNN_FLOAT_LANES
 } // namespace baseline
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC target("avx2")
 namespace avx2 {
