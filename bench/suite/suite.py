@@ -19,7 +19,8 @@ eager has no inference definitions of these models yet (not a column).
 Per system and workload: median of the round medians, minimum over all
 runs, spread = (largest - smallest round median) / median (training rows
 with one round: (max - min) / median of its steps), peak resident memory
-of the system's own process (wait4), and for Kiln the planned arena
+of the system's own process (wait4 for Kiln's; for the Python peers,
+which keep one process per run, the peak since that workload was loaded), and for Kiln the planned arena
 against its lower bound (inference) or the allocator's peak (training).
 Ratios are peer / Kiln (> 1: Kiln is faster), pair by pair.
 """
@@ -47,11 +48,11 @@ LABEL = {"kiln-compiled": "Kiln compiled", "kiln-eager": "Kiln eager",
          "torch-eager": "PyTorch eager", "torch-compile": "torch.compile",
          "ort": "ONNX Runtime"}
 
-QUICK_INFER = ["mlp:1", "mlp:64", "lenet:1", "lenet:64"]
+QUICK_INFER = ["mlp:1", "mlp:64", "lenet:64"]
 FULL_INFER = ["mlp:1", "mlp:64", "lenet:1", "lenet:64", "lstm:1", "lstm:32",
               "bert:1", "bert:8", "resnet18:1", "resnet18:8",
               "mobilenetv2:1", "mobilenetv2:8"]
-QUICK_TRAIN = ["mlp_784_512_512_10_b64", "lenet_b64"]
+QUICK_TRAIN = ["mlp_784_512_512_10_b64"]
 FULL_TRAIN = ["mlp_784_512_512_10_b64", "lenet_b64",
               "transformer_d256_h4_ff1024_s128_b8", "lstm_in32_h128_s50_b32"]
 
@@ -164,11 +165,11 @@ class Worker:
     """A peer_worker.py process; lines from it arrive through a queue so a
     hung peer costs a timeout, not the run."""
 
-    def __init__(self, system, wdir, args, env):
+    def __init__(self, system, args, env):
         self.system = system
         self.p = subprocess.Popen(
             [args.python, os.path.join(HERE, "peer_worker.py"), "--system", system,
-             "--dir", wdir, "--threads", str(args.threads),
+             "--threads", str(args.threads),
              "--warmup", str(args.warmup), "--rtol", str(args.rtol),
              "--atol", str(args.atol)],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -210,8 +211,10 @@ class Worker:
         except (BrokenPipeError, OSError):
             return False
 
+    def alive(self):
+        return self.p.poll() is None
+
     def finish(self):
-        """Returns peak RSS KiB of the worker (wait4)."""
         self.send("quit")
         try:
             self.p.stdin.close()
@@ -219,9 +222,23 @@ class Worker:
             pass
         timer = threading.Timer(30, self.p.kill)
         timer.start()
-        _, _, ru = os.wait4(self.p.pid, 0)
+        self.p.wait()
         timer.cancel()
-        return ru.ru_maxrss
+
+
+def get_worker(workers, s, args, env):
+    """The live worker for peer s (started on first use, restarted after a
+    crash); (worker, None) or (None, error)."""
+    w = workers.get(s)
+    if w and w.alive():
+        return w, None
+    w = Worker(s, args, env)
+    line, err = w.expect(args.setup_timeout)
+    if err or line != "started":
+        w.finish()
+        return None, err or f"unexpected '{line}'"
+    workers[s] = w
+    return w, None
 
 
 def kiln_inputs(wdir, meta):
@@ -239,7 +256,7 @@ def kiln_round(exe, kiln, ins, n, env):
     return (float(m.group(1)) / 1e3, float(m.group(2)) / 1e3, int(m.group(3))), None, rss
 
 
-def run_inference(meta, args, env, systems):
+def run_inference(meta, args, env, systems, workers):
     wdir = meta["dir"]
     res = {s: Stats() for s in INFER}
     for s in INFER:
@@ -285,27 +302,21 @@ def run_inference(meta, args, env, systems):
         elif m:
             est["kiln-compiled"] = float(m.group(1)) / 1e6
             k.extra["check"] = "; ".join(w.split(":", 1)[1].strip()[:60] for w in worst)
-    # Peers: one worker process each; they load, warm up and check in parallel
-    # (nothing is timed yet).
-    workers = {}
+    # Peers: one worker process each, kept across workloads; they load, warm
+    # up and check (nothing is timed yet).
     for s in ("torch-eager", "torch-compile", "ort"):
-        if not res[s].error:
-            workers[s] = Worker(s, wdir, args, env)
-    for s, w in list(workers.items()):
-        line, err = w.expect(args.setup_timeout)
-        if err:
-            res[s].error = err
-            res[s].rss_kib = w.finish()
-            del workers[s]
+        if res[s].error:
             continue
-        res[s].extra.update(json.loads(line.split(" ", 1)[1]))
-        # calibration run, discarded
-        w.send("run 2")
-        line, err = w.expect(args.setup_timeout)
+        w, err = get_worker(workers, s, args, env)
+        if not err:
+            w.send(f"load {wdir}")
+            line, err = w.expect(args.setup_timeout)
+        if not err:
+            res[s].extra.update(json.loads(line.split(" ", 1)[1]))
+            w.send("run 2")  # calibration, discarded
+            line, err = w.expect(args.setup_timeout)
         if err:
             res[s].error = err
-            res[s].rss_kib = w.finish()
-            del workers[s]
             continue
         est[s] = statistics.median(float(t) for t in line.split()[1:]) / 1e6
     order = [s for s in INFER if not res[s].error]
@@ -332,8 +343,13 @@ def run_inference(meta, args, env, systems):
                     continue
                 ts = [float(t) / 1e3 for t in line.split()[1:]]
                 res[s].add_round(statistics.median(ts), min(ts), ts)
-    for s, w in workers.items():
-        res[s].rss_kib = max(res[s].rss_kib, w.finish())
+    for s in ("torch-eager", "torch-compile", "ort"):
+        w = workers.get(s)
+        if w and w.alive() and "first_call_s" in res[s].extra:
+            w.send("rss")
+            line, err = w.expect(60)
+            if line and line.startswith("rss"):
+                res[s].rss_kib = int(line.split()[1])
     return res
 
 
@@ -445,8 +461,10 @@ def write_outputs(out, rows, limits, info):
               f"measured peak fp32 {limits.get('peak_gflops') or '?'} GFLOP/s, "
               f"triad {limits.get('triad_gbs') or '?'} GB/s · load average at start "
               f"{info['load']} on {os.cpu_count()} cores"
+              + f" · thread wait policy: {info['wait_policy']}"
               + (" — **loaded machine: figures are noisy**" if info["loaded"] else "") + "\n")
-    md.append(f"Peers: {info['peers']}\n")
+    md.append(f"Peers: {info['peers']}. Kiln binaries: {info['binaries']}. "
+              f"Whole run: {info['elapsed_s']} s.\n")
     md.append("Median latency in ms (± half the spread of round medians); "
               "ratios are peer / Kiln: **> 1 means Kiln is faster**. "
               "Every system's outputs were checked against PyTorch eager "
@@ -515,7 +533,8 @@ def write_outputs(out, rows, limits, info):
     md.append("Kiln eager inference (a C++ definition of each model) is not a column yet; "
               "Kiln compiled training is not either. RSS includes each runtime's own "
               "footprint (a Python interpreter with torch imported is ~300+ MiB before "
-              "any model).\n")
+              "any model); a Python peer's figure is its process's peak since the "
+              "workload was loaded (one process per peer serves all inference rows).\n")
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(md))
     return "\n".join(md)
@@ -605,6 +624,11 @@ def main():
     ap.add_argument("--no-inference", action="store_true")
     ap.add_argument("--rtol", type=float, default=1e-4)
     ap.add_argument("--atol", type=float, default=1e-4)
+    ap.add_argument("--wait-policy", choices=["auto", "active", "passive"], default="auto",
+                    help="passive: OMP_WAIT_POLICY=PASSIVE for every process and no "
+                    "spinning in ONNX Runtime's pool; auto: passive when the load "
+                    "average at start exceeds the core count (spinning thread pools "
+                    "lose 10-100x when their threads are descheduled)")
     args = ap.parse_args()
     args.quick = args.quick or not args.full
     args.rounds = 3 if args.quick else 7
@@ -619,11 +643,18 @@ def main():
                OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads),
                PYTHONUNBUFFERED="1")
     load = os.getloadavg()[0]
+    passive = args.wait_policy == "passive" or (
+        args.wait_policy == "auto" and load > (os.cpu_count() or 1))
+    if passive:
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
+        env["KILN_BENCH_ORT_NO_SPIN"] = "1"
     info = {"mode": "quick" if args.quick else "full", "threads": args.threads,
             "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
             "machine": f"{platform.processor() or platform.machine()} {os.cpu_count()} cores",
             "load": f"{load:.1f}", "loaded": load > 0.5 * (os.cpu_count() or 1),
-            "rtol": args.rtol, "atol": args.atol}
+            "rtol": args.rtol, "atol": args.atol,
+            "wait_policy": "passive (OMP_WAIT_POLICY=PASSIVE, ORT allow_spinning=0)"
+            if passive else "default (spinning allowed)"}
     try:
         with open("/proc/cpuinfo") as f:
             m = re.search(r"model name\s*:\s*(.*)", f.read())
@@ -631,6 +662,19 @@ def main():
                 info["machine"] = f"{m.group(1).strip()}, {os.cpu_count()} cores"
     except OSError:
         pass
+    bins = []
+    for exe in ("kiln-compile", "kiln-run", "kiln-train-bench"):
+        path = os.path.realpath(os.path.join(args.bin, exe))
+        cache = os.path.join(os.path.dirname(os.path.dirname(path)), "CMakeCache.txt")
+        btype = "?"
+        try:
+            with open(cache) as f:
+                m = re.search(r"^CMAKE_BUILD_TYPE:STRING=(.*)$", f.read(), re.M)
+                btype = m.group(1) if m else "?"
+        except OSError:
+            pass
+        bins.append(f"{exe} {os.path.relpath(path, ROOT) if path.startswith(ROOT) else path} ({btype})")
+    info["binaries"] = ", ".join(bins)
     log(f"suite: {info['mode']} mode, {args.threads} threads, load average {load:.1f}")
     limits = machine_limits(args.bin, env)
     log(f"suite: machine peak {limits['peak_gflops']} GFLOP/s, triad {limits['triad_gbs']} GB/s")
@@ -669,16 +713,19 @@ def main():
                     metas.append(json.loads(line))
             if code != 0 and not metas:
                 log(f"suite: export failed: {first_error(out)}")
+        workers = {}
         for meta in metas:
             name = f"{meta['model']} b{meta['batch']}"
             log(f"suite: inference {name}")
-            res = run_inference(meta, args, env, systems)
+            res = run_inference(meta, args, env, systems, workers)
             row = {"kind": "inference", "name": name, "batch": meta["batch"],
                    "flops": meta.get("flops"), "ref": "kiln-compiled", "res": res}
             rows.append(row)
             for s, st in res.items():
                 sm = st.summary()
                 log(f"  {LABEL[s]:14s} " + (f"{sm['median_ms']:.3f} ms" if sm else f"— {st.error}"))
+        for w in workers.values():
+            w.finish()
     if not args.no_training:
         tl = [w for w in (args.training.split(",") if args.training else
                           (QUICK_TRAIN if args.quick else FULL_TRAIN)) if w]
