@@ -50,6 +50,7 @@
 #include "kiln/Ops.h"
 #include "kiln/Optim.h"
 #include "kiln/Random.h"
+#include "kiln/RecurrentOps.h"
 #include "kiln/Status.h"
 #include "kiln/Tensor.h"
 #include "kiln/ThreadPool.h"
