@@ -288,6 +288,143 @@ LogicalResult convertTan(I &im, Node &n) {
   return success();
 }
 
+/// Trilu: a select against a constant [rows, cols] mask (the last two dims
+/// are static): upper keeps col - row >= k, lower keeps col - row <= k.
+LogicalResult convertTrilu(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(upper, im.getInt(n, "upper", 1));
+  int64_t k = 0;
+  if (n.hasInput(1)) {
+    KILN_TRY(ks, im.constInts(n, n.in(1), "k"));
+    if (ks.size() != 1)
+      return emitError(n.loc) << "input 'k' must hold one value, not " << ks.size();
+    k = ks[0];
+  }
+  Value x = n.in(0);
+  if (I::rankOf(x) < 2)
+    return emitError(n.loc) << "needs an input of rank >= 2";
+  int64_t rows = I::shapeOf(x).drop_back().back(), cols = I::shapeOf(x).back();
+  if (rows * cols > (int64_t(1) << 24))
+    return emitError(n.loc) << "a " << rows << "x" << cols << " mask is too large";
+  SmallVector<bool> keep;
+  keep.reserve(rows * cols);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      keep.push_back(upper ? j - i >= k : j - i <= k);
+  Value mask = im.constant(DenseElementsAttr::get(
+      RankedTensorType::get({rows, cols}, im.b.getI1Type()), ArrayRef<bool>(keep)));
+  KILN_TRY(r, im.make<SelectOp>(n.loc, ValueRange{mask, x, scalarLike(im, x, 0.0)},
+                                {}, I::typeOf(x)));
+  n.results[0] = r;
+  return success();
+}
+
+LogicalResult convertIsInf(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  KILN_TRY(neg, im.getInt(n, "detect_negative", 1));
+  KILN_TRY(pos, im.getInt(n, "detect_positive", 1));
+  Value x = n.in(0);
+  double inf = std::numeric_limits<double>::infinity();
+  KILN_TRY(isPos, im.make<EqOp>(n.loc, ValueRange{x, scalarLike(im, x, inf)}));
+  KILN_TRY(isNeg, im.make<EqOp>(n.loc, ValueRange{x, scalarLike(im, x, -inf)}));
+  Value r;
+  if (pos && neg) {
+    KILN_TRY(both, im.make<OrOp>(n.loc, ValueRange{isPos, isNeg}));
+    r = both;
+  } else if (pos) {
+    r = isPos;
+  } else if (neg) {
+    r = isNeg;
+  } else {
+    KILN_TRY(none, im.make<AndOp>(n.loc, ValueRange{isPos, isNeg}));
+    r = none;
+  }
+  n.results[0] = r;
+  return success();
+}
+
+/// Hardmax: 1 where ArgMax (the first maximum) is, else 0. Before opset 13
+/// the input is coerced to 2-D at `axis` (default 1), from 13 it works
+/// along `axis` (default -1).
+LogicalResult convertHardmax(I &im, Node &n) {
+  if (failed(needInputs(n, 1)))
+    return failure();
+  Value x = n.in(0);
+  bool coerce = n.opset < 13;
+  KILN_TRY(axis, im.getInt(n, "axis", coerce ? 1 : -1));
+  KILN_TRY(ax, im.normAxis(n, axis, I::rankOf(x)));
+  Value in = x;
+  if (coerce) {
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < I::rankOf(x); ++d)
+      (d < ax ? outer : inner) *= I::shapeOf(x)[d];
+    KILN_TRY(r2, im.reshape(n.loc, x, {outer, inner}));
+    in = r2;
+    ax = 1;
+  }
+  KILN_TRY(am, im.make<ArgMaxOp>(n.loc, in,
+                                 {named(im, "axis", im.b.getI64IntegerAttr(ax)),
+                                  named(im, "keepdims", im.b.getBoolAttr(true))}));
+  int64_t len = I::shapeOf(in)[ax];
+  SmallVector<int64_t> iota(len), idxShape(I::rankOf(in), 1);
+  for (int64_t i = 0; i < len; ++i)
+    iota[i] = i;
+  idxShape[ax] = len;
+  KILN_TRY(idx, im.reshape(n.loc, im.constI64(iota), idxShape));
+  KILN_TRY(amI64, im.castTo(n.loc, am, im.b.getI64Type()));
+  KILN_TRY(eq, im.make<EqOp>(n.loc, ValueRange{amI64, idx}));
+  KILN_TRY(r, im.castTo(n.loc, eq, I::typeOf(x).getElementType()));
+  if (coerce) {
+    KILN_TRY(back, im.reshape(n.loc, r, I::shapeOf(x)));
+    r = back;
+  }
+  n.results[0] = r;
+  return success();
+}
+
+/// CumSum along a constant axis as a masked sum: x with a unit dim inserted
+/// at `axis` times an [L, L] 0/1 mask (out index, in index), summed over the
+/// in index. O(L^2) work, fine for the lengths models use it for (position
+/// ids, masks); exact for integers.
+LogicalResult convertCumSum(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  KILN_TRY(exclusive, im.getInt(n, "exclusive", 0));
+  KILN_TRY(reverse, im.getInt(n, "reverse", 0));
+  KILN_TRY(axes, im.constInts(n, n.in(1), "axis"));
+  if (axes.size() != 1)
+    return emitError(n.loc) << "input 'axis' must hold one value";
+  Value x = n.in(0);
+  int64_t rank = I::rankOf(x);
+  KILN_TRY(ax, im.normAxis(n, axes[0], rank));
+  int64_t len = I::shapeOf(x)[ax];
+  if (len * len > (int64_t(1) << 24))
+    return emitError(n.loc) << "a cumulative sum over " << len << " elements is too long";
+  SmallVector<double> mask;
+  for (int64_t o = 0; o < len; ++o)
+    for (int64_t i = 0; i < len; ++i)
+      mask.push_back(reverse ? (exclusive ? i > o : i >= o) : (exclusive ? i < o : i <= o));
+  SmallVector<int64_t> maskShape{len, len};
+  maskShape.append(rank - ax - 1, 1);
+  Type elem = I::typeOf(x).getElementType();
+  KILN_TRY(m64, im.reshape(n.loc, im.constant(DenseElementsAttr::get(
+                                      RankedTensorType::get({len * len}, im.b.getF64Type()),
+                                      ArrayRef<double>(mask))),
+                           maskShape));
+  KILN_TRY(m, im.castTo(n.loc, m64, elem));
+  SmallVector<int64_t> xeShape(I::shapeOf(x));
+  xeShape.insert(xeShape.begin() + ax, 1);
+  KILN_TRY(xe, im.reshape(n.loc, x, xeShape));
+  KILN_TRY(prod, im.make<MulOp>(n.loc, ValueRange{xe, m}));
+  KILN_TRY(r, im.make<SumOp>(n.loc, prod,
+                             {named(im, "axes", i64Array(im, {ax + 1})),
+                              named(im, "keepdims", im.b.getBoolAttr(false))}));
+  n.results[0] = r;
+  return success();
+}
+
 LogicalResult convertIsNaN(I &im, Node &n) {
   if (failed(needInputs(n, 1)))
     return failure();
@@ -818,16 +955,53 @@ LogicalResult convertInstanceNorm(I &im, Node &n) {
   return success();
 }
 
+/// LayerNormalization whose Mean or InvStdDev output is used: decomposed,
+/// with the statistics in stash_type (float by default) as ONNX defines
+/// them (keepdims over the normalized axes).
+LogicalResult layerNormWithStatistics(I &im, Node &n, int64_t ax, double eps) {
+  KILN_TRY(stash, im.getInt(n, "stash_type", 1));
+  Type u = elementTypeOf(im.ctx, int32_t(stash));
+  if (!u || !isa<FloatType>(u))
+    return emitError(n.loc) << "stash_type " << onnxTypeName(int32_t(stash))
+                            << " is not a floating-point type";
+  Value x = n.in(0);
+  Type t = I::typeOf(x).getElementType();
+  SmallVector<int64_t> axes;
+  for (int64_t d = ax; d < I::rankOf(x); ++d)
+    axes.push_back(d);
+  auto axesAttr = named(im, "axes", i64Array(im, axes));
+  auto keep = named(im, "keepdims", im.b.getBoolAttr(true));
+  KILN_TRY(xu, im.castTo(n.loc, x, u));
+  KILN_TRY(mean, im.make<MeanOp>(n.loc, xu, {axesAttr, keep}));
+  KILN_TRY(d, im.make<SubOp>(n.loc, ValueRange{xu, mean}));
+  KILN_TRY(sq, im.make<MulOp>(n.loc, ValueRange{d, d}));
+  KILN_TRY(var, im.make<MeanOp>(n.loc, sq, {axesAttr, keep}));
+  KILN_TRY(ve, im.make<AddOp>(n.loc, ValueRange{var, im.splat(u, eps)}));
+  KILN_TRY(inv, im.make<RsqrtOp>(n.loc, ve));
+  KILN_TRY(normU, im.make<MulOp>(n.loc, ValueRange{d, inv}));
+  KILN_TRY(norm, im.castTo(n.loc, normU, t));
+  KILN_TRY(y, im.make<MulOp>(n.loc, ValueRange{norm, n.in(1)}));
+  if (n.hasInput(2)) {
+    KILN_TRY(yb, im.make<AddOp>(n.loc, ValueRange{y, n.in(2)}));
+    y = yb;
+  }
+  n.results[0] = y;
+  if (n.wantsOutput(1))
+    n.results[1] = mean;
+  if (n.wantsOutput(2))
+    n.results[2] = inv;
+  return success();
+}
+
 LogicalResult convertLayerNorm(I &im, Node &n) {
   if (failed(needInputs(n, 2)))
     return failure();
   KILN_TRY(axis, im.getInt(n, "axis", -1));
   KILN_TRY(eps, im.getFloat(n, "epsilon", 1e-5));
-  for (unsigned i = 1; i < n.numOutputs(); ++i)
-    if (n.wantsOutput(i))
-      return emitError(n.loc) << "the Mean and InvStdDev outputs are not supported";
   Value x = n.in(0);
   KILN_TRY(ax, im.normAxis(n, axis, I::rankOf(x)));
+  if (n.wantsOutput(1) || n.wantsOutput(2))
+    return layerNormWithStatistics(im, n, ax, eps);
   auto normShape = I::shapeOf(x).drop_front(ax);
   auto normType = RankedTensorType::get(normShape, I::typeOf(x).getElementType());
   // ONNX lets scale and bias broadcast to the normalized shape; kiln wants
@@ -1575,6 +1749,10 @@ llvm::StringMap<Converter> buildTable() {
   t["Cosh"] = [](I &im, Node &n) { return convertHyperbolic(im, n, false); };
   t["Tan"] = convertTan;
   t["IsNaN"] = convertIsNaN;
+  t["Trilu"] = convertTrilu;
+  t["IsInf"] = convertIsInf;
+  t["Hardmax"] = convertHardmax;
+  t["CumSum"] = convertCumSum;
   // Values and shapes of values.
   t["Constant"] = convertConstant;
   t["ConstantOfShape"] = convertConstantOfShape;
