@@ -320,6 +320,91 @@ LogicalResult convertTrilu(I &im, Node &n) {
   return success();
 }
 
+/// NegativeLogLikelihoodLoss on log-probabilities `x` [N, C, d...] and
+/// integer `target` [N, d...]: a one-hot mask (target == class index)
+/// picks -x and the class weight; ignore_index zeroes both. Reductions:
+/// none, sum, mean (sum of losses / sum of picked weights, as ONNX).
+FailureOr<Value> negativeLogLikelihood(I &im, Node &n, Value x, Value target,
+                                       Value weight) {
+  KILN_TRY(reduction, im.getString(n, "reduction", "mean"));
+  if (reduction != "none" && reduction != "sum" && reduction != "mean")
+    return emitError(n.loc) << "unknown reduction '" << reduction << "'";
+  const ::onnx::AttributeProto *ignoreAttr = im.attr(n, "ignore_index");
+  int64_t rank = I::rankOf(x);
+  if (rank < 2 || I::rankOf(target) != rank - 1)
+    return emitError(n.loc) << "expects input [N, C, d...] and target [N, d...]";
+  int64_t classes = I::shapeOf(x)[1];
+  Type elem = I::typeOf(x).getElementType();
+  // target [N, d...] -> [N, 1, d...] against class indices [1, C, 1...].
+  SmallVector<int64_t> tShape(I::shapeOf(target));
+  tShape.insert(tShape.begin() + 1, 1);
+  KILN_TRY(t64, im.castTo(n.loc, target, im.b.getI64Type()));
+  KILN_TRY(t, im.reshape(n.loc, t64, tShape));
+  SmallVector<int64_t> iota(classes), cShape(rank, 1);
+  for (int64_t c = 0; c < classes; ++c)
+    iota[c] = c;
+  cShape[1] = classes;
+  KILN_TRY(cls, im.reshape(n.loc, im.constI64(iota), cShape));
+  KILN_TRY(hit, im.make<EqOp>(n.loc, ValueRange{t, cls}));
+  KILN_TRY(mask, im.castTo(n.loc, hit, elem));
+  Value w = mask;
+  if (weight) {
+    KILN_TRY(wc, im.reshape(n.loc, weight, cShape));
+    KILN_TRY(mw, im.make<MulOp>(n.loc, ValueRange{mask, wc}));
+    w = mw;
+  }
+  if (ignoreAttr) {
+    KILN_TRY(ignore, im.getInt(n, "ignore_index", 0));
+    KILN_TRY(keep, im.make<NeOp>(n.loc, ValueRange{t, im.splat(im.b.getI64Type(),
+                                                                double(ignore))}));
+    KILN_TRY(keepF, im.castTo(n.loc, keep, elem));
+    KILN_TRY(wk, im.make<MulOp>(n.loc, ValueRange{w, keepF}));
+    w = wk;
+  }
+  auto overClasses = {named(im, "axes", i64Array(im, {1})),
+                      named(im, "keepdims", im.b.getBoolAttr(false))};
+  KILN_TRY(xw, im.make<MulOp>(n.loc, ValueRange{x, w}));
+  KILN_TRY(picked, im.make<SumOp>(n.loc, xw, overClasses));
+  KILN_TRY(loss, im.make<NegOp>(n.loc, picked));
+  if (reduction == "none")
+    return loss;
+  SmallVector<int64_t> all;
+  for (int64_t d = 0; d < rank - 1; ++d)
+    all.push_back(d);
+  auto overAll = {named(im, "axes", i64Array(im, all)),
+                  named(im, "keepdims", im.b.getBoolAttr(false))};
+  KILN_TRY(total, im.make<SumOp>(n.loc, loss, overAll));
+  if (reduction == "sum")
+    return total;
+  KILN_TRY(wt, im.make<SumOp>(n.loc, w, overClasses));
+  KILN_TRY(wsum, im.make<SumOp>(n.loc, wt, overAll));
+  return im.make<DivOp>(n.loc, ValueRange{total, wsum});
+}
+
+LogicalResult convertNegativeLogLikelihoodLoss(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  KILN_TRY(r, negativeLogLikelihood(im, n, n.in(0), n.in(1), n.in(2)));
+  n.results[0] = r;
+  return success();
+}
+
+/// SoftmaxCrossEntropyLoss: LogSoftmax over the class axis (1), then the
+/// negative log-likelihood; the optional second output is the log-softmax.
+LogicalResult convertSoftmaxCrossEntropyLoss(I &im, Node &n) {
+  if (failed(needInputs(n, 2)))
+    return failure();
+  if (I::rankOf(n.in(0)) < 2)
+    return emitError(n.loc) << "expects scores [N, C, d...]";
+  KILN_TRY(logp, im.make<LogSoftmaxOp>(n.loc, n.in(0),
+                                       {named(im, "axis", im.b.getI64IntegerAttr(1))}));
+  KILN_TRY(r, negativeLogLikelihood(im, n, logp, n.in(1), n.in(2)));
+  n.results[0] = r;
+  if (n.wantsOutput(1))
+    n.results[1] = logp;
+  return success();
+}
+
 LogicalResult convertIsInf(I &im, Node &n) {
   if (failed(needInputs(n, 1)))
     return failure();
@@ -1753,6 +1838,8 @@ llvm::StringMap<Converter> buildTable() {
   t["IsInf"] = convertIsInf;
   t["Hardmax"] = convertHardmax;
   t["CumSum"] = convertCumSum;
+  t["NegativeLogLikelihoodLoss"] = convertNegativeLogLikelihoodLoss;
+  t["SoftmaxCrossEntropyLoss"] = convertSoftmaxCrossEntropyLoss;
   // Values and shapes of values.
   t["Constant"] = convertConstant;
   t["ConstantOfShape"] = convertConstantOfShape;
