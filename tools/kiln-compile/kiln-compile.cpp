@@ -37,7 +37,8 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 #include <cstring>
@@ -229,13 +230,17 @@ int main(int argc, char **argv) {
   };
   if (failed(mlir::kiln::writeKilnFile(*module, source, bytes, &native.code)))
     return 1;
-  auto out = openOutputFile(outputFile, &error);
-  if (!out) {
-    llvm::errs() << "kiln-compile: " << error << "\n";
+  // A temporary file renamed over the target: the runtime maps .kiln files
+  // (Module::load), so rewriting one in place under a running host would
+  // change verified bytes or truncate its mapping (SIGBUS).
+  if (llvm::Error e = llvm::writeToOutput(outputFile, [&](llvm::raw_ostream &os) {
+        os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+        return llvm::Error::success();
+      })) {
+    llvm::errs() << "kiln-compile: cannot write the output: "
+                 << llvm::toString(std::move(e)) << "\n";
     return 1;
   }
-  out->os().write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-  out->keep();
   if (report)
     llvm::errs() << "wrote " << outputFile << " (" << bytes.size() << " bytes)\n";
   return 0;
