@@ -80,8 +80,11 @@ struct PlanMemoryPass : mlir::kiln::impl::PlanMemoryBase<PlanMemoryPass> {
         continue;
       if (role == OpRole::View) {
         if (auto it = bufferOf.find(op.getOperand(0)); it != bufferOf.end()) {
-          bufferOf[op.getResult(0)] = it->second;
-          Buffer &b = buffers[it->second];
+          // Copy before inserting: the insertion may grow the map and leave
+          // `it` dangling (ASan caught it on PyTorch's opset-17 attention).
+          auto source = it->second;
+          bufferOf[op.getResult(0)] = source;
+          Buffer &b = buffers[source];
           b.last = std::max(b.last, lastUseOf(op.getResult(0)));
         }
         continue;
