@@ -7,9 +7,16 @@
 // for everything else. f16/bf16 are widened to f32 in blocks of kBlock
 // elements, computed with the f32 loop, and narrowed back.
 //
+// f32 exp, log, tanh, sigmoid, erf, gelu (both forms), silu and softplus
+// run on VecMath.h's vector forms instead (libm's do not vectorize): the
+// contiguous loop calls them on the arrays, every other f32 layout and the
+// 16-bit floats through a block buffer, so that each element of a tensor gets
+// the same arithmetic whatever its layout. f64 stays on libm.
+//
 //===----------------------------------------------------------------------===//
 #include "ElementwiseKernels.h"
 #include "Dispatch.h"
+#include "VecMath.h"
 
 #include <algorithm>
 #include <cmath>
@@ -191,6 +198,36 @@ template <BinaryOp op> struct BinaryFn {
   }
 };
 
+/// The VecMath function that computes op in f32, if there is one.
+template <UnaryOp op> constexpr bool kHasVecForm =
+    op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Tanh ||
+    op == UnaryOp::Sigmoid || op == UnaryOp::Erf || op == UnaryOp::Gelu ||
+    op == UnaryOp::GeluTanh || op == UnaryOp::Silu || op == UnaryOp::Softplus;
+
+template <UnaryOp op> constexpr vecmath::Fn vecFormOf() {
+  using vecmath::Fn;
+  switch (op) {
+  case UnaryOp::Exp:
+    return Fn::Exp;
+  case UnaryOp::Log:
+    return Fn::Log;
+  case UnaryOp::Tanh:
+    return Fn::Tanh;
+  case UnaryOp::Sigmoid:
+    return Fn::Sigmoid;
+  case UnaryOp::Erf:
+    return Fn::Erf;
+  case UnaryOp::Gelu:
+    return Fn::Gelu;
+  case UnaryOp::GeluTanh:
+    return Fn::GeluTanh;
+  case UnaryOp::Silu:
+    return Fn::Silu;
+  default:
+    return Fn::Softplus;
+  }
+}
+
 /// Loads n strided T elements into a compute-type buffer.
 template <typename T>
 void widen(ComputeT<T> *dst, const char *src, int64_t step, int64_t n) {
@@ -206,9 +243,24 @@ void narrow(char *dst, int64_t step, const C *src, int64_t n) {
 template <UnaryOp op, typename T>
 void unaryKernel(char **ptrs, const int64_t *steps, int64_t n,
                  const void *ctx) {
-  const UnaryParams &p = *static_cast<const UnaryParams *>(ctx);
+  [[maybe_unused]] const UnaryParams &p = *static_cast<const UnaryParams *>(ctx);
   using C = ComputeT<T>;
-  if constexpr (kIsReduced16<T>) {
+  if constexpr (kHasVecForm<op> && std::is_same_v<C, float>) {
+    constexpr vecmath::Fn fn = vecFormOf<op>();
+    if (std::is_same_v<T, float> && steps[0] == sizeof(T) &&
+        steps[1] == sizeof(T)) {
+      vecmath::applyArray<fn>(reinterpret_cast<const float *>(ptrs[1]),
+                              reinterpret_cast<float *>(ptrs[0]), n);
+      return;
+    }
+    float buf[kBlock];
+    for (int64_t b = 0; b < n; b += kBlock) {
+      int64_t m = std::min(kBlock, n - b);
+      widen<T>(buf, ptrs[1] + b * steps[1], steps[1], m);
+      vecmath::applyArray<fn>(buf, buf, m);
+      narrow<T>(ptrs[0] + b * steps[0], steps[0], buf, m);
+    }
+  } else if constexpr (kIsReduced16<T>) {
     C buf[kBlock];
     for (int64_t b = 0; b < n; b += kBlock) {
       int64_t m = std::min(kBlock, n - b);

@@ -3,8 +3,8 @@
 // Each works on a contiguous f32/f64 copy of its input viewed as
 // [outer, n, inner] around the normalized dims, one parallel task per
 // (outer, inner) line, accumulating in f64; f16/bf16 are widened to f32 once
-// and the result rounded once. f32 softmax rows over the last axis use an
-// SSE2 exp (Cephes' expf, 2 ulp). Gradients: softmax and log_softmax from
+// and the result rounded once. f32 softmax rows over the last axis use
+// cpu/VecMath.h's exp (Cephes' expf, 1 ulp). Gradients: softmax and log_softmax from
 // their outputs (one fused pass per row over the last axis, eager ops
 // otherwise); layer norm and batch norm (both forms) by kernels that
 // recompute the statistics from the saved input, rows in parallel for
@@ -15,6 +15,7 @@
 #include "kiln/TrainingOps.h"
 
 #include "../autograd/Record.h"
+#include "../cpu/VecMath.h"
 #include "EagerUtil.h"
 #include "kiln/ThreadPool.h"
 
@@ -48,68 +49,12 @@ Status checkFloat(const char *op, const Tensor &x) {
   return Status();
 }
 
-/// exp(x) for f32 without libm: Cephes' expf, 2^n * p(r) with
-/// r = x - n ln2 in [-ln2/2, ln2/2], within 2 ulp; flushed to 0 below about
-/// -87.7 (n = -127 makes the scale 0), where expf leaves the normal range.
-/// NaN stays NaN, -inf gives 0.
-inline float scalarExp(float x) {
-  float t = x < 88.7f ? x : 88.7f;
-  t = t > -88.0f ? t : -88.0f;
-  if (x != x)
-    return x;
-  // Round to nearest with the 1.5 * 2^23 trick (SSE2 has no round).
-  float n = (t * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = t - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  float y = p * r * r + r + 1.0f;
-  int32_t bits = (int32_t(n) + 127) * (int32_t(1) << 23);
-  float scale;
-  std::memcpy(&scale, &bits, sizeof(scale));
-  return y * scale;
-}
-
-#if defined(__SSE2__)
-/// scalarExp on four lanes. GCC will not vectorize the scalar form (it
-/// keeps float compares as branches under its default -ftrapping-math), so
-/// the lanes are written out.
-inline __m128 exp4(__m128 x) {
-  // max/min return their second operand for NaN: NaN flows through.
-  __m128 t = _mm_min_ps(_mm_set1_ps(88.7f), x);
-  t = _mm_max_ps(_mm_set1_ps(-88.0f), t);
-  const __m128 magic = _mm_set1_ps(12582912.0f);
-  __m128 n = _mm_sub_ps(
-      _mm_add_ps(_mm_mul_ps(t, _mm_set1_ps(1.44269504088896341f)), magic), magic);
-  __m128 r = _mm_add_ps(_mm_sub_ps(t, _mm_mul_ps(n, _mm_set1_ps(0.693359375f))),
-                        _mm_mul_ps(n, _mm_set1_ps(2.12194440e-4f)));
-  __m128 p = _mm_set1_ps(1.9875691500e-4f);
-  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.3981999507e-3f));
-  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(8.3334519073e-3f));
-  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(4.1665795894e-2f));
-  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.6666665459e-1f));
-  p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(5.0000001201e-1f));
-  __m128 y = _mm_add_ps(_mm_add_ps(_mm_mul_ps(_mm_mul_ps(p, r), r), r),
-                        _mm_set1_ps(1.0f));
-  __m128i bits = _mm_slli_epi32(
-      _mm_add_epi32(_mm_cvttps_epi32(n), _mm_set1_epi32(127)), 23);
-  return _mm_mul_ps(y, _mm_castsi128_ps(bits));
-}
-#endif
-
-/// y[j] = exp(x[j] - shift) for f32 rows.
+/// y[j] = exp(x[j] - shift) for f32 rows: the shift in one pass, then
+/// VecMath's exp in place (AVX2 where the CPU has it); the row is in cache.
 inline void expShifted(const float *x, float shift, float *y, int64_t n) {
-  int64_t j = 0;
-#if defined(__SSE2__)
-  __m128 s = _mm_set1_ps(shift);
-  for (; j + 4 <= n; j += 4)
-    _mm_storeu_ps(y + j, exp4(_mm_sub_ps(_mm_loadu_ps(x + j), s)));
-#endif
-  for (; j < n; ++j)
-    y[j] = scalarExp(x[j] - shift);
+  for (int64_t j = 0; j < n; ++j)
+    y[j] = x[j] - shift;
+  cpu::vecmath::applyArray<cpu::vecmath::Fn::Exp>(y, y, n);
 }
 
 /// One softmax (or log-softmax) over a contiguous row: exps written into

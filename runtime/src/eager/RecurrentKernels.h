@@ -3,19 +3,20 @@
 // A strided GEMM straight to BLAS (the per-step products are small, and
 // kiln::matmul's allocation, checks and tuning cost as much as the product
 // at [32, 128] x [128, 512]), split over the pool like Matmul.cpp does;
-// branch-free f32 sigmoid/tanh that GCC vectorizes (the libm calls do not,
-// and five of them per hidden unit and step dominated the pointwise loops);
+// branch-free f32 sigmoid/tanh from cpu/VecMath.h on GCC vectors (the libm
+// calls do not vectorize, and five of them per hidden unit and step
+// dominated the pointwise loops);
 // and the dtype plumbing of the two ops.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_EAGER_RECURRENTKERNELS_H
 #define KILN_RUNTIME_EAGER_RECURRENTKERNELS_H
 
+#include "../cpu/VecMath.h"
 #include "kiln/ThreadPool.h"
 #include "kiln/Tensor.h"
 
 #include <algorithm>
-#include <bit>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -103,37 +104,16 @@ void forRows(int64_t rows, int64_t width, const Fn &fn) {
   pool.parallelFor(0, rows, grain, fn);
 }
 
-/// exp(x) for f32 without branches or libm (Cephes' expf, 2 ulp on
-/// [-87, 88]; clamped outside, NaN stays NaN), so that loops vectorize.
-inline float expF32(float x) {
-  x = x > 88.0f ? 88.0f : x;
-  x = x < -87.0f ? -87.0f : x;
-  // Round to nearest with the 1.5 * 2^23 trick.
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  float y = p * r * r + r + 1.0f;
-  // n is finite and in [-126, 127] here (NaN: the product stays NaN).
-  int32_t bits = int32_t(uint32_t(int32_t(n) + 127) << 23);
-  return y * std::bit_cast<float>(bits);
-}
-
 /// The activations in the compute type: f64 uses libm (the gradient checks
-/// run in f64), f32 the vectorizable forms above.
+/// run in f64), f32 the vectorizable forms of cpu/VecMath.h.
 template <typename C> struct Activations;
 template <> struct Activations<double> {
   static double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
   static double tanh(double x) { return std::tanh(x); }
 };
 template <> struct Activations<float> {
-  static float sigmoid(float x) { return 1.0f / (1.0f + expF32(-x)); }
-  /// 1 - 2 / (e^2x + 1): exact limits +-1, absolute error ~1e-7.
-  static float tanh(float x) { return 1.0f - 2.0f / (expF32(2.0f * x) + 1.0f); }
+  static float sigmoid(float x) { return cpu::vecmath::sigmoid(x); }
+  static float tanh(float x) { return cpu::vecmath::tanh(x); }
 };
 
 /// One scalar lane of the compute type, for f64 and the f32 tails
