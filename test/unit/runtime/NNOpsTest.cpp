@@ -3,6 +3,9 @@
 
 #include "kiln/NNOps.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace kiln;
 using kiln::test::closeTo;
 using kiln::test::nonContiguous;
@@ -116,6 +119,18 @@ TEST(NNOps, PoolingMatchesReference) {
               << dtypeName(dt) << " window " << i << (isMax ? " max" : " avg")
               << (includePad ? " include-pad" : "");
         }
+  // A NaN in a window wins wherever it sits in it; -inf stays -inf.
+  {
+    float nan = std::nanf(""), inf = std::numeric_limits<float>::infinity();
+    Tensor x = *Tensor::fromVector<float>({1, nan, -inf, -inf, 3, 2, -inf, -inf},
+                                          {1, 1, 2, 4});
+    Tensor y = *maxPool2d(x, window({2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}));
+    EXPECT_TRUE(std::isnan(y.data<float>()[0]));
+    EXPECT_EQ(y.data<float>()[1], -inf);
+    Tensor z = *maxPool2d(x, window({1, 2}, {1, 2}, {0, 0, 0, 0}, {1, 1}));
+    EXPECT_TRUE(std::isnan(z.data<float>()[0]));
+    EXPECT_EQ(z.data<float>()[2], 3.f);
+  }
   Tensor x = randomTensor({2, 3, 4, 5}, DType::F32, -1, 1, 7);
   auto g = globalAvgPool(x);
   ASSERT_TRUE(g.ok());
