@@ -4,6 +4,7 @@
 //            [--input NAME=x.npy | --input x.npy]... [--random-inputs SEED]
 //            [--output-dir DIR] [--compare expected.npy]... [--compare-dir DIR]
 //            [--rtol R --atol A | --widen W] [--reference] [--bench N]
+//            [--unprepared]
 //
 // Inputs are matched by name (NAME=) or by position. --random-inputs fills
 // the inputs not given: floats uniform in [-1, 1), integers and booleans
@@ -14,6 +15,9 @@
 // for its dtype (integers and i1 exactly), multiplied by --widen (default
 // 1) for graph-level comparisons. --reference runs the f64 oracle instead
 // of the compiled plan (naive reference kernels; f64 outputs).
+// --unprepared loads without preparing the library calls (LoadOptions::
+// prepareLibraryCalls): GEMMs and convolutions then run op by op as in
+// eager mode, for comparisons.
 // .npy has no bf16, so bf16 outputs are written as f32.
 // Links the runtime only: no MLIR, no LLVM.
 //
@@ -41,6 +45,7 @@ struct Options {
   double rtol = -1, atol = -1; // < 0: DESIGN.md's tolerance for the dtype
   double widen = 1;
   bool reference = false;
+  bool prepare = true;
 };
 
 int usage(const char *msg) {
@@ -49,7 +54,7 @@ int usage(const char *msg) {
                "[--input [NAME=]x.npy]... [--random-inputs SEED] "
                "[--output-dir DIR] [--compare expected.npy]... "
                "[--compare-dir DIR] [--rtol R --atol A | --widen W] "
-               "[--reference] [--bench N]\n",
+               "[--reference] [--bench N] [--unprepared]\n",
                msg);
   return 2;
 }
@@ -77,6 +82,8 @@ bool parse(int argc, char **argv, Options &o, std::string &error) {
       o.widen = std::atof(v);
     else if (a == "--reference")
       o.reference = true;
+    else if (a == "--unprepared")
+      o.prepare = false;
     else if (a == "--output-dir" && (v = next("--output-dir")))
       o.outputDir = v;
     else if (a == "--random-inputs" && (v = next("--random-inputs")))
@@ -180,8 +187,10 @@ kiln::Expected<bool> compare(const kiln::Tensor &got, const kiln::Tensor &want,
 }
 
 kiln::Status run(const Options &o, int &exitCode) {
+  kiln::LoadOptions loadOptions;
+  loadOptions.prepareLibraryCalls = o.prepare;
   KILN_ASSIGN_OR_RETURN(std::shared_ptr<kiln::Module> module,
-                        kiln::Module::load(o.model));
+                        kiln::Module::load(o.model, loadOptions));
   std::vector<std::string> names = module->functionNames();
   std::string fn = o.function.empty() ? names.front() : o.function;
   kiln::SessionOptions sessionOptions;

@@ -107,6 +107,12 @@ struct LoadOptions {
   /// old one (the mapping keeps the old file). Turn this off for files that
   /// may change under the process.
   bool mapFile = true;
+  /// Prepare the GEMMs and convolutions whose weights are constants once,
+  /// here: library primitives created, weights packed into the library's
+  /// layout (one more copy of those weights in memory), a gemm's bias and
+  /// activation applied in the same call. Off: they run as eager mode runs
+  /// them, op by op (slower; for comparisons and debugging).
+  bool prepareLibraryCalls = true;
 };
 
 class Module {
@@ -118,7 +124,8 @@ public:
   /// Verifies and adopts the bytes of a .kiln file (copied once more when
   /// they are not 64-byte aligned); `name` appears in errors.
   static Expected<std::shared_ptr<Module>>
-  loadBytes(std::vector<uint8_t> bytes, std::string name = "<memory>");
+  loadBytes(std::vector<uint8_t> bytes, std::string name = "<memory>",
+            LoadOptions options = {});
 
   std::vector<std::string> functionNames() const;
   /// A session for `function`, with its arena allocated. OutOfMemory when

@@ -343,6 +343,10 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
       KILN_RETURN_IF_ERROR(runNativeKernel(op, fn, operands, arena_, temps));
       continue;
     }
+    if (op.prepared) {
+      KILN_RETURN_IF_ERROR(runPreparedCall(op, fn, operands, arena_, temps));
+      continue;
+    }
     std::vector<TensorSpec> resultSpecs;
     for (uint32_t id : op.results)
       resultSpecs.push_back(fn.values[id].spec);

@@ -101,18 +101,23 @@ Expected<std::shared_ptr<Module>> Module::load(const std::string &path,
     if (file.data) {
       KILN_ASSIGN_OR_RETURN(std::shared_ptr<ModuleData> data,
                             parseModule(std::move(file), path));
+      if (options.prepareLibraryCalls)
+        KILN_RETURN_IF_ERROR(prepareLibraryCalls(*data));
       return std::shared_ptr<Module>(new Module(std::move(data)));
     }
   }
   KILN_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, readFile(path));
-  return loadBytes(std::move(bytes), path);
+  return loadBytes(std::move(bytes), path, options);
 }
 
 Expected<std::shared_ptr<Module>> Module::loadBytes(std::vector<uint8_t> bytes,
-                                                    std::string name) {
+                                                    std::string name,
+                                                    LoadOptions options) {
   KILN_ASSIGN_OR_RETURN(FileBytes file, alignedFileBytes(std::move(bytes)));
   KILN_ASSIGN_OR_RETURN(std::shared_ptr<ModuleData> data,
                         parseModule(std::move(file), std::move(name)));
+  if (options.prepareLibraryCalls)
+    KILN_RETURN_IF_ERROR(prepareLibraryCalls(*data));
   return std::shared_ptr<Module>(new Module(std::move(data)));
 }
 

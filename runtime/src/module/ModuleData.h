@@ -19,6 +19,10 @@
 
 namespace kiln {
 
+namespace cpu {
+class PreparedCall; // cpu/PreparedCall.h
+} // namespace cpu
+
 /// Typed access to an op's attributes, with defaults for absent ones.
 class OpAttrs {
 public:
@@ -85,6 +89,9 @@ struct OpData {
   /// A `cpu_kernel` op: generated code over [0, outer) in grain-sized chunks.
   NativeKernelFn native = nullptr;
   int64_t outer = 0, grain = 1;
+  /// A gemm/matmul/conv2d with constant weights, prepared at load
+  /// (PreparedCalls.cpp): operand 0 in, result 0 out, one library call.
+  std::shared_ptr<const cpu::PreparedCall> prepared;
 };
 
 struct FunctionData {
@@ -132,6 +139,16 @@ struct ModuleData {
 /// Runs a `cpu_kernel` op: its operands (any layout) in, its results
 /// written where the plan put them (NativeCode.cpp).
 Status runNativeKernel(const OpData &op, const FunctionData &fn,
+                       std::span<const Tensor> operands,
+                       const std::shared_ptr<Storage> &arena,
+                       std::vector<Tensor> &temps);
+
+/// Prepares the library calls of every function whose weights are
+/// constants (PreparedCalls.cpp); ops it cannot prepare are left as they
+/// are. Fails only on an out-of-memory or similar runtime error.
+Status prepareLibraryCalls(ModuleData &data);
+/// Runs op.prepared, writing the result where the plan put it.
+Status runPreparedCall(const OpData &op, const FunctionData &fn,
                        std::span<const Tensor> operands,
                        const std::shared_ptr<Storage> &arena,
                        std::vector<Tensor> &temps);

@@ -1,0 +1,93 @@
+//===- Gemv.cpp - Matrix-vector products for few-row GEMMs -----------------===//
+//
+// See Gemv.h. The AVX2 kernel is compiled for that target alone and chosen
+// at run time; the portable one is what the compiler makes of plain loops.
+//
+//===----------------------------------------------------------------------===//
+#include "Gemv.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace kiln::cpu {
+
+namespace {
+
+void gemvPortable(int64_t m, int64_t k, const float *x, const float *w,
+                  const float *bias, float *y, int64_t ldy, int64_t n0,
+                  int64_t n1) {
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t j = n0; j < n1; ++j) {
+      const float *wj = w + j * k, *xr = x + r * k;
+      float acc = 0.f;
+      for (int64_t p = 0; p < k; ++p)
+        acc += xr[p] * wj[p];
+      y[r * ldy + j] = acc + (bias ? bias[j] : 0.f);
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma"))) void
+gemvAvx2(int64_t m, int64_t k, const float *x, const float *w,
+         const float *bias, float *y, int64_t ldy, int64_t n0, int64_t n1) {
+  const int64_t kv = k / 8 * 8;
+  for (int64_t r = 0; r < m; ++r) {
+    const float *xr = x + r * k;
+    int64_t j = n0;
+    // Four outputs at a time: each load of x feeds four FMAs.
+    for (; j + 4 <= n1; j += 4) {
+      const float *w0 = w + j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+      for (int64_t p = 0; p < kv; p += 8) {
+        __m256 xv = _mm256_loadu_ps(xr + p);
+        a0 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w0 + p), a0);
+        a1 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w1 + p), a1);
+        a2 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w2 + p), a2);
+        a3 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w3 + p), a3);
+      }
+      float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+      for (int64_t p = kv; p < k; ++p) {
+        s0 += xr[p] * w0[p];
+        s1 += xr[p] * w1[p];
+        s2 += xr[p] * w2[p];
+        s3 += xr[p] * w3[p];
+      }
+      float *yr = y + r * ldy + j;
+      yr[0] = s0 + (bias ? bias[j] : 0.f);
+      yr[1] = s1 + (bias ? bias[j + 1] : 0.f);
+      yr[2] = s2 + (bias ? bias[j + 2] : 0.f);
+      yr[3] = s3 + (bias ? bias[j + 3] : 0.f);
+    }
+    if (j < n1)
+      gemvPortable(1, k, xr, w, bias, y + r * ldy, ldy, j, n1);
+  }
+}
+
+bool haveAvx2Fma() {
+  static const bool have =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return have;
+}
+#endif
+
+} // namespace
+
+void gemvRowsF32(int64_t m, int64_t k, const float *x, const float *w,
+                 const float *bias, float *y, int64_t ldy, int64_t n0,
+                 int64_t n1) {
+#if defined(__x86_64__)
+  if (haveAvx2Fma())
+    return gemvAvx2(m, k, x, w, bias, y, ldy, n0, n1);
+#endif
+  gemvPortable(m, k, x, w, bias, y, ldy, n0, n1);
+}
+
+} // namespace kiln::cpu

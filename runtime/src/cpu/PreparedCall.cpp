@@ -1,0 +1,547 @@
+//===- PreparedCall.cpp - oneDNN calls prepared once for constant weights -===//
+//
+// See PreparedCall.h. oneDNN's C++ API throws; every error becomes a Status
+// (a failure to prepare becomes "not prepared": the op then runs as eager
+// mode runs it, which reports its own errors).
+//
+//===----------------------------------------------------------------------===//
+#include "PreparedCall.h"
+
+#include "Gemv.h"
+#include "kiln/ThreadPool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <array>
+#include <cstdlib>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#if KILN_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+namespace kiln::cpu {
+
+#if KILN_HAVE_DNNL
+
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine &engine() {
+  static auto *e = new dnnl::engine(dnnl::engine::kind::cpu, 0); // Leaked.
+  return *e;
+}
+
+/// A 64-byte aligned buffer that only grows.
+class ScratchBuffer {
+public:
+  void *get(size_t bytes) {
+    if (bytes > size_) {
+      size_t rounded = (bytes + 63) / 64 * 64;
+      data_.reset(static_cast<std::byte *>(std::aligned_alloc(64, rounded)));
+      size_ = data_ ? rounded : 0;
+    }
+    return data_.get();
+  }
+
+private:
+  struct Free {
+    void operator()(std::byte *p) const { std::free(p); }
+  };
+  std::unique_ptr<std::byte, Free> data_;
+  size_t size_ = 0;
+};
+
+/// This thread's stream and buffers: a run never shares them with another
+/// thread's run.
+struct ThreadState {
+  dnnl::stream stream{engine()};
+  ScratchBuffer scratchpad, src, dst;
+};
+ThreadState &threadState() {
+  thread_local ThreadState s;
+  return s;
+}
+
+/// A oneDNN memory over `buffer`'s bytes for `md` (nothing when empty).
+memory scratchMemory(const memory::desc &md, ScratchBuffer &buffer) {
+  return memory(md, engine(), buffer.get(std::max<size_t>(md.get_size(), 1)));
+}
+
+dnnl::primitive_attr userScratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+/// The oneDNN eltwise post-op for a kiln.gemm activation; nullopt for an
+/// unknown name, an empty post-op list for "none".
+std::optional<dnnl::post_ops> activationPostOps(std::string_view activation) {
+  dnnl::post_ops ops;
+  using alg = dnnl::algorithm;
+  if (activation == "none")
+    return ops;
+  std::optional<alg> a;
+  float alpha = 0.f;
+  if (activation == "relu")
+    a = alg::eltwise_relu;
+  else if (activation == "gelu")
+    a = alg::eltwise_gelu_erf;
+  else if (activation == "gelu_tanh")
+    a = alg::eltwise_gelu_tanh;
+  else if (activation == "silu")
+    a = alg::eltwise_swish, alpha = 1.f; // x * sigmoid(alpha x)
+  else if (activation == "sigmoid")
+    a = alg::eltwise_logistic;
+  else if (activation == "tanh")
+    a = alg::eltwise_tanh;
+  if (!a)
+    return std::nullopt;
+  ops.append_eltwise(1.f, *a, alpha, 0.f);
+  return ops;
+}
+
+/// Runs `body(part)` for every part, on the pool when there are several,
+/// and returns the first error.
+template <typename Body>
+Status forEachPart(size_t parts, Body &&body) {
+  if (parts == 1)
+    return body(size_t(0));
+  std::vector<Status> status(parts);
+  ThreadPool::global().parallelFor(0, int64_t(parts), 1,
+                                   [&](int64_t b, int64_t e) {
+                                     for (int64_t p = b; p < e; ++p)
+                                       status[size_t(p)] = body(size_t(p));
+                                   });
+  for (Status &st : status)
+    if (!st.isOk())
+      return st;
+  return Status();
+}
+
+Status dnnlError(const char *what, const dnnl::error &e) {
+  return internalError(what, ": oneDNN failed: ", e.what(), " (status ",
+                       int(e.status), ")");
+}
+
+/// Weights reordered into a primitive's layout once, shared by the parts
+/// that want the same layout of the same slice.
+class PackedWeights {
+public:
+  /// The packed copy of the user-layout slice `user` for `want`.
+  std::shared_ptr<memory> get(int64_t key, const memory::desc &want,
+                              memory user) {
+    for (const Entry &e : entries_)
+      if (e.key == key && e.desc == want)
+        return e.packed;
+    auto packed = std::make_shared<memory>(want, engine());
+    dnnl::stream &s = threadState().stream;
+    dnnl::reorder(user, *packed).execute(s, user, *packed);
+    s.wait();
+    entries_.push_back({key, want, packed});
+    return packed;
+  }
+
+private:
+  struct Entry {
+    int64_t key;
+    memory::desc desc;
+    std::shared_ptr<memory> packed;
+  };
+  std::vector<Entry> entries_;
+};
+
+/// How many parts to split `items` into on the pool, each at least
+/// `minItems`; 1 for work too small to be worth waking the pool (~5 us):
+/// below 2^18 multiply-adds, about 3 us of one core at this machine's peak.
+/// A matrix-vector product of that size is memory-bound, and splitting it
+/// also splits its weights over two cores' caches.
+size_t partsFor(int64_t items, int64_t minItems, int64_t macs) {
+  int64_t threads = ThreadPool::global().numThreads();
+  if (threads <= 1 || macs < (int64_t(1) << 18))
+    return 1;
+  return size_t(std::clamp<int64_t>(items / std::max<int64_t>(minItems, 1), 1,
+                                    threads));
+}
+
+//===----------------------------------------------------------------------===//
+// GEMM
+//===----------------------------------------------------------------------===//
+
+class PreparedGemm final : public PreparedCall {
+public:
+  struct Part {
+    int64_t m0, m1, n0, n1;
+    dnnl::matmul::primitive_desc pd;
+    dnnl::matmul prim;
+    std::shared_ptr<memory> weights;
+  };
+
+  PreparedGemm(int64_t m, int64_t k, int64_t n, Tensor bias)
+      : m_(m), k_(k), n_(n), bias_(std::move(bias)) {}
+
+  Status run(const float *x, float *y) const override {
+    return forEachPart(parts_.size(), [&](size_t i) -> Status {
+      const Part &p = parts_[i];
+      try {
+        ThreadState &ts = threadState();
+        std::unordered_map<int, memory> args = {
+            {DNNL_ARG_SRC, memory(p.pd.src_desc(), engine(),
+                                  const_cast<float *>(x + p.m0 * k_))},
+            {DNNL_ARG_WEIGHTS, *p.weights},
+            {DNNL_ARG_DST,
+             memory(p.pd.dst_desc(), engine(), y + p.m0 * n_ + p.n0)},
+            {DNNL_ARG_SCRATCHPAD,
+             scratchMemory(p.pd.scratchpad_desc(), ts.scratchpad)}};
+        if (bias_.defined())
+          args.emplace(DNNL_ARG_BIAS,
+                       memory(p.pd.bias_desc(), engine(),
+                              const_cast<float *>(bias_.data<float>() + p.n0)));
+        p.prim.execute(ts.stream, args);
+        ts.stream.wait();
+        return Status();
+      } catch (const dnnl::error &e) {
+        return dnnlError("op 'gemm'", e);
+      }
+    });
+  }
+
+  std::string implementation() const override {
+    return parts_.empty() ? "" : parts_[0].pd.impl_info_str();
+  }
+
+  int64_t m_, k_, n_;
+  Tensor bias_; // [n] f32, contiguous; keeps the constant alive
+  std::vector<Part> parts_;
+};
+
+/// Splits a GEMM over the pool: by output columns (each thread packs and
+/// streams only its slice of the weights) when there are enough, else by
+/// rows (the parts share one packed copy).
+std::vector<std::array<int64_t, 4>> gemmParts(int64_t m, int64_t k, int64_t n) {
+  int64_t macs = m * n * k;
+  // Column slices of at least 64 (oneDNN's blocked weights are 16 or 64
+  // columns wide), rounded to 16.
+  size_t byCols = partsFor(n, 64, macs);
+  if (byCols > 1) {
+    std::vector<std::array<int64_t, 4>> parts;
+    int64_t prev = 0;
+    for (size_t p = 1; p <= byCols; ++p) {
+      int64_t end = p == byCols ? n : (n * int64_t(p) / int64_t(byCols) + 8) / 16 * 16;
+      parts.push_back({0, m, prev, end});
+      prev = end;
+    }
+    return parts;
+  }
+  size_t byRows = partsFor(m, 16, macs);
+  std::vector<std::array<int64_t, 4>> parts;
+  for (size_t p = 0; p < byRows; ++p)
+    parts.push_back({m * int64_t(p) / int64_t(byRows),
+                     m * int64_t(p + 1) / int64_t(byRows), 0, n});
+  return parts;
+}
+
+Expected<std::unique_ptr<PreparedCall>>
+prepareDnnlGemm(int64_t m, int64_t k, int64_t n, const Tensor &wc,
+                bool transposeW, const Tensor &bc, std::string_view activation) {
+  std::optional<dnnl::post_ops> postOps = activationPostOps(activation);
+  if (!postOps)
+    return std::unique_ptr<PreparedCall>();
+  auto call = std::make_unique<PreparedGemm>(m, k, n, bc);
+  try {
+    dnnl::primitive_attr attr = userScratchpad();
+    attr.set_post_ops(*postOps);
+    PackedWeights packed;
+    for (auto [m0, m1, n0, n1] : gemmParts(m, k, n)) {
+      int64_t rows = m1 - m0, cols = n1 - n0;
+      memory::desc src({rows, k}, dt::f32, tag::ab);
+      // The user's slice: columns [n0, n1) of W[k, n], or rows of W[n, k].
+      memory::desc userMd = transposeW
+                                ? memory::desc({k, cols}, dt::f32, memory::dims{1, k})
+                                : memory::desc({k, cols}, dt::f32, memory::dims{n, 1});
+      memory::desc weiAny({k, cols}, dt::f32, tag::any);
+      memory::desc dst({rows, cols}, dt::f32, memory::dims{n, 1});
+      memory::desc biasMd =
+          bc.defined() ? memory::desc({1, cols}, dt::f32, tag::ab) : memory::desc();
+      dnnl::matmul::primitive_desc pd(
+          dnnl::matmul::desc(src, weiAny, biasMd, dst), attr, engine());
+      const float *userData = wc.data<float>() + (transposeW ? n0 * k : n0);
+      memory user(userMd, engine(), const_cast<float *>(userData));
+      std::shared_ptr<memory> weights = packed.get(n0 * n + n1, pd.weights_desc(), user);
+      call->parts_.push_back({m0, m1, n0, n1, pd, dnnl::matmul(pd), weights});
+    }
+  } catch (const dnnl::error &) {
+    return std::unique_ptr<PreparedCall>(); // no kernel for it: run it eagerly
+  }
+  return std::unique_ptr<PreparedCall>(std::move(call));
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution
+//===----------------------------------------------------------------------===//
+
+class PreparedConv final : public PreparedCall {
+public:
+  struct Part {
+    int64_t xOffset, yOffset, biasOffset; // elements
+    memory::desc userSrc, userDst;
+    dnnl::convolution_forward::primitive_desc pd;
+    dnnl::convolution_forward prim;
+    std::optional<dnnl::reorder> srcReorder, dstReorder;
+    std::shared_ptr<memory> weights;
+  };
+
+  explicit PreparedConv(Tensor bias) : bias_(std::move(bias)) {}
+
+  Status run(const float *x, float *y) const override {
+    return forEachPart(parts_.size(), [&](size_t i) -> Status {
+      const Part &p = parts_[i];
+      try {
+        ThreadState &ts = threadState();
+        memory userSrc(p.userSrc, engine(), const_cast<float *>(x + p.xOffset));
+        memory userDst(p.userDst, engine(), y + p.yOffset);
+        memory src = userSrc, dst = userDst;
+        if (p.srcReorder) {
+          src = scratchMemory(p.pd.src_desc(), ts.src);
+          p.srcReorder->execute(ts.stream, userSrc, src);
+        }
+        if (p.dstReorder)
+          dst = scratchMemory(p.pd.dst_desc(), ts.dst);
+        std::unordered_map<int, memory> args = {
+            {DNNL_ARG_SRC, src},
+            {DNNL_ARG_WEIGHTS, *p.weights},
+            {DNNL_ARG_DST, dst},
+            {DNNL_ARG_SCRATCHPAD,
+             scratchMemory(p.pd.scratchpad_desc(), ts.scratchpad)}};
+        if (bias_.defined())
+          args.emplace(DNNL_ARG_BIAS,
+                       memory(p.pd.bias_desc(), engine(),
+                              const_cast<float *>(bias_.data<float>() + p.biasOffset)));
+        p.prim.execute(ts.stream, args);
+        if (p.dstReorder)
+          p.dstReorder->execute(ts.stream, dst, userDst);
+        ts.stream.wait();
+        return Status();
+      } catch (const dnnl::error &e) {
+        return dnnlError("op 'conv2d'", e);
+      }
+    });
+  }
+
+  std::string implementation() const override {
+    return parts_.empty() ? "" : parts_[0].pd.impl_info_str();
+  }
+
+  Tensor bias_;
+  std::vector<Part> parts_;
+};
+
+} // namespace
+
+Expected<std::unique_ptr<PreparedCall>>
+prepareConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
+              const Window2D &win, int64_t groups, const Shape &ys) {
+  if (xs.size() != 4 || ys.size() != 4 || w.rank() != 4 ||
+      w.dtype() != DType::F32 || groups < 1 ||
+      (bias.defined() && bias.dtype() != DType::F32))
+    return std::unique_ptr<PreparedCall>();
+  for (int64_t d : ys)
+    if (d <= 0)
+      return std::unique_ptr<PreparedCall>();
+  KILN_ASSIGN_OR_RETURN(Tensor wc, w.contiguous());
+  Tensor bc;
+  if (bias.defined()) {
+    KILN_ASSIGN_OR_RETURN(bc, bias.contiguous());
+  }
+  const int64_t n = xs[0], c = xs[1], f = w.shape()[0];
+  const int64_t xImage = c * xs[2] * xs[3], yPlane = ys[2] * ys[3];
+  const int64_t kPerOut = w.numel() / f;
+  // By batch, or for one image by output channels (plain convolutions).
+  const bool byChannel = n == 1 && groups == 1;
+  const int64_t items = byChannel ? f : n;
+  const size_t parts =
+      partsFor(items, byChannel ? 16 : 1, n * f * yPlane * kPerOut);
+  auto call = std::make_unique<PreparedConv>(bc);
+  try {
+    dnnl::primitive_attr attr = userScratchpad();
+    PackedWeights packed;
+    memory::dims strides = {win.strides[0], win.strides[1]};
+    // oneDNN counts dilation from 0 (0 = dense); Kiln from 1.
+    memory::dims dilates = {win.dilations[0] - 1, win.dilations[1] - 1};
+    memory::dims padL = {win.pads[0], win.pads[1]}, padR = {win.pads[2], win.pads[3]};
+    for (size_t p = 0; p < parts; ++p) {
+      int64_t lo = items * int64_t(p) / int64_t(parts);
+      int64_t hi = items * int64_t(p + 1) / int64_t(parts);
+      int64_t nb = byChannel ? n : hi - lo, fb = byChannel ? hi - lo : f;
+      memory::dims src = {nb, c, xs[2], xs[3]}, dst = {nb, fb, ys[2], ys[3]};
+      memory::dims wei = groups == 1
+                             ? memory::dims{fb, w.shape()[1], w.shape()[2], w.shape()[3]}
+                             : memory::dims{groups, fb / groups, w.shape()[1],
+                                            w.shape()[2], w.shape()[3]};
+      tag weiTag = groups == 1 ? tag::oihw : tag::goihw;
+      memory::desc biasMd =
+          bc.defined() ? memory::desc({fb}, dt::f32, tag::x) : memory::desc();
+      dnnl::convolution_forward::desc desc(
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+          memory::desc(src, dt::f32, tag::any), memory::desc(wei, dt::f32, tag::any),
+          biasMd, memory::desc(dst, dt::f32, tag::any), strides, dilates, padL, padR);
+      dnnl::convolution_forward::primitive_desc pd(desc, attr, engine());
+      PreparedConv::Part part{byChannel ? 0 : lo * xImage,
+                byChannel ? lo * yPlane : lo * fb * yPlane,
+                byChannel ? lo : 0,
+                memory::desc(src, dt::f32, tag::nchw),
+                memory::desc(dst, dt::f32, tag::nchw),
+                pd,
+                dnnl::convolution_forward(pd),
+                std::nullopt,
+                std::nullopt,
+                nullptr};
+      if (pd.src_desc() != part.userSrc)
+        part.srcReorder = dnnl::reorder(
+            dnnl::reorder::primitive_desc(engine(), part.userSrc, engine(),
+                                          pd.src_desc()));
+      if (pd.dst_desc() != part.userDst)
+        part.dstReorder = dnnl::reorder(
+            dnnl::reorder::primitive_desc(engine(), pd.dst_desc(), engine(),
+                                          part.userDst));
+      memory user(memory::desc(wei, dt::f32, weiTag), engine(),
+                  const_cast<float *>(wc.data<float>() +
+                                      (byChannel ? lo * kPerOut : 0)));
+      part.weights = packed.get(byChannel ? lo : 0, pd.weights_desc(), user);
+      call->parts_.push_back(std::move(part));
+    }
+  } catch (const dnnl::error &) {
+    return std::unique_ptr<PreparedCall>();
+  }
+  return std::unique_ptr<PreparedCall>(std::move(call));
+}
+
+#else // !KILN_HAVE_DNNL
+
+namespace {
+Expected<std::unique_ptr<PreparedCall>>
+prepareDnnlGemm(int64_t, int64_t, int64_t, const Tensor &, bool,
+                const Tensor &, std::string_view) {
+  return std::unique_ptr<PreparedCall>();
+}
+} // namespace
+
+Expected<std::unique_ptr<PreparedCall>>
+prepareConv2d(const Shape &, const Tensor &, const Tensor &, const Window2D &,
+              int64_t, const Shape &) {
+  return std::unique_ptr<PreparedCall>();
+}
+
+#endif
+
+//===----------------------------------------------------------------------===//
+// Few-row GEMMs
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The activation of a kiln.gemm as a function on one element (same
+/// formulas as the eager kernels); nullptr for an unknown name.
+using ActivationFn = float (*)(float);
+std::optional<ActivationFn> activationFn(std::string_view a) {
+  if (a == "none")
+    return ActivationFn(nullptr);
+  if (a == "relu")
+    return +[](float x) { return x > 0.f ? x : (x == x ? 0.f : x); };
+  if (a == "gelu")
+    return +[](float x) {
+      return float(0.5 * x * (1.0 + std::erf(double(x) * M_SQRT1_2)));
+    };
+  if (a == "gelu_tanh")
+    return +[](float x) {
+      double d = x;
+      return float(0.5 * d *
+                   (1.0 + std::tanh(0.7978845608028654 * (d + 0.044715 * d * d * d))));
+    };
+  if (a == "silu")
+    return +[](float x) { return float(double(x) / (1.0 + std::exp(-double(x)))); };
+  if (a == "sigmoid")
+    return +[](float x) { return float(1.0 / (1.0 + std::exp(-double(x)))); };
+  if (a == "tanh")
+    return +[](float x) { return std::tanh(x); };
+  return std::nullopt;
+}
+
+class PreparedGemv final : public PreparedCall {
+public:
+  Status run(const float *x, float *y) const override {
+    const float *b = bias_.defined() ? bias_.data<float>() : nullptr;
+    auto body = [&](int64_t n0, int64_t n1) {
+      gemvRowsF32(m_, k_, x, w_.data<float>(), b, y, n_, n0, n1);
+      if (act_)
+        for (int64_t r = 0; r < m_; ++r)
+          for (int64_t j = n0; j < n1; ++j)
+            y[r * n_ + j] = act_(y[r * n_ + j]);
+    };
+    ThreadPool &pool = ThreadPool::global();
+    if (parts_ <= 1) {
+      body(0, n_);
+      return Status();
+    }
+    pool.parallelFor(0, parts_, 1, [&](int64_t b0, int64_t e0) {
+      for (int64_t p = b0; p < e0; ++p)
+        body(n_ * p / parts_ / 4 * 4, p + 1 == parts_ ? n_ : n_ * (p + 1) / parts_ / 4 * 4);
+    });
+    return Status();
+  }
+  std::string implementation() const override { return "kiln:gemv"; }
+
+  int64_t m_, k_, n_, parts_;
+  Tensor w_;    // [n, k] f32, contiguous
+  Tensor bias_; // [n] f32 or undefined
+  ActivationFn act_;
+};
+
+/// Products of at most this many rows stream the weights (Gemv.h).
+constexpr int64_t kGemvMaxRows = 4;
+
+} // namespace
+
+Expected<std::unique_ptr<PreparedCall>>
+prepareGemm(int64_t m, int64_t k, int64_t n, const Tensor &w, bool transposeW,
+            const Tensor &bias, std::string_view activation) {
+  if (m <= 0 || k <= 0 || n <= 0 || w.dtype() != DType::F32 ||
+      (bias.defined() && (bias.dtype() != DType::F32 || bias.numel() != n)))
+    return std::unique_ptr<PreparedCall>();
+  Tensor bc;
+  if (bias.defined()) {
+    KILN_ASSIGN_OR_RETURN(bc, bias.contiguous());
+  }
+  if (m > kGemvMaxRows) {
+    KILN_ASSIGN_OR_RETURN(Tensor wc, w.contiguous());
+    return prepareDnnlGemm(m, k, n, wc, transposeW, bc, activation);
+  }
+  std::optional<ActivationFn> act = activationFn(activation);
+  if (!act)
+    return std::unique_ptr<PreparedCall>();
+  auto call = std::make_unique<PreparedGemv>();
+  call->m_ = m, call->k_ = k, call->n_ = n, call->bias_ = bc, call->act_ = *act;
+  // The weights output-major ([n, k]): as given when transposed, else once
+  // transposed here.
+  if (transposeW) {
+    KILN_ASSIGN_OR_RETURN(call->w_, w.contiguous());
+  } else {
+    KILN_ASSIGN_OR_RETURN(Tensor wt, w.transpose(0, 1));
+    KILN_ASSIGN_OR_RETURN(call->w_, wt.contiguous());
+  }
+  // Split the outputs over the pool (and the weights over its cores'
+  // caches) once there are 2^16 multiply-adds: below that the handoff
+  // costs more than the work.
+  int64_t threads = ThreadPool::global().numThreads();
+  call->parts_ = m * n * k < (int64_t(1) << 16)
+                     ? 1
+                     : std::clamp<int64_t>(n / 64, 1, threads);
+  return std::unique_ptr<PreparedCall>(std::move(call));
+}
+
+} // namespace kiln::cpu

@@ -1,0 +1,141 @@
+//===- PreparedCalls.cpp - Library calls prepared at load -----------------===//
+//
+// A compiled module's GEMMs and convolutions usually take constant weights.
+// At load, each such op gets a cpu::PreparedCall (cpu/PreparedCall.h): the
+// oneDNN primitive created and the weights packed once, the bias and
+// activation of kiln.gemm applied as post-ops. At run time the op is then
+// one library call that writes its result straight into the arena, instead
+// of the eager kernel's fresh tensor, separate bias and activation passes,
+// and a copy into the arena.
+//
+// Only f32 ops whose weights (and bias) are constants qualify; everything
+// else, and anything oneDNN declines, runs through the op table as before.
+//
+//===----------------------------------------------------------------------===//
+#include "KernelAdapters.h"
+#include "ModuleData.h"
+
+#include "../cpu/PreparedCall.h"
+
+#include "kiln/Support/Shapes.h"
+
+namespace kiln {
+
+namespace {
+
+const Tensor *constantOperand(const ModuleData &data, const FunctionData &fn,
+                              const OpData &op, size_t i) {
+  if (i >= op.operands.size())
+    return nullptr;
+  const ValueData &v = fn.values[op.operands[i]];
+  return v.storage == format::Storage::Constant ? &data.constants[v.index]
+                                                : nullptr;
+}
+
+Expected<std::unique_ptr<cpu::PreparedCall>>
+prepareGemmOp(const ModuleData &data, const FunctionData &fn, const OpData &op,
+              const OpAttrs &a, bool isGemm) {
+  const Tensor *w = constantOperand(data, fn, op, 1);
+  const TensorSpec &x = fn.values[op.operands[0]].spec;
+  const TensorSpec &y = fn.values[op.results[0]].spec;
+  if (!w || w->rank() != 2 || x.dtype != DType::F32 || y.dtype != DType::F32 ||
+      x.shape.size() < 2 || a.getBool("transpose_lhs", false))
+    return std::unique_ptr<cpu::PreparedCall>();
+  Tensor bias;
+  if (op.operands.size() > 2) {
+    const Tensor *b = constantOperand(data, fn, op, 2);
+    if (!b || b->rank() != 1)
+      return std::unique_ptr<cpu::PreparedCall>();
+    bias = *b;
+  }
+  bool transW = a.getBool("transpose_rhs", false);
+  int64_t k = x.shape.back(), n = transW ? w->shape()[0] : w->shape()[1];
+  if ((transW ? w->shape()[1] : w->shape()[0]) != k || y.shape.back() != n)
+    return std::unique_ptr<cpu::PreparedCall>();
+  // A batch of rows times one matrix: the rows of every batch are one M.
+  int64_t m = 1;
+  for (size_t d = 0; d + 1 < x.shape.size(); ++d)
+    m *= x.shape[d];
+  return cpu::prepareGemm(m, k, n, *w, transW, bias,
+                          isGemm ? a.getString("activation", "none") : "none");
+}
+
+Expected<std::unique_ptr<cpu::PreparedCall>>
+prepareConvOp(const ModuleData &data, const FunctionData &fn, const OpData &op,
+              const OpAttrs &a) {
+  const Tensor *w = constantOperand(data, fn, op, 1);
+  const TensorSpec &x = fn.values[op.operands[0]].spec;
+  const TensorSpec &y = fn.values[op.results[0]].spec;
+  if (!w || x.dtype != DType::F32 || y.dtype != DType::F32)
+    return std::unique_ptr<cpu::PreparedCall>();
+  Tensor bias;
+  if (op.operands.size() > 2) {
+    const Tensor *b = constantOperand(data, fn, op, 2);
+    if (!b)
+      return std::unique_ptr<cpu::PreparedCall>();
+    bias = *b;
+  }
+  if (w->rank() != 4)
+    return std::unique_ptr<cpu::PreparedCall>();
+  Window2D win = adapters::windowOf(a, {w->shape()[2], w->shape()[3]});
+  if (shapes::checkWindow(win))
+    return std::unique_ptr<cpu::PreparedCall>(); // the eager kernel says why
+  return cpu::prepareConv2d(x.shape, *w, bias, win, a.getInt("groups", 1),
+                            y.shape);
+}
+
+} // namespace
+
+Status prepareLibraryCalls(ModuleData &data) {
+  for (FunctionData &fn : data.functions)
+    for (OpData &op : fn.ops) {
+      if (op.native || op.results.size() != 1 || op.operands.empty())
+        continue;
+      OpAttrs a(op.op);
+      std::string_view name = a.opName();
+      Expected<std::unique_ptr<cpu::PreparedCall>> call =
+          name == "gemm" || name == "matmul"
+              ? prepareGemmOp(data, fn, op, a, name == "gemm")
+          : name == "conv2d" ? prepareConvOp(data, fn, op, a)
+                             : std::unique_ptr<cpu::PreparedCall>();
+      if (!call)
+        return call.takeStatus().withContext(
+            strCat("function '", fn.name, "', op '", name, "'"));
+      op.prepared = std::move(*call);
+    }
+  return Status::ok();
+}
+
+Status runPreparedCall(const OpData &op, const FunctionData &fn,
+                       std::span<const Tensor> operands,
+                       const std::shared_ptr<Storage> &arena,
+                       std::vector<Tensor> &temps) {
+  Tensor x = operands[0];
+  if (!x.isContiguous()) {
+    KILN_ASSIGN_OR_RETURN(x, x.contiguous());
+  }
+  const ValueData &v = fn.values[op.results[0]];
+  if (v.bytes == 0)
+    return Status::ok();
+  float *y;
+  if (v.storage == format::Storage::Arena) {
+    y = reinterpret_cast<float *>(static_cast<uint8_t *>(arena->data()) + v.index);
+    // The plan never gives a GEMM's result its operand's bytes; if a file
+    // does, read from a copy rather than overwrite the input mid-call.
+    const auto *xb = static_cast<const uint8_t *>(x.rawData());
+    const auto *yb = reinterpret_cast<const uint8_t *>(y);
+    if (xb < yb + v.bytes && yb < xb + x.numel() * sizeof(float)) {
+      KILN_ASSIGN_OR_RETURN(x, x.clone());
+    }
+  } else {
+    KILN_ASSIGN_OR_RETURN(Tensor t, Tensor::empty(v.spec.shape, v.spec.dtype));
+    y = t.data<float>();
+    temps[op.results[0]] = std::move(t);
+  }
+  Status st = op.prepared->run(x.data<float>(), y);
+  if (!st.isOk())
+    return std::move(st).withContext(strCat("function '", fn.name, "'"));
+  return Status::ok();
+}
+
+} // namespace kiln

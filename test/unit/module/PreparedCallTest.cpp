@@ -1,0 +1,172 @@
+//===- PreparedCallTest.cpp - GEMMs and convolutions prepared at load -----===//
+//
+// Each prepared call against the f64 reference kernels (matmul, add, the
+// activation, conv2d in kiln/Reference.h) on random inputs, over the shapes
+// that pick each path: the few-row GEMV, oneDNN split by columns, by rows
+// or not at all; convolutions split by batch or by output channel, grouped
+// and depthwise, strided, padded and dilated. Tolerances: DESIGN.md's f32
+// widened by sqrt of the reduction length, as for eager matmul.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/Kiln.h"
+#include "kiln/Random.h"
+#include "kiln/Reference.h"
+
+#include "../cpu/PreparedCall.h" // internal: the prepared calls themselves
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace kiln {
+namespace {
+
+Tensor randomF32(const Shape &shape, uint64_t seed) {
+  Generator gen(seed);
+  return *gen.uniform(shape, -1.0, 1.0, DType::F32);
+}
+
+ref::Tolerance widened(int64_t k) {
+  ref::Tolerance t = ref::toleranceFor(DType::F32);
+  double w = std::max(1.0, std::sqrt(double(k)));
+  return {t.rtol * w, t.atol * w};
+}
+
+::testing::AssertionResult closeTo(const Tensor &got, const Tensor &want,
+                                   ref::Tolerance tol) {
+  ref::Comparison c = ref::compare(got, want, tol);
+  if (c.ok)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << c.message;
+}
+
+/// The activation by its kiln.gemm name, through the reference kernels.
+Tensor activate(const Tensor &x, const std::string &act) {
+  if (act == "none")
+    return x;
+  UnaryOp op = act == "relu"        ? UnaryOp::Relu
+               : act == "gelu"      ? UnaryOp::Gelu
+               : act == "gelu_tanh" ? UnaryOp::GeluTanh
+               : act == "silu"      ? UnaryOp::Silu
+               : act == "sigmoid"   ? UnaryOp::Sigmoid
+                                    : UnaryOp::Tanh;
+  return *ref::unary(op, x, defaultParams(op));
+}
+
+struct GemmCase {
+  int64_t m, k, n;
+  bool transW, bias;
+  std::string act;
+};
+
+void checkGemm(const GemmCase &c) {
+  SCOPED_TRACE(::testing::Message()
+               << c.m << "x" << c.k << "x" << c.n << (c.transW ? " W^T" : "")
+               << (c.bias ? " +bias " : " ") << c.act);
+  Tensor x = randomF32({c.m, c.k}, 1);
+  Tensor w = randomF32(c.transW ? Shape{c.n, c.k} : Shape{c.k, c.n}, 2);
+  Tensor b = c.bias ? randomF32({c.n}, 3) : Tensor();
+  auto call = cpu::prepareGemm(c.m, c.k, c.n, w, c.transW, b, c.act);
+  ASSERT_TRUE(call) << call.status().message();
+  ASSERT_TRUE(*call) << "not prepared";
+  Tensor y = *Tensor::full({c.m, c.n}, std::nan(""), DType::F32);
+  ASSERT_TRUE((*call)->run(x.data<float>(), y.data<float>()).isOk());
+
+  Tensor x64 = *x.to(DType::F64), w64 = *w.to(DType::F64);
+  Tensor want = *ref::matmul(x64, w64, false, c.transW);
+  if (c.bias)
+    want = *ref::binary(BinaryOp::Add, want, *b.to(DType::F64));
+  want = activate(want, c.act);
+  EXPECT_TRUE(closeTo(*y.to(DType::F64), want, widened(c.k)))
+      << "implementation " << (*call)->implementation();
+}
+
+TEST(PreparedGemm, MatchesTheReferenceOnEveryPath) {
+  // Rows 1-4: the GEMV; more: oneDNN, split by columns (n = 200, 513),
+  // by rows (n = 65) or not at all (small products).
+  for (int64_t m : {1, 3, 4, 5, 64, 130})
+    for (auto [k, n] : {std::pair<int64_t, int64_t>{7, 10}, {300, 200},
+                        {300, 65}, {1, 65}})
+      for (bool transW : {false, true})
+        checkGemm({m, k, n, transW, m % 2 == 1, m == 64 ? "relu" : "none"});
+  for (int64_t m : {1, 16})
+    checkGemm({m, 784, 513, true, true, "relu"});
+}
+
+TEST(PreparedGemm, EveryActivationOnBothPaths) {
+  for (const char *act :
+       {"none", "relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"})
+    for (int64_t m : {2, 33})
+      checkGemm({m, 300, 200, true, true, act});
+}
+
+TEST(PreparedGemm, UnknownActivationOrDtypeIsNotPrepared) {
+  Tensor w = randomF32({8, 8}, 4);
+  auto call = cpu::prepareGemm(2, 8, 8, w, false, Tensor(), "swishy");
+  ASSERT_TRUE(call);
+  EXPECT_FALSE(*call);
+  call = cpu::prepareGemm(64, 8, 8, w, false, Tensor(), "swishy");
+  ASSERT_TRUE(call);
+  EXPECT_FALSE(*call);
+  call = cpu::prepareGemm(2, 8, 8, *w.to(DType::F64), false, Tensor(), "none");
+  ASSERT_TRUE(call);
+  EXPECT_FALSE(*call);
+}
+
+struct ConvCase {
+  Shape x;
+  int64_t f, kh, kw, groups;
+  Window2D win;
+  bool bias;
+};
+
+void checkConv(const ConvCase &c) {
+  SCOPED_TRACE(::testing::Message()
+               << "x " << c.x[0] << "x" << c.x[1] << "x" << c.x[2] << "x"
+               << c.x[3] << " f " << c.f << " k " << c.kh << "x" << c.kw
+               << " groups " << c.groups);
+  Tensor x = randomF32(c.x, 5);
+  Tensor w = randomF32({c.f, c.x[1] / c.groups, c.kh, c.kw}, 6);
+  Tensor b = c.bias ? randomF32({c.f}, 7) : Tensor();
+  Window2D win = c.win;
+  win.kernel = {c.kh, c.kw};
+  Tensor want = *ref::conv2d(*x.to(DType::F64), *w.to(DType::F64),
+                             c.bias ? *b.to(DType::F64) : Tensor(), win,
+                             c.groups);
+  auto call = cpu::prepareConv2d(c.x, w, b, win, c.groups, want.shape());
+  ASSERT_TRUE(call) << call.status().message();
+  if (!*call)
+    GTEST_SKIP() << "oneDNN is not linked into this runtime";
+  Tensor y = *Tensor::full(want.shape(), std::nan(""), DType::F32);
+  ASSERT_TRUE((*call)->run(x.data<float>(), y.data<float>()).isOk());
+  EXPECT_TRUE(closeTo(*y.to(DType::F64), want,
+                      widened(w.numel() / c.f)))
+      << "implementation " << (*call)->implementation();
+}
+
+Window2D window(std::vector<int64_t> strides, std::vector<int64_t> pads,
+                std::vector<int64_t> dilations) {
+  Window2D w;
+  w.strides = std::move(strides);
+  w.pads = std::move(pads);
+  w.dilations = std::move(dilations);
+  return w;
+}
+
+TEST(PreparedConv, MatchesTheReferenceSplitByBatchAndByChannel) {
+  Window2D plain = window({1, 1}, {0, 0, 0, 0}, {1, 1});
+  Window2D padded = window({1, 1}, {1, 1, 1, 1}, {1, 1});
+  Window2D strided = window({2, 2}, {1, 0, 2, 1}, {1, 1});
+  Window2D dilated = window({1, 2}, {2, 2, 2, 2}, {2, 2});
+  checkConv({{8, 3, 17, 15}, 16, 3, 3, 1, padded, true});  // by batch
+  checkConv({{3, 6, 28, 28}, 16, 5, 5, 1, plain, false});  // odd batch
+  checkConv({{1, 32, 20, 20}, 64, 3, 3, 1, padded, true}); // by channel
+  checkConv({{1, 16, 21, 19}, 40, 3, 3, 1, strided, true});
+  checkConv({{2, 8, 16, 16}, 8, 3, 3, 1, dilated, false});
+  checkConv({{4, 32, 14, 14}, 32, 3, 3, 32, padded, true}); // depthwise
+  checkConv({{1, 32, 14, 14}, 64, 3, 3, 4, strided, true}); // grouped, 1 image
+  checkConv({{2, 1, 5, 5}, 3, 1, 1, 1, plain, true});       // too small to split
+}
+
+} // namespace
+} // namespace kiln
