@@ -1,8 +1,9 @@
 //===- CPUCodegen.cpp - Native x86-64 code for fused kernels --------------===//
 //
 // The driver: pick the fusions, check that the memory plan lets each one
-// run as a single pass over its elements, emit one LLVM function per
-// distinct fusion, compile and link, and tag the fusions for the writer.
+// run as a single pass over its elements (a loop kernel) or over its rows
+// (a row-reduction kernel), emit one LLVM function per distinct fusion,
+// compile and link, and tag the fusions for the writer.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Compiler/Target/CPU/CPUCodegen.h"
@@ -46,10 +47,11 @@ int64_t arenaOffset(Value v) {
 }
 
 /// A kernel reads element i of every input and then writes element i of
-/// every result. That is safe when a result shares arena bytes with an
-/// input only as the same tensor layout at the same offset (in-place
-/// reuse); anything else would let a write clobber an element still to be
-/// read.
+/// every result (a row kernel: it reads its row's elements, then writes
+/// them or the row's one result). That is safe when a result shares arena
+/// bytes with an input only as the same tensor layout at the same offset
+/// (in-place reuse); anything else would let a write clobber an element
+/// still to be read.
 bool aliasingIsElementwise(FusionOp fusion, std::string &why) {
   for (Value r : fusion.getResults()) {
     int64_t ro = arenaOffset(r);
@@ -117,7 +119,14 @@ LogicalResult mlir::kiln::generateCPUCode(ModuleOp module,
     auto it = kernels.find(key);
     if (it == kernels.end()) {
       std::string symbol = "kiln_kernel_" + std::to_string(kernels.size());
-      auto launch = cpu::emitLoopKernel(fusion, *llvmModule, symbol, why);
+      std::optional<cpu::KernelLaunch> launch;
+      if (fusion.getKind() == "loop")
+        launch = cpu::emitLoopKernel(fusion, *llvmModule, symbol, why);
+      else if (fusion.getKind() == "reduction")
+        launch = cpu::emitRowReductionKernel(fusion, *llvmModule, symbol, why);
+      else
+        why = ("a \"" + fusion.getKind() + "\" fusion (only \"loop\" and "
+               "\"reduction\" fusions are generated)").str();
       if (!launch) {
         result.fallbacks.push_back({fusion, why});
         return;

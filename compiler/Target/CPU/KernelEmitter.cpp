@@ -33,10 +33,7 @@ constexpr int64_t kBlock = 4096;
 /// the calling thread.
 constexpr int64_t kMinElementsPerChunk = 32768;
 
-struct Operand {
-  llvm::Type *storage;   // in memory (i8 for i1, half for f16, i16 for bf16)
-  bool bf16 = false;
-  llvm::Type *scalar;    // in registers
+struct Operand : ElementStorage {
   SmallVector<int64_t> strides; // per collapsed dimension, in elements
 };
 
@@ -56,7 +53,6 @@ private:
   void loadInvariantInputs(size_t dim, ArrayRef<llvm::Value *> offsets);
   llvm::Value *address(size_t operand, llvm::Value *offset);
   void markParallel(llvm::BranchInst *latch);
-  void emitSignature(StringRef symbol, const KernelLaunch &launch);
 
   FusionOp fusion_;
   llvm::Module &module_;
@@ -105,16 +101,11 @@ bool Emitter::planDimensions(std::string &why) {
       step *= s[sd];
     }
     full.push_back(std::move(strides));
-    Operand op;
-    op.scalar = scalarTypeOf(type.getElementType(), ctx_, why);
-    if (!op.scalar)
+    auto storage = elementStorageOf(type.getElementType(), ctx_, why);
+    if (!storage)
       return false;
-    Type et = type.getElementType();
-    op.bf16 = et.isBF16();
-    op.storage = op.scalar->isIntegerTy(1) ? b_.getInt8Ty()
-                 : et.isF16()              ? b_.getHalfTy()
-                 : op.bf16                 ? b_.getInt16Ty()
-                                           : op.scalar;
+    Operand op;
+    static_cast<ElementStorage &>(op) = *storage;
     operands_.push_back(op);
   }
   // Drop unit dimensions; merge d into the previous kept one when every
@@ -167,62 +158,23 @@ void Emitter::loadInvariantInputs(size_t dim, ArrayRef<llvm::Value *> offsets) {
     ArrayRef<int64_t> s = operands_[j].strides;
     if (!llvm::all_of(s.drop_front(dim + 1), [](int64_t x) { return x == 0; }))
       continue;
-    llvm::LoadInst *load =
-        b_.CreateLoad(operands_[j].storage, address(j, offsets[j]));
-    load->setMetadata(llvm::LLVMContext::MD_access_group, accessGroup_);
-    llvm::Value *v = load;
-    if (operands_[j].storage->isHalfTy())
-      v = b_.CreateFPExt(v, operands_[j].scalar);
-    else if (operands_[j].bf16)
-      v = bf16BitsToFloat(b_, v);
-    else if (operands_[j].scalar != operands_[j].storage)
-      v = b_.CreateICmpNE(v, llvm::ConstantInt::get(operands_[j].storage, 0));
-    values_[arg] = v;
+    values_[arg] =
+        loadElement(b_, operands_[j], address(j, offsets[j]), accessGroup_);
   }
 }
 
 void Emitter::emitElement(ArrayRef<llvm::Value *> offsets) {
   Block &body = fusion_.getBodyBlock();
-  for (Operation &op : body.without_terminator()) {
-    if (auto c = dyn_cast<ConstantOp>(op)) {
-      auto dense = cast<DenseElementsAttr>(c.getValue());
-      std::string why;
-      llvm::Type *t = scalarTypeOf(dense.getElementType(), ctx_, why);
-      if (t->isFloatingPointTy()) {
-        APFloat value = dense.getSplatValue<APFloat>();
-        bool lost;
-        value.convert(t->getFltSemantics(), APFloat::rmNearestTiesToEven, &lost);
-        values_[c.getResult()] = llvm::ConstantFP::get(t, value);
-      } else {
-        values_[c.getResult()] =
-            llvm::ConstantInt::get(t, dense.getSplatValue<APInt>());
-      }
-      continue;
-    }
-    SmallVector<llvm::Value *> args;
-    for (Value v : op.getOperands())
-      args.push_back(values_.lookup(v));
-    llvm::Value *r = emitScalar(&op, args, b_);
-    Type et = cast<ShapedType>(op.getResult(0).getType()).getElementType();
-    if (et.isF16())
-      r = b_.CreateFPExt(b_.CreateFPTrunc(r, b_.getHalfTy()), r->getType());
-    else if (et.isBF16())
-      r = bf16BitsToFloat(b_, floatToBF16Bits(b_, r));
-    values_[op.getResult(0)] = r;
-  }
+  SmallVector<Operation *> ops;
+  for (Operation &op : body.without_terminator())
+    ops.push_back(&op);
+  emitElementOps(ops, values_, b_);
   auto yield = cast<YieldOp>(body.getTerminator());
   size_t numInputs = fusion_.getInputs().size();
   for (auto [i, v] : llvm::enumerate(yield.getValues())) {
     size_t j = numInputs + i;
-    llvm::Value *x = values_.lookup(v);
-    if (operands_[j].storage->isHalfTy())
-      x = b_.CreateFPTrunc(x, operands_[j].storage);
-    else if (operands_[j].bf16)
-      x = floatToBF16Bits(b_, x);
-    else if (operands_[j].scalar != operands_[j].storage)
-      x = b_.CreateZExt(x, operands_[j].storage);
-    llvm::StoreInst *store = b_.CreateStore(x, address(j, offsets[j]));
-    store->setMetadata(llvm::LLVMContext::MD_access_group, accessGroup_);
+    storeElement(b_, operands_[j], values_.lookup(v), address(j, offsets[j]),
+                 accessGroup_);
   }
 }
 
@@ -269,26 +221,10 @@ void Emitter::emitLoops(size_t dim, SmallVector<llvm::Value *> offsets,
 }
 
 std::optional<KernelLaunch> Emitter::emit(StringRef symbol, std::string &why) {
-  if (fusion_.getKind() != "loop") {
-    why = ("a \"" + fusion_.getKind() + "\" fusion (only \"loop\" fusions are "
-           "generated)").str();
-    return std::nullopt;
-  }
   Block &body = fusion_.getBodyBlock();
-  for (Operation &op : body.without_terminator()) {
-    if (auto c = dyn_cast<ConstantOp>(op)) {
-      auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
-      if (!dense || !dense.isSplat()) {
-        why = "a non-splat constant inside the kernel";
-        return std::nullopt;
-      }
-      if (!scalarTypeOf(dense.getElementType(), ctx_, why))
-        return std::nullopt;
-      continue;
-    }
-    if (!canEmitScalar(&op, why))
+  for (Operation &op : body.without_terminator())
+    if (!canEmitElementOp(&op, why))
       return std::nullopt;
-  }
   auto yield = cast<YieldOp>(body.getTerminator());
   for (Value v : yield.getValues())
     if (!v.getDefiningOp() || isa<ConstantOp>(v.getDefiningOp())) {
@@ -300,15 +236,8 @@ std::optional<KernelLaunch> Emitter::emit(StringRef symbol, std::string &why) {
 
   i64_ = b_.getInt64Ty();
   llvm::Type *ptr = b_.getPtrTy();
-  auto *type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, i64_, i64_}, false);
-  auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
-                                    symbol, module_);
-  fn->setDoesNotThrow();
-  fn->addFnAttr("frame-pointer", "none");
-  fn->getArg(0)->setName("buffers");
-  fn->getArg(1)->setName("begin");
-  fn->getArg(2)->setName("end");
-  b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
+  llvm::Function *fn = createKernelFunction(module_, symbol);
+  b_.SetInsertPoint(&fn->getEntryBlock());
   for (size_t j = 0; j < operands_.size(); ++j) {
     llvm::Value *slot = b_.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), j);
     auto *base = b_.CreateLoad(ptr, slot, "buf" + Twine(j));
@@ -340,27 +269,8 @@ std::optional<KernelLaunch> Emitter::emit(StringRef symbol, std::string &why) {
         inner == 0 ? 1 : std::max<int64_t>(1, kMinElementsPerChunk / inner);
   }
   b_.CreateRetVoid();
-  emitSignature(symbol, launch);
+  emitKernelSignature(fusion_, module_, symbol, launch);
   return launch;
-}
-
-/// `<symbol>_signature`: i64 {number of buffers, outer, bytes of each
-/// buffer}. The runtime checks the dispatch op against it at load, so a
-/// file whose metadata disagrees with its code is refused, not run out of
-/// bounds.
-void Emitter::emitSignature(StringRef symbol, const KernelLaunch &launch) {
-  SmallVector<uint64_t> words = {operands_.size(), uint64_t(launch.outer)};
-  SmallVector<Value> values(fusion_.getInputs());
-  values.append(fusion_->result_begin(), fusion_->result_end());
-  for (Value v : values) {
-    auto type = cast<RankedTensorType>(v.getType());
-    unsigned bits = type.getElementTypeBitWidth();
-    words.push_back(uint64_t(type.getNumElements()) * (bits == 1 ? 1 : bits / 8));
-  }
-  auto *init = llvm::ConstantDataArray::get(ctx_, words);
-  new llvm::GlobalVariable(module_, init->getType(), /*isConstant=*/true,
-                           llvm::GlobalValue::ExternalLinkage, init,
-                           symbol + "_signature");
 }
 
 } // namespace
@@ -369,6 +279,127 @@ std::optional<KernelLaunch> emitLoopKernel(FusionOp fusion, llvm::Module &module
                                            StringRef symbol, std::string &why) {
   Emitter emitter(fusion, module);
   return emitter.emit(symbol, why);
+}
+
+std::optional<ElementStorage> elementStorageOf(Type elementType,
+                                               llvm::LLVMContext &ctx,
+                                               std::string &why) {
+  ElementStorage s;
+  s.scalar = scalarTypeOf(elementType, ctx, why);
+  if (!s.scalar)
+    return std::nullopt;
+  s.bf16 = elementType.isBF16();
+  s.storage = s.scalar->isIntegerTy(1) ? llvm::Type::getInt8Ty(ctx)
+              : elementType.isF16()   ? llvm::Type::getHalfTy(ctx)
+              : s.bf16                ? llvm::Type::getInt16Ty(ctx)
+                                      : s.scalar;
+  return s;
+}
+
+llvm::Value *loadElement(llvm::IRBuilder<> &b, const ElementStorage &s,
+                         llvm::Value *ptr, llvm::MDNode *accessGroup) {
+  llvm::LoadInst *load = b.CreateLoad(s.storage, ptr);
+  if (accessGroup)
+    load->setMetadata(llvm::LLVMContext::MD_access_group, accessGroup);
+  if (s.storage->isHalfTy())
+    return b.CreateFPExt(load, s.scalar);
+  if (s.bf16)
+    return bf16BitsToFloat(b, load);
+  if (s.scalar != s.storage)
+    return b.CreateICmpNE(load, llvm::ConstantInt::get(s.storage, 0));
+  return load;
+}
+
+void storeElement(llvm::IRBuilder<> &b, const ElementStorage &s, llvm::Value *x,
+                  llvm::Value *ptr, llvm::MDNode *accessGroup) {
+  if (s.storage->isHalfTy())
+    x = b.CreateFPTrunc(x, s.storage);
+  else if (s.bf16)
+    x = floatToBF16Bits(b, x);
+  else if (s.scalar != s.storage)
+    x = b.CreateZExt(x, s.storage);
+  llvm::StoreInst *store = b.CreateStore(x, ptr);
+  if (accessGroup)
+    store->setMetadata(llvm::LLVMContext::MD_access_group, accessGroup);
+}
+
+bool canEmitElementOp(Operation *op, std::string &why) {
+  if (auto c = dyn_cast<ConstantOp>(op)) {
+    auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+    if (!dense || !dense.isSplat()) {
+      why = "a non-splat constant inside the kernel";
+      return false;
+    }
+    llvm::LLVMContext probe;
+    return scalarTypeOf(dense.getElementType(), probe, why) != nullptr;
+  }
+  return canEmitScalar(op, why);
+}
+
+void emitElementOps(ArrayRef<Operation *> ops,
+                    DenseMap<Value, llvm::Value *> &values,
+                    llvm::IRBuilder<> &b) {
+  llvm::LLVMContext &ctx = b.getContext();
+  for (Operation *op : ops) {
+    if (auto c = dyn_cast<ConstantOp>(op)) {
+      auto dense = cast<DenseElementsAttr>(c.getValue());
+      std::string why;
+      llvm::Type *t = scalarTypeOf(dense.getElementType(), ctx, why);
+      if (t->isFloatingPointTy()) {
+        APFloat value = dense.getSplatValue<APFloat>();
+        bool lost;
+        value.convert(t->getFltSemantics(), APFloat::rmNearestTiesToEven, &lost);
+        values[c.getResult()] = llvm::ConstantFP::get(t, value);
+      } else {
+        values[c.getResult()] =
+            llvm::ConstantInt::get(t, dense.getSplatValue<APInt>());
+      }
+      continue;
+    }
+    SmallVector<llvm::Value *> args;
+    for (Value v : op->getOperands())
+      args.push_back(values.lookup(v));
+    llvm::Value *r = emitScalar(op, args, b);
+    Type et = cast<ShapedType>(op->getResult(0).getType()).getElementType();
+    if (et.isF16())
+      r = b.CreateFPExt(b.CreateFPTrunc(r, b.getHalfTy()), r->getType());
+    else if (et.isBF16())
+      r = bf16BitsToFloat(b, floatToBF16Bits(b, r));
+    values[op->getResult(0)] = r;
+  }
+}
+
+llvm::Function *createKernelFunction(llvm::Module &module, StringRef symbol) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
+  llvm::Type *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                       {ptr, i64, i64}, false);
+  auto *fn = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
+                                    symbol, module);
+  fn->setDoesNotThrow();
+  fn->addFnAttr("frame-pointer", "none");
+  fn->getArg(0)->setName("buffers");
+  fn->getArg(1)->setName("begin");
+  fn->getArg(2)->setName("end");
+  llvm::BasicBlock::Create(ctx, "entry", fn);
+  return fn;
+}
+
+void emitKernelSignature(FusionOp fusion, llvm::Module &module,
+                         StringRef symbol, const KernelLaunch &launch) {
+  SmallVector<Value> values(fusion.getInputs());
+  values.append(fusion->result_begin(), fusion->result_end());
+  SmallVector<uint64_t> words = {values.size(), uint64_t(launch.outer)};
+  for (Value v : values) {
+    auto type = cast<RankedTensorType>(v.getType());
+    unsigned bits = type.getElementTypeBitWidth();
+    words.push_back(uint64_t(type.getNumElements()) * (bits == 1 ? 1 : bits / 8));
+  }
+  auto *init = llvm::ConstantDataArray::get(module.getContext(), words);
+  new llvm::GlobalVariable(module, init->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, init,
+                           symbol + "_signature");
 }
 
 } // namespace mlir::kiln::cpu

@@ -1,11 +1,14 @@
 //===- CPUCodegen.h - Native x86-64 code for fused kernels ----------------===//
 //
-// Turns every `kiln.fusion "loop"` of a planned module into a function
+// Turns every `kiln.fusion "loop"` of a planned module, and every
+// `kiln.fusion "reduction"` whose root reduces the innermost axes (softmax,
+// log_softmax, layer_norm, row sums, means, max, min, products), into a
+// function
 //   extern "C" void kiln_kernel_<N>(void **buffers, int64_t begin, int64_t end)
 // (buffers: the fusion's inputs then its results; [begin, end): a range of
-// the parallel outer dimension), compiles them with LLVM (O3, AVX2+FMA by
-// default, vector math from glibc's libmvec) and links them with ld.lld
-// into one shared object for the .kiln file. Identical fusions share one
+// the parallel outer dimension, rows for a reduction), compiles them with
+// LLVM (O3, AVX2+FMA by default, vector math from glibc's libmvec) and
+// links them with ld.lld into one shared object for the .kiln file. Identical fusions share one
 // kernel, exported with `kiln_kernel_<N>_signature` (i64: buffer count,
 // outer, bytes per buffer) that the runtime checks the file against. A
 // fusion that cannot be generated keeps running op by op; the result lists

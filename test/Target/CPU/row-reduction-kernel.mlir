@@ -1,0 +1,80 @@
+// A "reduction" fusion whose root reduces the innermost axis is one
+// kernel: a loop over rows (the parallel range [begin, end)), and per row
+// one pass per reduction level, each vectorized to 8 x f32 (ymm) with up to
+// four accumulators; the prologue is evaluated once, in the first pass,
+// and stashed in the result row for the later passes.
+// RUN: kiln-compile %s -o %t.kiln --emit-llvm | FileCheck %s --check-prefix=IR
+// RUN: kiln-compile %s -o %t.kiln --emit-asm | FileCheck %s --check-prefix=ASM
+
+// softmax(x / 8): max (NaN-propagating llvm.maximum), sum of exps (libmvec,
+// reassociated adds), scale; the exps stay in the result row.
+// IR-LABEL: define void @kiln_kernel_0(ptr {{.*}}%buffers, i64 %begin, i64 %end)
+// IR: icmp slt i64 %begin, %end
+// IR: fmul <8 x float>
+// IR: store <8 x float>{{.*}}!llvm.access.group
+// IR: call <8 x float> @llvm.maximum.v8f32
+// IR: call <8 x float> @llvm.maximum.v8f32
+// IR: call float @llvm.vector.reduce.fmaximum.v8f32
+// IR: call <8 x float> @_ZGVdN8v_expf
+// IR: fadd reassoc <8 x float>
+// IR: fadd reassoc <8 x float>
+// IR: call reassoc float @llvm.vector.reduce.fadd.v8f32
+// IR: fdiv float 1.000000e+00
+// IR: fmul <8 x float>
+// IR: store <8 x float>
+// IR-NOT: memcheck
+// IR-LABEL: define void @kiln_kernel_1(
+// layer_norm(x + y): mean (stashing x + y), variance, normalize, scale, shift.
+// IR: fadd <8 x float>
+// IR: store <8 x float>
+// IR: fadd reassoc <8 x float>
+// IR: call reassoc float @llvm.vector.reduce.fadd.v8f32
+// IR: fsub <8 x float>
+// IR: fmul <8 x float>
+// IR: fadd reassoc <8 x float>
+// IR: call reassoc float @llvm.vector.reduce.fadd.v8f32
+// IR: call float @llvm.sqrt.f32
+// IR: fmul <8 x float>
+// IR: fadd <8 x float>
+// IR: store <8 x float>
+// IR-NOT: memcheck
+// IR-LABEL: define void @kiln_kernel_2(
+// f16 softmax: 8 halves per load, f32 math; the exps are recomputed in
+// the last pass instead of being rounded to f16 in between.
+// IR: load <8 x half>
+// IR: call <8 x float> @llvm.maximum.v8f32
+// IR: call <8 x float> @_ZGVdN8v_expf
+// IR: call <8 x float> @_ZGVdN8v_expf
+// IR: fptrunc <8 x float> {{.*}} to <8 x half>
+
+// ASM-LABEL: kiln_kernel_0:
+// ASM: vmulps {{.*}}%ymm
+// ASM: vmaxps {{.*}}%ymm
+// ASM: callq _ZGVdN8v_expf
+// ASM: vaddps {{.*}}%ymm
+// ASM: vmulps {{.*}}%ymm
+// ASM: vmovups %ymm{{[0-9]+}}, (
+// ASM-LABEL: kiln_kernel_1:
+// ASM: vaddps {{.*}}%ymm
+// ASM: vsqrtss
+// ASM: vmulps {{.*}}%ymm
+// ASM: vmovups %ymm{{[0-9]+}}, (
+// ASM-LABEL: kiln_kernel_2:
+// ASM: vcvtph2ps {{.*}}%ymm
+// ASM: vcvtps2ph {{.*}}%ymm
+func.func @softmax(%x: tensor<64x256xf32>) -> tensor<64x256xf32> {
+  %c = kiln.constant dense<0.125> : tensor<f32>
+  %s = kiln.mul %x, %c : tensor<64x256xf32>, tensor<f32>
+  %p = kiln.softmax %s {axis = -1 : i64} : tensor<64x256xf32>
+  return %p : tensor<64x256xf32>
+}
+func.func @layer_norm(%x: tensor<64x768xf32>, %y: tensor<64x768xf32>,
+                      %g: tensor<768xf32>, %b: tensor<768xf32>) -> tensor<64x768xf32> {
+  %s = kiln.add %x, %y : tensor<64x768xf32>, tensor<64x768xf32>
+  %n = kiln.layer_norm %s, %g, %b : tensor<64x768xf32>, tensor<768xf32>, tensor<768xf32>
+  return %n : tensor<64x768xf32>
+}
+func.func @half_softmax(%x: tensor<8x64xf16>) -> tensor<8x64xf16> {
+  %p = kiln.softmax %x {axis = -1 : i64} : tensor<8x64xf16>
+  return %p : tensor<8x64xf16>
+}
