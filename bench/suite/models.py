@@ -2,13 +2,16 @@
 
 Every system runs the same definition with the same weights: `prepare`
 builds the model (seeded), saves its state_dict (PyTorch eager and
-torch.compile load it), exports it to ONNX (Kiln compiled and ONNX Runtime
-run that file), writes seeded inputs as .npy and the PyTorch eager outputs
-as the reference every system is checked against before it is timed.
+torch.compile load it; Kiln eager reads a safetensors copy), exports it
+to ONNX (Kiln compiled and ONNX Runtime run that file), writes seeded
+inputs as .npy and the PyTorch eager outputs as the reference every system
+is checked against before it is timed.
 
     python models.py prepare --dir ROOT resnet18:8 mlp:1 ...
 
-writes, for each model:batch, ROOT/<model>_b<batch>/model.onnx, DIR/state.pt, DIR/in<k>.npy, DIR/ref<k>.npy and
+writes, for each model:batch, ROOT/<model>_b<batch>/model.onnx, DIR/state.pt
+and the same state as DIR/weights.safetensors (PyTorch's names, for Kiln
+eager's kiln-eager-infer), DIR/in<k>.npy, DIR/ref<k>.npy and
 DIR/meta.json (input names/shapes, forward FLOPs counted by
 torch.utils.flop_counter, parameter count), and prints one JSON line per workload: the meta, or {"error": ...} for a
 workload that failed to build or export (the others go on). One process
@@ -176,6 +179,10 @@ def prepare(name, batch, out_dir):
     inputs = make_inputs(spec)
     args = tuple(torch.from_numpy(a) for a in inputs)
     torch.save(model.state_dict(), os.path.join(out_dir, "state.pt"))
+    # The same state for Kiln eager (kiln-eager-infer), under PyTorch's names.
+    from safetensors.torch import save_file
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()},
+              os.path.join(out_dir, "weights.safetensors"))
     with torch.no_grad():
         refs = model(*args)
         flop_counter = FlopCounterMode(display=False)
@@ -221,6 +228,7 @@ def main():
         meta_path = os.path.join(out, "meta.json")
         try:
             if (os.path.exists(meta_path) and
+                    os.path.exists(os.path.join(out, "weights.safetensors")) and
                     os.path.getmtime(meta_path) > os.path.getmtime(__file__)):
                 with open(meta_path) as f:
                     meta = json.load(f)
