@@ -4,7 +4,7 @@
 //            [--input NAME=x.npy | --input x.npy]... [--random-inputs SEED]
 //            [--output-dir DIR] [--compare expected.npy]... [--compare-dir DIR]
 //            [--rtol R --atol A | --widen W] [--reference] [--bench N]
-//            [--unprepared]
+//            [--unprepared] [--profile]
 //
 // Inputs are matched by name (NAME=) or by position. --random-inputs fills
 // the inputs not given: floats uniform in [-1, 1), integers and booleans
@@ -17,7 +17,10 @@
 // of the compiled plan (naive reference kernels; f64 outputs).
 // --unprepared loads without preparing the library calls (LoadOptions::
 // prepareLibraryCalls): GEMMs and convolutions then run op by op as in
-// eager mode, for comparisons.
+// eager mode, for comparisons. --profile times every op of the dispatch
+// list over all runs (the first included) and prints them, slowest first,
+// with how each ran: generated native code, a prepared library call, or
+// the op table (eager kernels).
 // .npy has no bf16, so bf16 outputs are written as f32.
 // Links the runtime only: no MLIR, no LLVM.
 //
@@ -46,6 +49,7 @@ struct Options {
   double widen = 1;
   bool reference = false;
   bool prepare = true;
+  bool profile = false;
 };
 
 int usage(const char *msg) {
@@ -54,7 +58,7 @@ int usage(const char *msg) {
                "[--input [NAME=]x.npy]... [--random-inputs SEED] "
                "[--output-dir DIR] [--compare expected.npy]... "
                "[--compare-dir DIR] [--rtol R --atol A | --widen W] "
-               "[--reference] [--bench N] [--unprepared]\n",
+               "[--reference] [--bench N] [--unprepared] [--profile]\n",
                msg);
   return 2;
 }
@@ -84,6 +88,8 @@ bool parse(int argc, char **argv, Options &o, std::string &error) {
       o.reference = true;
     else if (a == "--unprepared")
       o.prepare = false;
+    else if (a == "--profile")
+      o.profile = true;
     else if (a == "--output-dir" && (v = next("--output-dir")))
       o.outputDir = v;
     else if (a == "--random-inputs" && (v = next("--random-inputs")))
@@ -186,6 +192,30 @@ kiln::Expected<bool> compare(const kiln::Tensor &got, const kiln::Tensor &want,
   return ok;
 }
 
+/// The ops slowest first, with their share of the summed time.
+void printProfile(const std::vector<kiln::OpProfile> &ops) {
+  double total = 0;
+  for (const kiln::OpProfile &p : ops)
+    total += p.seconds;
+  std::vector<size_t> order(ops.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return ops[a].seconds > ops[b].seconds;
+  });
+  std::printf("profile: %zu ops, %.1f us per run in ops\n", ops.size(),
+              ops.empty() || ops[0].runs == 0 ? 0.0
+                                              : total / double(ops[0].runs) * 1e6);
+  std::printf("  %6s %10s  %-4s %-16s %s\n", "share", "us/run", "#", "op", "how");
+  for (size_t i : order) {
+    const kiln::OpProfile &p = ops[i];
+    std::printf("  %5.1f%% %10.1f  %-4zu %-16s %s\n",
+                total > 0 ? 100 * p.seconds / total : 0.0,
+                p.runs ? p.seconds / double(p.runs) * 1e6 : 0.0, i,
+                p.op.c_str(), p.how.c_str());
+  }
+}
+
 kiln::Status run(const Options &o, int &exitCode) {
   kiln::LoadOptions loadOptions;
   loadOptions.prepareLibraryCalls = o.prepare;
@@ -195,6 +225,7 @@ kiln::Status run(const Options &o, int &exitCode) {
   std::string fn = o.function.empty() ? names.front() : o.function;
   kiln::SessionOptions sessionOptions;
   sessionOptions.reference = o.reference;
+  sessionOptions.profile = o.profile && !o.reference;
   KILN_ASSIGN_OR_RETURN(kiln::Session session,
                         module->newSession(fn, sessionOptions));
   KILN_ASSIGN_OR_RETURN(std::vector<kiln::Tensor> inputs, gatherInputs(o, session));
@@ -241,6 +272,8 @@ kiln::Status run(const Options &o, int &exitCode) {
                 "(arena %zu bytes)\n",
                 o.bench, us[us.size() / 2], us.front(), session.arenaBytes());
   }
+  if (sessionOptions.profile)
+    printProfile(session.profile());
   return kiln::Status::ok();
 }
 

@@ -69,6 +69,17 @@ struct SessionOptions {
   /// multiple of their operands). 0 means no limit; raise it for models
   /// whose activations need more than the default.
   size_t memoryLimit = kDefaultSessionMemoryLimit;
+  /// Time every op of every run (Session::profile()); costs two clock
+  /// reads per op.
+  bool profile = false;
+};
+
+/// Where one op of the dispatch list spent its time (SessionOptions::profile).
+struct OpProfile {
+  std::string op;   ///< the kiln op, e.g. "conv2d", or "cpu_kernel"
+  std::string how;  ///< "native <symbol>", "prepared <library kernel>", "op table"
+  double seconds = 0; ///< summed over runs
+  int64_t runs = 0;
 };
 
 /// One function of a module with its arena. See the header comment.
@@ -83,6 +94,9 @@ public:
   const std::vector<TensorSpec> &outputs() const;
   /// Bytes of the arena this session allocated.
   size_t arenaBytes() const;
+  /// Per op of the dispatch list, in order, when SessionOptions::profile
+  /// is set (else empty); summed over every run so far.
+  const std::vector<OpProfile> &profile() const { return profile_; }
 
 private:
   friend class Module;
@@ -95,6 +109,7 @@ private:
   size_t function_;
   std::shared_ptr<Storage> arena_; // arena_size bytes, from the allocator
   SessionOptions options_;
+  std::vector<OpProfile> profile_;
 };
 
 struct LoadOptions {

@@ -13,9 +13,11 @@
 #include "KernelAdapters.h"
 #include "ModuleData.h"
 
+#include "../cpu/PreparedCall.h"
 #include "kiln/NNOps.h"
 #include "kiln/Ops.h"
 
+#include <chrono>
 #include <cstring>
 #include <limits>
 #include <unordered_map>
@@ -293,6 +295,23 @@ Status storeInArena(const std::shared_ptr<Storage> &arena, const ValueData &v,
   return Status::ok();
 }
 
+/// The profile rows of `fn`'s ops, before any run.
+std::vector<OpProfile> describeOps(const FunctionData &fn) {
+  std::vector<OpProfile> rows;
+  for (const OpData &op : fn.ops) {
+    OpProfile p;
+    p.op = std::string(OpAttrs(op.op).opName());
+    if (op.native)
+      p.how = strCat("native ", OpAttrs(op.op).getString("symbol", "?"));
+    else if (op.prepared)
+      p.how = strCat("prepared ", op.prepared->implementation());
+    else
+      p.how = "op table";
+    rows.push_back(std::move(p));
+  }
+  return rows;
+}
+
 } // namespace
 
 Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
@@ -332,8 +351,26 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
     }
   };
 
+  if (options_.profile && profile_.empty())
+    profile_ = describeOps(fn);
   std::vector<Tensor> operands;
-  for (const OpData &op : fn.ops) {
+  for (size_t i = 0; i < fn.ops.size(); ++i) {
+    const OpData &op = fn.ops[i];
+    auto start = options_.profile ? std::chrono::steady_clock::now()
+                                  : std::chrono::steady_clock::time_point();
+    // Every exit from this iteration (continue included) charges the op.
+    struct Charge {
+      OpProfile *p;
+      std::chrono::steady_clock::time_point start;
+      ~Charge() {
+        if (p) {
+          p->seconds += std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+          ++p->runs;
+        }
+      }
+    } charge{options_.profile ? &profile_[i] : nullptr, start};
     operands.clear();
     for (uint32_t id : op.operands) {
       KILN_ASSIGN_OR_RETURN(Tensor t, read(id));

@@ -106,6 +106,32 @@ TEST(ModuleLoader, RunsAValidModule) {
   EXPECT_EQ((*again)[0].toDoubles(), (std::vector<double>{2, 0, 4, 0}));
 }
 
+TEST(ModuleLoader, ProfileTimesEveryOpOfEveryRun) {
+  auto m = kiln::Module::loadBytes(buildModule(), "test.kiln");
+  ASSERT_TRUE(m.ok()) << m.status().toString();
+  kiln::SessionOptions options;
+  options.profile = true;
+  auto s = (*m)->newSession("main", options);
+  ASSERT_TRUE(s.ok()) << s.status().toString();
+  EXPECT_TRUE(s->profile().empty()); // nothing ran yet
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(s->run({input()}).ok());
+  const std::vector<kiln::OpProfile> &p = s->profile();
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].op, "add");
+  EXPECT_EQ(p[1].op, "relu");
+  for (const kiln::OpProfile &op : p) {
+    EXPECT_EQ(op.runs, 3);
+    EXPECT_GE(op.seconds, 0.0);
+    EXPECT_EQ(op.how, "op table");
+  }
+  // Off by default.
+  auto quiet = (*m)->newSession("main");
+  ASSERT_TRUE(quiet.ok());
+  ASSERT_TRUE(quiet->run({input()}).ok());
+  EXPECT_TRUE(quiet->profile().empty());
+}
+
 TEST(ModuleLoader, RejectsEachBrokenField) {
   Knobs k;
   k.versionMajor = kiln::kKilnFormatMajor + 1;
