@@ -5,9 +5,9 @@
 #                [--build-dir DIR | --bin DIR] [--no-setup] [-- SUITE ARGS...]
 #
 # 1. Builds a Release build of the tools and benches it needs (kiln-compile,
-#    kiln-run, kiln-train-bench, kiln-eager-bench) in --build-dir (default
-#    build-bench, tests and examples off), or uses the binaries in --bin DIR
-#    as they are (no build).
+#    kiln-run, kiln-eager-infer, kiln-train-bench, kiln-eager-bench) in
+#    --build-dir (default build-bench, tests and examples off), or uses the
+#    binaries in --bin DIR as they are (no build).
 # 2. Makes sure .venv has the peers (scripts/setup.sh with
 #    KILN_SETUP_TORCH=1, plus matplotlib for the charts); a peer that is
 #    still missing skips its column with a message, it does not stop the run.
@@ -47,7 +47,7 @@ done
 [ -n "$out" ] || out="$root/build-bench/results/$(date +%Y%m%d-%H%M)-${mode#--}"
 out=$(mkdir -p "$out" && cd "$out" && pwd)
 
-tools=(kiln-compile kiln-run kiln-train-bench kiln-eager-bench)
+tools=(kiln-compile kiln-run kiln-eager-infer kiln-train-bench kiln-eager-bench)
 if [ -z "$bin" ]; then
   echo "run.sh: Release build of ${tools[*]} in $build_dir"
   if [ ! -f "$build_dir/build.ninja" ]; then

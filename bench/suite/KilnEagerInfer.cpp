@@ -23,8 +23,8 @@
 // "error: ..."). A run is one forward pass from the loaded input tensors to
 // the output tensors; the inputs are read once, outside the timing. The
 // allocator peak is the caching allocator's high-water mark of bytes in use
-// (weights, inputs and every intermediate), the eager analogue of the
-// compiled arena.
+// from the first run on (weights, input and intermediates; the weights' file
+// copy is gone by then), the eager analogue of the compiled arena.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Kiln.h"
@@ -420,6 +420,9 @@ Status run(const Options &o, int &exitCode) {
     return invalidArgument("model '", o.model, "' takes 1 input, got ",
                            o.inputs.size(), " --input");
   KILN_ASSIGN_OR_RETURN(Tensor input, readNpy(o.inputs[0]));
+  // From here the peak counts the weights, the input and the intermediates,
+  // not the file's copy of the weights (freed above).
+  cpuDevice().allocator().resetPeak();
 
   autograd::NoGradGuard noGrad;
   KILN_ASSIGN_OR_RETURN(Tensor out, net->forward(input));

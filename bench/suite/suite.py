@@ -11,18 +11,23 @@ systems take turns, round after round (interleaved), so load on the
 machine falls on all of them alike.
 
 Systems, inference: Kiln compiled (kiln-compile model.onnx, kiln-run
---bench), PyTorch eager, torch.compile (Inductor), ONNX Runtime (CPU).
+--bench), Kiln eager (kiln-eager-infer: the models of models.py in
+kiln::nn, loading the same weights from weights.safetensors), PyTorch
+eager, torch.compile (Inductor), ONNX Runtime (CPU). A model that
+kiln-eager-infer does not define (its --list) shows '—' with that reason.
 Training (one step: forward, backward, Adam): Kiln eager (kiln-train-bench),
-PyTorch eager, torch.compile (bench/train/torch_train_bench.py). Kiln
-eager has no inference definitions of these models yet (not a column).
+PyTorch eager, torch.compile (bench/train/torch_train_bench.py).
 
 Per system and workload: median of the round medians, minimum over all
 runs, spread = (largest - smallest round median) / median (training rows
 with one round: (max - min) / median of its steps), peak resident memory
 of the system's own process (wait4 for Kiln's; for the Python peers,
 which keep one process per run, the peak since that workload was loaded), and for Kiln the planned arena
-against its lower bound (inference) or the allocator's peak (training).
-Ratios are peer / Kiln (> 1: Kiln is faster), pair by pair.
+against its lower bound (compiled inference) or the caching allocator's
+peak of bytes in use (eager: inference and training).
+Ratios are peer / Kiln (> 1: Kiln is faster), pair by pair: the peers
+against Kiln compiled, and PyTorch eager against Kiln eager (dynamic mode
+against dynamic mode).
 """
 import argparse
 import csv
@@ -42,7 +47,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
-INFER = ["kiln-compiled", "torch-eager", "torch-compile", "ort"]
+INFER = ["kiln-compiled", "kiln-eager", "torch-eager", "torch-compile", "ort"]
 TRAIN = ["kiln-eager", "torch-eager", "torch-compile"]
 LABEL = {"kiln-compiled": "Kiln compiled", "kiln-eager": "Kiln eager",
          "torch-eager": "PyTorch eager", "torch-compile": "torch.compile",
@@ -248,19 +253,49 @@ def kiln_inputs(wdir, meta):
     return ins
 
 
-def kiln_round(exe, kiln, ins, n, env):
-    code, out, rss = run_child([exe, kiln] + ins + ["--bench", str(n)], env, 600)
-    m = re.search(r"median ([0-9.]+) us, min ([0-9.]+) us \(arena (\d+) bytes\)", out)
+def kiln_round(cmd, ins, n, env):
+    """One timed process of kiln-run (cmd = [exe, model.kiln]) or
+    kiln-eager-infer (cmd = [exe, model, weights]): (median ms, min ms,
+    arena or allocator-peak bytes), error, peak RSS KiB."""
+    code, out, rss = run_child(cmd + ins + ["--bench", str(n)], env, 600)
+    m = re.search(r"median ([0-9.]+) us, min ([0-9.]+) us "
+                  r"\((?:arena|allocator peak) (\d+) bytes\)", out)
     if code != 0 or not m:
-        return None, f"kiln-run: {first_error(out)}", rss
+        return None, f"{os.path.basename(cmd[0])}: {first_error(out)}", rss
     return (float(m.group(1)) / 1e3, float(m.group(2)) / 1e3, int(m.group(3))), None, rss
+
+
+def kiln_check(cmd, ins, meta, wdir, args, env):
+    """Runs a Kiln tool once against the reference outputs (3 timed runs
+    for sizing the rounds): (seconds per call, check text), error."""
+    cmp = []
+    for i in range(meta["outputs"]):
+        cmp += ["--compare", os.path.join(wdir, f"ref{i}.npy")]
+    code, out, _ = run_child(cmd + ins + cmp + ["--rtol", str(args.rtol), "--atol",
+                                                  str(args.atol), "--bench", "3"], env, 600)
+    worst = [l for l in out.splitlines() if "vs expected" in l]
+    m = re.search(r"median ([0-9.]+) us", out)
+    if code != 0:
+        bad = [l for l in worst if "MISMATCH" in l]
+        return None, (("mismatch: " + bad[0].strip()) if bad else
+                      f"{os.path.basename(cmd[0])}: {first_error(out)}")
+    if not m:
+        return None, f"{os.path.basename(cmd[0])}: no latency line in its output"
+    return (float(m.group(1)) / 1e6,
+            "; ".join(w.split(":", 1)[1].strip()[:60] for w in worst)), None
 
 
 def run_inference(meta, args, env, systems, workers):
     wdir = meta["dir"]
     res = {s: Stats() for s in INFER}
     for s in INFER:
-        if s not in systems:
+        if s == "kiln-eager":  # kiln-eager-infer, not the training bench
+            if args.eager_models is None:
+                res[s].error = f"skipped: no kiln-eager-infer in {args.bin}"
+            elif meta["model"] not in args.eager_models:
+                res[s].error = (f"no Kiln eager definition of '{meta['model']}' in "
+                                "kiln-eager-infer (bench/suite/KilnEagerInfer.cpp)")
+        elif s not in systems:
             res[s].error = systems_missing(s, args)
     if "error" in meta:
         for s in INFER:
@@ -287,21 +322,18 @@ def run_inference(meta, args, env, systems, workers):
         if code != 0:
             stage = "import" if ".onnx:" in out and "error" in out else "compile"
             k.error = f"kiln-compile ({stage}): {first_error(out)}"
-    if not k.error:
-        cmp = []
-        for i in range(meta["outputs"]):
-            cmp += ["--compare", os.path.join(wdir, f"ref{i}.npy")]
-        code, out, rss = run_child([run_exe, kiln_file] + ins + cmp +
-                                   ["--rtol", str(args.rtol), "--atol", str(args.atol),
-                                    "--bench", "3"], env, 600)
-        worst = [l for l in out.splitlines() if "vs expected" in l]
-        m = re.search(r"median ([0-9.]+) us", out)
-        if code != 0:
-            bad = [l for l in worst if "MISMATCH" in l]
-            k.error = ("mismatch: " + bad[0].strip()) if bad else f"kiln-run: {first_error(out)}"
-        elif m:
-            est["kiln-compiled"] = float(m.group(1)) / 1e6
-            k.extra["check"] = "; ".join(w.split(":", 1)[1].strip()[:60] for w in worst)
+    cmds = {"kiln-compiled": [run_exe, kiln_file],
+            "kiln-eager": [os.path.join(args.bin, "kiln-eager-infer"), meta["model"],
+                           os.path.join(wdir, "weights.safetensors")]}
+    # Kiln eager: the C++ definition loads the same weights; checked alike.
+    for s in ("kiln-compiled", "kiln-eager"):
+        if res[s].error:
+            continue
+        got, err = kiln_check(cmds[s], ins, meta, wdir, args, env)
+        if err:
+            res[s].error = err
+        else:
+            est[s], res[s].extra["check"] = got
     # Peers: one worker process each, kept across workloads; they load, warm
     # up and check (nothing is timed yet).
     for s in ("torch-eager", "torch-compile", "ort"):
@@ -326,14 +358,15 @@ def run_inference(meta, args, env, systems, workers):
             if res[s].error:
                 continue
             n = max(args.min_iters, min(5000, round(args.round_s / max(est.get(s, 1e-3), 1e-6))))
-            if s == "kiln-compiled":
-                got, err, rss = kiln_round(run_exe, kiln_file, ins, n, env)
+            if s in cmds:
+                got, err, rss = kiln_round(cmds[s], ins, n, env)
                 res[s].rss_kib = max(res[s].rss_kib, rss)
                 if err:
                     res[s].error = err
                     continue
                 res[s].add_round(got[0], got[1])
-                res[s].extra["arena_runtime_bytes"] = got[2]
+                res[s].extra["arena_runtime_bytes" if s == "kiln-compiled"
+                             else "allocator_peak_bytes"] = got[2]
             else:
                 w = workers[s]
                 w.send(f"run {n}")
@@ -433,7 +466,7 @@ def write_outputs(out, rows, limits, info):
                      "spread_pct", "rounds", "gflop_per_call", "gflops_achieved",
                      "pct_of_peak", "peak_rss_mib", "kiln_arena_bytes",
                      "kiln_arena_lower_bound", "kiln_allocator_peak_bytes",
-                     "ratio_peer_over_kiln", "error"])
+                     "ratio_peer_over_kiln", "ratio_torch_eager_over_kiln_eager", "error"])
         for row in rows:
             ref = row["res"][row["ref"]]
             for s, st in row["res"].items():
@@ -453,6 +486,9 @@ def write_outputs(out, rows, limits, info):
                     st.extra.get("arena_bytes", ""), st.extra.get("arena_lower_bound", ""),
                     st.extra.get("allocator_peak_bytes", ""),
                     "" if s == row["ref"] else (f"{ratio(st, ref):.3f}" if ratio(st, ref) else ""),
+                    f"{ratio(row['res']['torch-eager'], st):.3f}"
+                    if s == "kiln-eager" and ratio(row["res"].get("torch-eager", Stats()), st)
+                    else "",
                     st.error or ""])
     md = []
     md.append(f"# Kiln benchmark suite ({info['mode']} mode)\n")
@@ -473,33 +509,44 @@ def write_outputs(out, rows, limits, info):
     inf = [r for r in rows if r["kind"] == "inference"]
     if inf:
         md.append("## Inference\n")
-        md.append("| workload | GFLOP | Kiln compiled | PyTorch eager | torch.compile | ONNX Runtime "
-                  "| eager/Kiln | compile/Kiln | ORT/Kiln | Kiln GFLOP/s (% peak) "
-                  "| peak RSS MiB K/PT/TC/ORT | Kiln arena (lower bound) |")
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+        md.append("| workload | GFLOP | Kiln compiled | Kiln eager | PyTorch eager | torch.compile "
+                  "| ONNX Runtime | eager/Kiln | compile/Kiln | ORT/Kiln | eager/Kiln eager "
+                  "| Kiln GFLOP/s (% peak) compiled, eager "
+                  "| peak RSS MiB K/KE/PT/TC/ORT | Kiln arena (lower bound); eager peak |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+        pk = limits.get("peak_gflops")
+
+        def achieved(st, gf):
+            sm = st.summary()
+            ach = gf / (sm["median_ms"] / 1e3) / 1e9 if sm and gf else None
+            return (f"{ach:.1f} ({100 * ach / pk:.0f}%)" if ach and pk else
+                    f"{ach:.1f}" if ach else "—")
         for r in inf:
             R = r["res"]
-            k = R["kiln-compiled"]
-            ksm = k.summary()
+            k, ke = R["kiln-compiled"], R["kiln-eager"]
             gf = r.get("flops")
-            ach = gf / (ksm["median_ms"] / 1e3) / 1e9 if ksm and gf else None
-            pk = limits.get("peak_gflops")
-            achs = (f"{ach:.1f} ({100 * ach / pk:.0f}%)" if ach and pk else
-                    f"{ach:.1f}" if ach else "—")
             rat = [ratio(R[s], k) for s in ("torch-eager", "torch-compile", "ort")]
+            rat.append(ratio(R["torch-eager"], ke))
             rss = "/".join(f"{R[s].rss_kib / 1024:.0f}" if R[s].rss_kib else "—" for s in INFER)
             ar = (f"{k.extra['arena_bytes'] / 1024:.0f} KiB ({k.extra['arena_lower_bound'] / 1024:.0f})"
                   if "arena_bytes" in k.extra else "—")
-            md.append(f"| {r['name']} | {gf / 1e9 if gf else 0:.3f} | {fmt_ms(k)} | "
+            ap = ke.extra.get("allocator_peak_bytes")
+            ar += f"; {ap / 1024:.0f} KiB" if ap else "; —"
+            md.append(f"| {r['name']} | {gf / 1e9 if gf else 0:.3f} | {fmt_ms(k)} | {fmt_ms(ke)} | "
                       f"{fmt_ms(R['torch-eager'])} | {fmt_ms(R['torch-compile'])} | "
                       f"{fmt_ms(R['ort'])} | "
                       + " | ".join(f"{x:.2f}x" if x else "—" for x in rat)
-                      + f" | {achs} | {rss} | {ar} |")
+                      + f" | {achieved(k, gf)}, {achieved(ke, gf)} | {rss} | {ar} |")
         g = {s: geomean([ratio(r["res"][s], r["res"]["kiln-compiled"]) for r in inf])
              for s in ("torch-eager", "torch-compile", "ort")}
         md.append("\nGeomean peer/Kiln compiled: " + ", ".join(
             f"{LABEL[s]} {v:.2f}x" if v else f"{LABEL[s]} —" for s, v in g.items())
-                  + " (goal: ONNX Runtime >= 1.2x).\n")
+                  + " (goal: ONNX Runtime >= 1.2x).")
+        ge = geomean([ratio(r["res"]["torch-eager"], r["res"]["kiln-eager"]) for r in inf])
+        n_e = sum(1 for r in inf if ratio(r["res"]["torch-eager"], r["res"]["kiln-eager"]))
+        md.append(f"Geomean PyTorch eager/Kiln eager: {f'{ge:.2f}x' if ge else '—'} over "
+                  f"{n_e} of {len(inf)} rows (goal: >= 1.0x, Kiln eager at least as fast "
+                  "as PyTorch eager).\n")
     tr = [r for r in rows if r["kind"] == "training"]
     if tr:
         md.append("## Training step (forward, backward, Adam)\n")
@@ -530,8 +577,7 @@ def write_outputs(out, rows, limits, info):
         for name, s, e in errs:
             md.append(f"- {name} / {LABEL[s]}: {e}")
         md.append("")
-    md.append("Kiln eager inference (a C++ definition of each model) is not a column yet; "
-              "Kiln compiled training is not either. RSS includes each runtime's own "
+    md.append("Kiln compiled training is not a column yet. RSS includes each runtime's own "
               "footprint (a Python interpreter with torch imported is ~300+ MiB before "
               "any model); a Python peer's figure is its process's peak since the "
               "workload was loaded (one process per peer serves all inference rows).\n")
@@ -551,28 +597,41 @@ def charts(out, rows, info):
     made = []
     tag = f"{info['machine']}, {info['threads']} threads, {info['mode']}" + (
         ", loaded machine" if info["loaded"] else "")
-    # Ratios: peer / Kiln per workload, one bar per peer.
-    peers = ["torch-eager", "torch-compile", "ort"]
+    # Ratios per workload, one bar per pair (peer, Kiln system): the peers
+    # against Kiln compiled (inference), and against Kiln eager (PyTorch
+    # eager in inference; both PyTorch modes in training).
+    pairs = [("torch-eager", "kiln-compiled"), ("torch-compile", "kiln-compiled"),
+             ("ort", "kiln-compiled"), ("torch-eager", "kiln-eager"),
+             ("torch-compile", "kiln-eager")]
     names = [r["name"] for r in rows]
-    fig, ax = plt.subplots(figsize=(max(7, 0.9 * len(rows) + 2), 4.5))
-    width = 0.8 / len(peers)
-    for i, s in enumerate(peers):
+
+    def pair_ratio(r, s, k):
+        if r["kind"] == "training" and k != "kiln-eager":
+            return None
+        if r["kind"] == "inference" and (s, k) == ("torch-compile", "kiln-eager"):
+            return None
+        if s not in r["res"] or k not in r["res"]:
+            return None
+        return ratio(r["res"][s], r["res"][k])
+    pairs = [p for p in pairs if any(pair_ratio(r, *p) for r in rows)] or pairs[:1]
+    fig, ax = plt.subplots(figsize=(max(7, 0.9 * len(rows) + 2) + 2.5, 4.5))
+    width = 0.8 / len(pairs)
+    for i, (s, k) in enumerate(pairs):
         xs, ys = [], []
         for j, r in enumerate(rows):
-            if s in r["res"]:
-                v = ratio(r["res"][s], r["res"][r["ref"]])
-                if v:
-                    xs.append(j + (i - (len(peers) - 1) / 2) * width)
-                    ys.append(v)
-        ax.bar(xs, ys, width, label=f"{LABEL[s]} / Kiln")
+            v = pair_ratio(r, s, k)
+            if v:
+                xs.append(j + (i - (len(pairs) - 1) / 2) * width)
+                ys.append(v)
+        ax.bar(xs, ys, width, label=f"{LABEL[s]} / {LABEL[k]}")
     ax.axhline(1.0, color="black", lw=0.8)
     ax.set_yscale("log")
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([f"{'train ' if r['kind'] == 'training' else ''}{n}" for r, n in zip(rows, names)],
                        rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("latency ratio peer / Kiln (> 1: Kiln faster)")
-    ax.set_title(f"Kiln (compiled for inference, eager for training) vs peers\n{tag}", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.set_title(f"Kiln compiled and Kiln eager vs peers, pair by pair\n{tag}", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     p = os.path.join(out, "latency_ratios.png")
     fig.savefig(p, dpi=110)
@@ -611,7 +670,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", required=True, help="directory with kiln-compile, kiln-run, "
-                    "kiln-train-bench, kiln-eager-bench")
+                    "kiln-eager-infer, kiln-train-bench, kiln-eager-bench")
     ap.add_argument("--python", default=os.path.join(ROOT, ".venv", "bin", "python"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
@@ -663,7 +722,7 @@ def main():
     except OSError:
         pass
     bins = []
-    for exe in ("kiln-compile", "kiln-run", "kiln-train-bench"):
+    for exe in ("kiln-compile", "kiln-run", "kiln-eager-infer", "kiln-train-bench"):
         path = os.path.realpath(os.path.join(args.bin, exe))
         cache = os.path.join(os.path.dirname(os.path.dirname(path)), "CMakeCache.txt")
         btype = "?"
@@ -693,9 +752,21 @@ def main():
         log(f"suite: column {LABEL[s]} {why}")
     for exe, s in (("kiln-compile", "kiln-compiled"), ("kiln-train-bench", "kiln-eager")):
         if not os.access(os.path.join(args.bin, exe), os.X_OK):
-            systems.discard(s)
+            systems.discard(s)  # kiln-eager here: training; inference below
             args.missing[s] = f"skipped: no {exe} in {args.bin}"
-            log(f"suite: column {LABEL[s]} {args.missing[s]}")
+            log(f"suite: column {LABEL[s]} {'(training) ' if s == 'kiln-eager' else ''}"
+                f"{args.missing[s]}")
+    # Kiln eager inference: the models kiln-eager-infer defines (None: no tool).
+    args.eager_models = None
+    try:
+        out = subprocess.run([os.path.join(args.bin, "kiln-eager-infer"), "--list"], env=env,
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode == 0:
+            args.eager_models = set(out.stdout.split())
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    if args.eager_models is None:
+        log(f"suite: column Kiln eager (inference) skipped: no kiln-eager-infer in {args.bin}")
     rows = []
     if not args.no_inference:
         wl = [w for w in (args.workloads.split(",") if args.workloads else
