@@ -14,6 +14,7 @@
 #include <chrono>
 #include <limits>
 #include <cmath>
+#include <cstring>
 #include <array>
 #include <cstdlib>
 #include <optional>
@@ -197,7 +198,9 @@ public:
                                   const_cast<float *>(x + p.m0 * k_))},
             {DNNL_ARG_WEIGHTS, *p.weights},
             {DNNL_ARG_DST,
-             memory(p.pd.dst_desc(), engine(), y + p.m0 * n_ + p.n0)},
+             memory(p.pd.dst_desc(), engine(),
+                    p.n1 - p.n0 == n_ ? y + p.m0 * n_
+                                      : ts.dst.get(p.pd.dst_desc().get_size()))},
             {DNNL_ARG_SCRATCHPAD,
              scratchMemory(p.pd.scratchpad_desc(), ts.scratchpad)}};
         if (bias_.defined())
@@ -206,6 +209,14 @@ public:
                               const_cast<float *>(bias_.data<float>() + p.n0)));
         p.prim.execute(ts.stream, args);
         ts.stream.wait();
+        if (p.n1 - p.n0 != n_) { // a column slice: computed dense, copied out
+          const float *dense =
+              static_cast<const float *>(args[DNNL_ARG_DST].get_data_handle());
+          int64_t cols = p.n1 - p.n0;
+          for (int64_t r = p.m0; r < p.m1; ++r)
+            std::memcpy(y + r * n_ + p.n0, dense + (r - p.m0) * cols,
+                        size_t(cols) * sizeof(float));
+        }
         return Status();
       } catch (const dnnl::error &e) {
         return dnnlError("op 'gemm'", e);
@@ -222,11 +233,22 @@ public:
   std::vector<Part> parts_;
 };
 
-/// Splits a GEMM over the pool: by output columns (each thread packs and
-/// streams only its slice of the weights) when there are enough, else by
-/// rows (the parts share one packed copy).
+/// Splits a GEMM over the pool: by rows when there are enough (the parts
+/// share one packed copy of the weights), else by output columns (each
+/// thread packs and streams only its slice). A column slice is computed
+/// into a dense buffer and copied out: oneDNN 2.6's brgemm has no strided
+/// destination and falls back to its sgemm path, which ran a 64x784x512
+/// layer 3x slower here.
 std::vector<std::array<int64_t, 4>> gemmParts(int64_t m, int64_t k, int64_t n) {
   int64_t macs = m * n * k;
+  size_t byRows = partsFor(m, 16, macs);
+  if (byRows > 1) {
+    std::vector<std::array<int64_t, 4>> parts;
+    for (size_t p = 0; p < byRows; ++p)
+      parts.push_back({m * int64_t(p) / int64_t(byRows),
+                       m * int64_t(p + 1) / int64_t(byRows), 0, n});
+    return parts;
+  }
   // Column slices of at least 64 (oneDNN's blocked weights are 16 or 64
   // columns wide), rounded to 16.
   size_t byCols = partsFor(n, 64, macs);
@@ -240,12 +262,7 @@ std::vector<std::array<int64_t, 4>> gemmParts(int64_t m, int64_t k, int64_t n) {
     }
     return parts;
   }
-  size_t byRows = partsFor(m, 16, macs);
-  std::vector<std::array<int64_t, 4>> parts;
-  for (size_t p = 0; p < byRows; ++p)
-    parts.push_back({m * int64_t(p) / int64_t(byRows),
-                     m * int64_t(p + 1) / int64_t(byRows), 0, n});
-  return parts;
+  return {{0, m, 0, n}};
 }
 
 Expected<std::unique_ptr<PreparedCall>>
@@ -267,7 +284,7 @@ prepareDnnlGemm(int64_t m, int64_t k, int64_t n, const Tensor &wc,
                                 ? memory::desc({k, cols}, dt::f32, memory::dims{1, k})
                                 : memory::desc({k, cols}, dt::f32, memory::dims{n, 1});
       memory::desc weiAny({k, cols}, dt::f32, tag::any);
-      memory::desc dst({rows, cols}, dt::f32, memory::dims{n, 1});
+      memory::desc dst({rows, cols}, dt::f32, tag::ab);
       memory::desc biasMd =
           bc.defined() ? memory::desc({1, cols}, dt::f32, tag::ab) : memory::desc();
       dnnl::matmul::primitive_desc pd(
