@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <algorithm>
 #include <map>
 
 namespace fb = kiln::format;
@@ -46,6 +47,17 @@ FailureOr<std::vector<uint8_t>> constantBytes(Location loc, ElementsAttr attr) {
   Type et = dense.getElementType();
   int64_t n = dense.getNumElements();
   std::vector<uint8_t> out;
+  // Non-splat dense data is already row-major, little-endian, one element
+  // per byte-rounded slot (except i1, which MLIR packs in bits): copy it
+  // whole. A weight of 85M floats took seconds element by element.
+  if (!dense.isSplat() && !et.isInteger(1) && et.isIntOrFloat() &&
+      et.getIntOrFloatBitWidth() % 8 == 0) {
+    ArrayRef<char> raw = dense.getRawData();
+    if (raw.size() == size_t(n) * (et.getIntOrFloatBitWidth() / 8)) {
+      out.assign(raw.begin(), raw.end());
+      return out;
+    }
+  }
   auto append = [&](uint64_t bits, unsigned bytes) {
     for (unsigned b = 0; b < bytes; ++b)
       out.push_back(uint8_t(bits >> (8 * b))); // little-endian host
@@ -84,13 +96,21 @@ constexpr uint16_t kNativeCodeFormatMinor = 1;
 
 class Writer {
 public:
-  Writer(const ParameterSource &parameters, const NativeCode *native)
-      : parameters_(parameters), native_(native) {
+  /// `payloadHint`: the bytes the constants will take, so that neither the
+  /// payload nor the FlatBuffers builder grows (and copies) on the way:
+  /// each doubling of a 300 MB buffer cost a copy and fresh zeroed pages.
+  Writer(const ParameterSource &parameters, const NativeCode *native,
+         size_t payloadHint)
+      : parameters_(parameters), native_(native),
+        builder_(std::max<size_t>(size_t(1) << 16, payloadHint + (size_t(1) << 20))) {
     if (native_ && native_->sharedObject.empty())
       native_ = nullptr;
+    payload_.reserve(payloadHint);
   }
 
-  LogicalResult writeModule(ModuleOp module, std::vector<uint8_t> &out) {
+  LogicalResult writeModule(
+      ModuleOp module,
+      llvm::function_ref<LogicalResult(llvm::ArrayRef<uint8_t>)> sink) {
     std::vector<flatbuffers::Offset<fb::Function>> functions;
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal())
@@ -121,9 +141,8 @@ public:
         builder_.CreateVector(functions), builder_.CreateVector(constants_),
         payload, checksum, native);
     builder_.FinishSizePrefixed(root, fb::ModuleIdentifier());
-    out.assign(builder_.GetBufferPointer(),
-               builder_.GetBufferPointer() + builder_.GetSize());
-    return success();
+    return sink(llvm::ArrayRef<uint8_t>(builder_.GetBufferPointer(),
+                                        builder_.GetSize()));
   }
 
 private:
@@ -461,7 +480,7 @@ private:
 
   const ParameterSource &parameters_;
   const NativeCode *native_;
-  flatbuffers::FlatBufferBuilder builder_{1 << 16};
+  flatbuffers::FlatBufferBuilder builder_;
   std::vector<uint8_t> payload_;
   std::vector<flatbuffers::Offset<fb::Constant>> constants_;
   std::map<std::string, int64_t> parameterConstants_; // shared weights: once
@@ -476,6 +495,29 @@ LogicalResult mlir::kiln::writeKilnFile(ModuleOp module,
                                         const ParameterSource &parameters,
                                         std::vector<uint8_t> &out,
                                         const NativeCode *native) {
-  Writer writer(parameters, native);
-  return writer.writeModule(module, out);
+  return writeKilnFile(
+      module, parameters,
+      [&](llvm::ArrayRef<uint8_t> bytes) {
+        out.assign(bytes.begin(), bytes.end());
+        return success();
+      },
+      native);
+}
+
+LogicalResult mlir::kiln::writeKilnFile(
+    ModuleOp module, const ParameterSource &parameters,
+    llvm::function_ref<LogicalResult(llvm::ArrayRef<uint8_t>)> sink,
+    const NativeCode *native) {
+  size_t payloadHint = 0;
+  module.walk([&](Operation *op) {
+    if (!isa<ConstantOp, ParameterOp>(op) || op->getNumResults() != 1)
+      return;
+    auto t = dyn_cast<ShapedType>(op->getResult(0).getType());
+    if (!t || !t.hasStaticShape() || !t.getElementType().isIntOrFloat())
+      return;
+    size_t bits = t.getElementType().getIntOrFloatBitWidth();
+    payloadHint += size_t(t.getNumElements()) * std::max<size_t>(1, bits / 8) + 64;
+  });
+  Writer writer(parameters, native, payloadHint);
+  return writer.writeModule(module, sink);
 }

@@ -3,6 +3,7 @@
 #define KILN_COMPILER_SERIALIZE_KILNWRITER_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <cstdint>
 #include <functional>
@@ -35,6 +36,13 @@ struct NativeCode {
 LogicalResult writeKilnFile(ModuleOp module, const ParameterSource &parameters,
                             std::vector<uint8_t> &out,
                             const NativeCode *native = nullptr);
+
+/// The same, handing the file's bytes to `sink` (still inside the builder:
+/// no copy, for files of hundreds of MB) instead of copying them out.
+LogicalResult writeKilnFile(
+    ModuleOp module, const ParameterSource &parameters,
+    llvm::function_ref<LogicalResult(llvm::ArrayRef<uint8_t>)> sink,
+    const NativeCode *native = nullptr);
 
 } // namespace mlir::kiln
 
