@@ -12,7 +12,8 @@
 //   sum, mean, reduce_max, reduce_min, prod:  r = reduce X
 //
 // The formulas are the eager kernels' (runtime/src/eager/Normalization.cpp),
-// with f32 accumulators (f64 for f64) where those use f64. X comes from the
+// with f32 accumulators (f64 for f64) where those use f64, except for sums
+// over more than kLongRow columns, which accumulate in f64. X comes from the
 // fusion's elementwise prologue, evaluated per element as in loop kernels.
 // Unit dimensions are ignored, so "innermost" means: every reduced
 // dimension of size > 1 comes after every kept one of size > 1.
@@ -50,6 +51,12 @@ namespace {
 
 /// Elements a thread should get at least (a row is a few passes).
 constexpr int64_t kMinElementsPerChunk = 16384;
+/// Sums over rows longer than this accumulate in f64 (measured on a sum of
+/// 4M values in [-1, 1), where the f32 tolerance is 1.5e-4: f32
+/// accumulators are off by 4e-3, f32 blocks of 1024 added in f64 by
+/// 1.5e-4, of 64 by 1e-5 but 30% slower than f64 lanes). Shorter rows sum
+/// in f32: within tolerance, and twice the lanes per instruction.
+constexpr int64_t kLongRow = 4096;
 
 enum class RowKind { Softmax, LogSoftmax, LayerNorm, Sum, Mean, Max, Min, Prod };
 
@@ -80,9 +87,12 @@ private:
   llvm::Value *computeX(llvm::Value *col);
   llvm::Value *readX(llvm::Value *col);
   llvm::Value *resultAddress(llvm::Value *col);
-  llvm::Value *columnLoop(const Twine &name, llvm::Value *init,
-                          function_ref<llvm::Value *(llvm::Value *col,
-                                                     llvm::Value *acc)> body);
+  using ColumnBody =
+      function_ref<llvm::Value *(llvm::Value *col, llvm::Value *acc)>;
+  llvm::Value *columnLoop(const Twine &name, std::optional<RowKind> kind,
+                          ColumnBody body);
+  llvm::Value *columnRange(const Twine &name, llvm::Value *lo, llvm::Value *hi,
+                           int64_t span, llvm::Value *init, ColumnBody body);
   llvm::Value *accumulate(RowKind kind, llvm::Value *acc, llvm::Value *x);
   llvm::Value *identity(RowKind kind);
   void emitRow();
@@ -339,11 +349,29 @@ llvm::Value *RowEmitter::readX(llvm::Value *col) {
   return loadElement(b_, result_, resultAddress(col), accessGroup_);
 }
 
-/// for (col = 0; col < cols; ++col) acc = body(col, acc); returns the
-/// final acc (nullptr without an accumulator).
-llvm::Value *RowEmitter::columnLoop(
-    const Twine &name, llvm::Value *init,
-    function_ref<llvm::Value *(llvm::Value *, llvm::Value *)> body) {
+/// for (col = 0; col < cols; ++col) acc = body(col, acc), acc starting at
+/// the identity of `kind`; returns the final acc (nullptr without a kind).
+/// A sum over a long f32 row accumulates in f64 (as the eager kernels
+/// do): f32 accumulators over a long row drift past the f32 tolerance.
+llvm::Value *RowEmitter::columnLoop(const Twine &name,
+                                    std::optional<RowKind> kind,
+                                    ColumnBody body) {
+  bool sum = kind && *kind != RowKind::Max && *kind != RowKind::Min &&
+             *kind != RowKind::Prod;
+  if (!sum || !acc_->isFloatTy() || cols_ <= kLongRow)
+    return columnRange(name, b_.getInt64(0), b_.getInt64(cols_), cols_,
+                       kind ? identity(*kind) : nullptr, body);
+  llvm::Value *total =
+      columnRange(name, b_.getInt64(0), b_.getInt64(cols_), cols_,
+                  llvm::ConstantFP::get(b_.getDoubleTy(), 0.0), body);
+  return b_.CreateFPTrunc(total, acc_);
+}
+
+/// for (col = lo; col < hi; ++col) acc = body(col, acc), at most `span`
+/// iterations; returns the final acc (nullptr when init is).
+llvm::Value *RowEmitter::columnRange(const Twine &name, llvm::Value *lo,
+                                     llvm::Value *hi, int64_t span,
+                                     llvm::Value *init, ColumnBody body) {
   llvm::Function *fn = b_.GetInsertBlock()->getParent();
   llvm::BasicBlock *pre = b_.GetInsertBlock();
   auto *header = llvm::BasicBlock::Create(ctx_, name, fn);
@@ -352,13 +380,13 @@ llvm::Value *RowEmitter::columnLoop(
   b_.CreateBr(header);
   b_.SetInsertPoint(header);
   llvm::PHINode *col = b_.CreatePHI(b_.getInt64Ty(), 2, "col");
-  col->addIncoming(b_.getInt64(0), pre);
+  col->addIncoming(lo, pre);
   llvm::PHINode *acc = nullptr;
   if (init) {
     acc = b_.CreatePHI(init->getType(), 2, "acc");
     acc->addIncoming(init, pre);
   }
-  b_.CreateCondBr(b_.CreateICmpSLT(col, b_.getInt64(cols_)), bodyBlock, exit);
+  b_.CreateCondBr(b_.CreateICmpSLT(col, hi), bodyBlock, exit);
   b_.SetInsertPoint(bodyBlock);
   llvm::Value *next = body(col, acc);
   if (acc)
@@ -371,7 +399,7 @@ llvm::Value *RowEmitter::columnLoop(
   // turns interleaving off unless asked for: up to four ymm accumulators,
   // fewer on short rows, which would otherwise run in the scalar tail.
   int64_t lanes = 256 / int64_t(acc_->getPrimitiveSizeInBits());
-  int64_t interleave = std::clamp<int64_t>(cols_ / (2 * lanes), 1, 4);
+  int64_t interleave = std::clamp<int64_t>(span / (2 * lanes), 1, 4);
   llvm::Metadata *parallel[] = {
       llvm::MDString::get(ctx_, "llvm.loop.parallel_accesses"), accessGroup_};
   llvm::Metadata *noUnroll[] = {
@@ -418,6 +446,8 @@ llvm::Value *RowEmitter::accumulate(RowKind kind, llvm::Value *acc,
   default:
     break;
   }
+  if (acc->getType() != x->getType()) // a long f32 sum, in f64
+    x = b_.CreateFPExt(x, acc->getType());
   llvm::IRBuilder<>::FastMathFlagGuard guard(b_);
   llvm::FastMathFlags reassoc;
   reassoc.setAllowReassoc();
@@ -436,7 +466,7 @@ void RowEmitter::emitRow() {
   };
   // Pass 1 reads X from the inputs (and stashes it); later ones use readX.
   auto firstPass = [&](const Twine &name, RowKind kind) {
-    return columnLoop(name, identity(kind), [&](llvm::Value *col, llvm::Value *acc) {
+    return columnLoop(name, kind, [&](llvm::Value *col, llvm::Value *acc) {
       llvm::Value *x = computeX(col);
       if (stash_)
         store(col, x);
@@ -460,7 +490,7 @@ void RowEmitter::emitRow() {
     llvm::Value *m = firstPass("max", RowKind::Max);
     // f32/f64 results keep the exps; 16-bit ones would round them.
     bool keepExps = kind_ == RowKind::Softmax && result_.storage == result_.scalar;
-    llvm::Value *s = columnLoop("sum", identity(RowKind::Sum),
+    llvm::Value *s = columnLoop("sum", RowKind::Sum,
                                 [&](llvm::Value *col, llvm::Value *acc) {
                                   llvm::Value *e = exp(b_.CreateFSub(readX(col), m));
                                   if (keepExps)
@@ -470,14 +500,14 @@ void RowEmitter::emitRow() {
     if (kind_ == RowKind::LogSoftmax) {
       llvm::Value *shift = b_.CreateFAdd(
           m, b_.CreateUnaryIntrinsic(llvm::Intrinsic::log, s));
-      columnLoop("out", nullptr, [&](llvm::Value *col, llvm::Value *) {
+      columnLoop("out", std::nullopt, [&](llvm::Value *col, llvm::Value *) {
         store(col, b_.CreateFSub(readX(col), shift));
         return nullptr;
       });
       return;
     }
     llvm::Value *inv = b_.CreateFDiv(one, s);
-    columnLoop("out", nullptr, [&](llvm::Value *col, llvm::Value *) {
+    columnLoop("out", std::nullopt, [&](llvm::Value *col, llvm::Value *) {
       llvm::Value *e =
           keepExps ? loadElement(b_, result_, resultAddress(col), accessGroup_)
                    : exp(b_.CreateFSub(readX(col), m));
@@ -488,7 +518,7 @@ void RowEmitter::emitRow() {
   }
   case RowKind::LayerNorm: {
     llvm::Value *mean = b_.CreateFDiv(firstPass("mean", RowKind::Sum), n);
-    llvm::Value *q = columnLoop("var", identity(RowKind::Sum),
+    llvm::Value *q = columnLoop("var", RowKind::Sum,
                                 [&](llvm::Value *col, llvm::Value *acc) {
                                   llvm::Value *d = b_.CreateFSub(readX(col), mean);
                                   return accumulate(RowKind::Sum, acc,
@@ -501,7 +531,7 @@ void RowEmitter::emitRow() {
         one, b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt,
                                      b_.CreateFAdd(b_.CreateFDiv(q, n), eps)));
     auto argOf = [&](Value v) { return cast<BlockArgument>(v).getArgNumber(); };
-    columnLoop("out", nullptr, [&](llvm::Value *col, llvm::Value *) {
+    columnLoop("out", std::nullopt, [&](llvm::Value *col, llvm::Value *) {
       llvm::Value *y = b_.CreateFMul(
           b_.CreateFMul(b_.CreateFSub(readX(col), mean), rstd),
           input(argOf(ln.getScale()), col));

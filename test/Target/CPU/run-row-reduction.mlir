@@ -21,16 +21,20 @@
 // RUN: kiln-run %t.unfused.kiln --function half --random-inputs 6 --output-dir %t.eager16 > /dev/null
 // RUN: kiln-run %t.fused.kiln --function half --random-inputs 6 --compare-dir %t.ref16 | FileCheck %s --check-prefix=HALF
 // RUN: kiln-run %t.fused.kiln --function half --random-inputs 6 --compare-dir %t.eager16 | FileCheck %s --check-prefix=HALF
+// RUN: rm -rf %t.refd && mkdir -p %t.refd
+// RUN: kiln-run %t.unfused.kiln --function decomposed --random-inputs 7 --reference --output-dir %t.refd > /dev/null
+// RUN: kiln-run %t.fused.kiln --function decomposed --random-inputs 7 --compare-dir %t.refd | FileCheck %s --check-prefix=DECOMP
 
 // Every reduction fusion is native but one: a layer_norm whose prologue
 // reads an input broadcast inside the normalized dims runs op by op.
-// REPORT: cpu codegen: 15 fused kernel(s) generated as 15 function(s) for x86-64-v3, 1 run op by op
+// REPORT: cpu codegen: 19 fused kernel(s) generated as 19 function(s) for x86-64-v3, 1 run op by op
 // REPORT: fusion "reduction" [sub,layer_norm] at {{.*}}: op by op: an input broadcast within the reduced dimensions
 
 // CHECK-COUNT-13: output #{{[0-9]+}} vs expected: {{.*}} OK
 // CHECK-NOT: MISMATCH
 // HALF-COUNT-3: output #{{[0-9]+}} vs expected: {{.*}} OK
 // HALF-NOT: MISMATCH
+// DECOMP: output #0 vs expected: {{.*}} OK
 func.func @rows(%x: tensor<16x37xf32>, %y: tensor<16x37xf32>,
                 %t: tensor<16x3xf32>, %u: tensor<5x1xf32>,
                 %k: tensor<16x1xf32>, %z: tensor<2x4x16xf32>,
@@ -98,4 +102,16 @@ func.func @half(%x: tensor<16x37xf16>, %g: tensor<37xf16>, %b: tensor<16x37xbf16
   %n = kiln.layer_norm %x, %g : tensor<16x37xf16>, tensor<37xf16>
   %q = kiln.softmax %b {axis = -1 : i64} : tensor<16x37xbf16>
   return %p, %n, %q : tensor<16x37xf16>, tensor<16x37xf16>, tensor<16x37xbf16>
+}
+
+// A softmax spelled out (as importers decompose it): the two row
+// reductions (keepdims) are row kernels, the broadcasts back along the row
+// are loop kernels.
+func.func @decomposed(%x: tensor<32x100xf32>) -> tensor<32x100xf32> {
+  %m = kiln.reduce_max %x {axes = array<i64: 1>, keepdims = true} : tensor<32x100xf32>
+  %d = kiln.sub %x, %m : tensor<32x100xf32>, tensor<32x1xf32>
+  %e = kiln.exp %d : tensor<32x100xf32>
+  %s = kiln.sum %e {axes = array<i64: 1>, keepdims = true} : tensor<32x100xf32>
+  %p = kiln.div %e, %s : tensor<32x100xf32>, tensor<32x1xf32>
+  return %p : tensor<32x100xf32>
 }
