@@ -24,10 +24,13 @@
 // RUN: rm -rf %t.refd && mkdir -p %t.refd
 // RUN: kiln-run %t.unfused.kiln --function decomposed --random-inputs 7 --reference --output-dir %t.refd > /dev/null
 // RUN: kiln-run %t.fused.kiln --function decomposed --random-inputs 7 --compare-dir %t.refd | FileCheck %s --check-prefix=DECOMP
+// RUN: rm -rf %t.refl && mkdir -p %t.refl
+// RUN: kiln-run %t.unfused.kiln --function long_rows --random-inputs 8 --reference --output-dir %t.refl > /dev/null
+// RUN: kiln-run %t.fused.kiln --function long_rows --random-inputs 8 --compare-dir %t.refl | FileCheck %s --check-prefix=LONG
 
 // Every reduction fusion is native but one: a layer_norm whose prologue
 // reads an input broadcast inside the normalized dims runs op by op.
-// REPORT: cpu codegen: 19 fused kernel(s) generated as 19 function(s) for x86-64-v3, 1 run op by op
+// REPORT: cpu codegen: 22 fused kernel(s) generated as 22 function(s) for x86-64-v3, 1 run op by op
 // REPORT: fusion "reduction" [sub,layer_norm] at {{.*}}: op by op: an input broadcast within the reduced dimensions
 
 // CHECK-COUNT-13: output #{{[0-9]+}} vs expected: {{.*}} OK
@@ -35,6 +38,8 @@
 // HALF-COUNT-3: output #{{[0-9]+}} vs expected: {{.*}} OK
 // HALF-NOT: MISMATCH
 // DECOMP: output #0 vs expected: {{.*}} OK
+// LONG-COUNT-3: output #{{[0-9]+}} vs expected: {{.*}} OK
+// LONG-NOT: MISMATCH
 func.func @rows(%x: tensor<16x37xf32>, %y: tensor<16x37xf32>,
                 %t: tensor<16x3xf32>, %u: tensor<5x1xf32>,
                 %k: tensor<16x1xf32>, %z: tensor<2x4x16xf32>,
@@ -114,4 +119,15 @@ func.func @decomposed(%x: tensor<32x100xf32>) -> tensor<32x100xf32> {
   %s = kiln.sum %e {axes = array<i64: 1>, keepdims = true} : tensor<32x100xf32>
   %p = kiln.div %e, %s : tensor<32x100xf32>, tensor<32x1xf32>
   return %p : tensor<32x100xf32>
+}
+
+// Rows longer than 4096 f32 values sum in f64 lanes: f32 lanes drift past
+// the f32 tolerance on rows this long.
+func.func @long_rows(%x: tensor<2x1048576xf32>, %y: tensor<2x8192xf32>)
+    -> (tensor<2xf32>, tensor<2x1xf32>, tensor<2x8192xf32>) {
+  %s = kiln.sum %x {axes = array<i64: 1>} : tensor<2x1048576xf32>
+  %m = kiln.mean %x {axes = array<i64: 1>, keepdims = true} : tensor<2x1048576xf32>
+  %g = kiln.parameter "long.scale" : tensor<8192xf32>
+  %n = kiln.layer_norm %y, %g : tensor<2x8192xf32>, tensor<8192xf32>
+  return %s, %m, %n : tensor<2xf32>, tensor<2x1xf32>, tensor<2x8192xf32>
 }
