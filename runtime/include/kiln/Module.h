@@ -82,6 +82,14 @@ struct OpProfile {
   int64_t runs = 0;
 };
 
+namespace detail {
+/// Internal to the executor: a slice within the arena as row copies.
+struct SliceCopy {
+  int64_t from = -1, to = 0; // arena byte offsets; from < 0: not learned
+  int64_t rows = 0, rowBytes = 0, stride = 0;
+};
+} // namespace detail
+
 /// One function of a module with its arena. See the header comment.
 class Session {
 public:
@@ -110,6 +118,9 @@ private:
   std::shared_ptr<Storage> arena_; // arena_size bytes, from the allocator
   SessionOptions options_;
   std::vector<OpProfile> profile_;
+  /// Per op: a slice within the arena, learned on the first run, replayed
+  /// as row copies (Executor.cpp).
+  std::vector<detail::SliceCopy> sliceCopies_;
 };
 
 struct LoadOptions {

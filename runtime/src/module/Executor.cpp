@@ -287,10 +287,31 @@ Status storeInArena(const std::shared_ptr<Storage> &arena, const ValueData &v,
                     const Tensor &src) {
   if (v.bytes == 0)
     return Status::ok(); // size-0 tensors have no data (and maybe no pointer)
-  KILN_ASSIGN_OR_RETURN(Tensor dense, src.contiguous());
   uint8_t *slot = static_cast<uint8_t *>(arena->data()) + v.index;
-  if (dense.rawData() == slot)
-    return Status::ok(); // already there (a view of its own slice)
+  if (src.isContiguous()) {
+    if (src.rawData() != slot) // else already there (a view of its slice)
+      std::memmove(slot, src.rawData(), v.bytes);
+    return Status::ok();
+  }
+  // A strided view (slice, transpose) is copied into its slot directly,
+  // unless it reads the slot itself (then through a contiguous copy).
+  bool overlaps = src.storage().get() == arena.get();
+  if (overlaps) { // the bytes the view spans, against the slot's
+    int64_t last = 0;
+    bool forward = true;
+    for (size_t d = 0; d < src.shape().size(); ++d) {
+      forward = forward && src.strides()[d] >= 0;
+      last += (src.shape()[d] - 1) * src.strides()[d];
+    }
+    const uint8_t *lo = static_cast<const uint8_t *>(src.rawData());
+    const uint8_t *hi = lo + (last + 1) * int64_t(sizeOf(src.dtype()));
+    overlaps = !forward || (lo < slot + v.bytes && slot < hi);
+  }
+  if (!overlaps) {
+    KILN_ASSIGN_OR_RETURN(Tensor dst, arenaView(arena, v));
+    return dst.copyFrom(src);
+  }
+  KILN_ASSIGN_OR_RETURN(Tensor dense, src.contiguous());
   std::memmove(slot, dense.rawData(), v.bytes);
   return Status::ok();
 }
@@ -310,6 +331,48 @@ std::vector<OpProfile> describeOps(const FunctionData &fn) {
     rows.push_back(std::move(p));
   }
   return rows;
+}
+
+/// How the slice view `t` of the arena reaches the result slot `v`, as
+/// equally spaced rows of contiguous bytes that do not overlap the slot;
+/// from = -1 when it is not that simple (it then runs as an op each time).
+detail::SliceCopy learnSliceCopy(const std::shared_ptr<Storage> &arena,
+                                  const ValueData &v, const Tensor &t) {
+  detail::SliceCopy c;
+  if (t.storage().get() != arena.get() || v.bytes == 0)
+    return c;
+  const Shape &shape = t.shape();
+  const Strides &strides = t.strides();
+  // The contiguous suffix of dims, then at most one outer dim (dims of
+  // size 1 do not count).
+  int64_t run = 1;
+  size_t d = shape.size();
+  while (d > 0 && (shape[d - 1] == 1 || strides[d - 1] == run)) {
+    run *= shape[d - 1];
+    --d;
+  }
+  int64_t rows = 1, stride = 0;
+  for (size_t k = 0; k < d; ++k) {
+    if (shape[k] == 1)
+      continue;
+    if (rows != 1 || strides[k] < run)
+      return c; // two outer dims, or rows that interleave
+    rows = shape[k];
+    stride = strides[k];
+  }
+  int64_t size = int64_t(sizeOf(t.dtype()));
+  int64_t from = static_cast<const uint8_t *>(t.rawData()) -
+                 static_cast<const uint8_t *>(arena->data());
+  int64_t span = ((rows - 1) * stride + run) * size;
+  int64_t to = int64_t(v.index);
+  if (from < to + int64_t(v.bytes) && to < from + span)
+    return c; // reads its own slot
+  c.from = from;
+  c.to = to;
+  c.rows = rows;
+  c.rowBytes = run * size;
+  c.stride = stride * size;
+  return c;
 }
 
 } // namespace
@@ -353,6 +416,27 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
 
   if (options_.profile && profile_.empty())
     profile_ = describeOps(fn);
+  // The data of a value, contiguous (strided inputs are copied into
+  // `dense`, which lives until the next op).
+  std::vector<Tensor> dense;
+  std::vector<void *> pointers;
+  auto pointerTo = [&](uint32_t id) -> Expected<void *> {
+    const ValueData &v = fn.values[id];
+    if (v.storage == format::Storage::Arena)
+      return static_cast<void *>(static_cast<uint8_t *>(arena_->data()) + v.index);
+    const Tensor &t = v.storage == format::Storage::Input      ? inputs[v.index]
+                      : v.storage == format::Storage::Constant ? data_->constants[v.index]
+                                                               : temps[id];
+    if (t.isContiguous())
+      return t.rawData();
+    KILN_ASSIGN_OR_RETURN(Tensor c, t.contiguous());
+    dense.push_back(std::move(c));
+    return dense.back().rawData();
+  };
+  static const OpHandler *const reshapeHandler = findOpHandler("reshape");
+  static const OpHandler *const sliceHandler = findOpHandler("slice");
+  if (sliceCopies_.size() != fn.ops.size())
+    sliceCopies_.assign(fn.ops.size(), detail::SliceCopy());
   std::vector<Tensor> operands;
   for (size_t i = 0; i < fn.ops.size(); ++i) {
     const OpData &op = fn.ops[i];
@@ -371,18 +455,66 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
         }
       }
     } charge{options_.profile ? &profile_[i] : nullptr, start};
+    // Generated kernels and prepared calls take data pointers: no Tensor
+    // is built for their operands (each costs allocations, which were a
+    // third of an unrolled LSTM's run time).
+    if (op.native || op.prepared) {
+      pointers.clear();
+      dense.clear();
+      for (uint32_t id : op.operands) {
+        KILN_ASSIGN_OR_RETURN(void *p, pointerTo(id));
+        pointers.push_back(p);
+      }
+      if (op.native)
+        KILN_RETURN_IF_ERROR(runNativeKernel(op, fn, pointers, arena_, temps));
+      else
+        KILN_RETURN_IF_ERROR(runPreparedCall(op, fn, pointers[0], arena_, temps));
+      continue;
+    }
+    // A reshape within the arena moves no data when the plan gave the
+    // result its operand's bytes, and one copy otherwise.
+    if (op.handler == reshapeHandler && op.operands.size() == 1 &&
+        fn.values[op.operands[0]].storage == format::Storage::Arena &&
+        fn.values[op.results[0]].storage == format::Storage::Arena) {
+      const ValueData &from = fn.values[op.operands[0]], &to = fn.values[op.results[0]];
+      uint8_t *base = static_cast<uint8_t *>(arena_->data());
+      if (from.index != to.index && to.bytes)
+        std::memmove(base + to.index, base + from.index, to.bytes);
+      continue;
+    }
+    // A slice within the arena replays the row copies it learned the first
+    // time (the eager slice builds a view and its attributes each time).
+    const bool arenaSlice =
+        op.handler == sliceHandler &&
+        fn.values[op.operands[0]].storage == format::Storage::Arena &&
+        fn.values[op.results[0]].storage == format::Storage::Arena;
+    if (arenaSlice && sliceCopies_[i].from >= 0) {
+      const detail::SliceCopy &c = sliceCopies_[i];
+      uint8_t *base = static_cast<uint8_t *>(arena_->data());
+      for (int64_t r = 0; r < c.rows; ++r)
+        std::memmove(base + c.to + r * c.rowBytes, base + c.from + r * c.stride,
+                     size_t(c.rowBytes));
+      continue;
+    }
+    if (arenaSlice) { // first run: learn from the view (no copy), then copy
+      KILN_ASSIGN_OR_RETURN(Tensor x, read(op.operands[0]));
+      OpAttrs attrs(op.op);
+      std::vector<int64_t> steps = attrs.getInts("steps");
+      if (steps.empty())
+        steps.assign(x.shape().size(), 1);
+      Expected<Tensor> view =
+          x.slice(attrs.getInts("starts"), attrs.getInts("ends"), steps);
+      const ValueData &v = fn.values[op.results[0]];
+      if (view && view->dtype() == v.spec.dtype && view->shape() == v.spec.shape) {
+        sliceCopies_[i] = learnSliceCopy(arena_, v, *view);
+        KILN_RETURN_IF_ERROR(storeInArena(arena_, v, *view));
+        continue;
+      } // else the op table's slice reports the error
+    }
     operands.clear();
     for (uint32_t id : op.operands) {
       KILN_ASSIGN_OR_RETURN(Tensor t, read(id));
       operands.push_back(std::move(t));
-    }
-    if (op.native) {
-      KILN_RETURN_IF_ERROR(runNativeKernel(op, fn, operands, arena_, temps));
-      continue;
-    }
-    if (op.prepared) {
-      KILN_RETURN_IF_ERROR(runPreparedCall(op, fn, operands, arena_, temps));
-      continue;
     }
     std::vector<TensorSpec> resultSpecs;
     for (uint32_t id : op.results)

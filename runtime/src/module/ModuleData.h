@@ -136,10 +136,11 @@ struct ModuleData {
   std::shared_ptr<NativeLibrary> native; // the file's native code, if any
 };
 
-/// Runs a `cpu_kernel` op: its operands (any layout) in, its results
-/// written where the plan put them (NativeCode.cpp).
+/// Runs a `cpu_kernel` op: `buffers` holds the data of its operands
+/// (contiguous, in order); the kernel's result pointers, where the plan put
+/// them, are appended to it (NativeCode.cpp).
 Status runNativeKernel(const OpData &op, const FunctionData &fn,
-                       std::span<const Tensor> operands,
+                       std::vector<void *> &buffers,
                        const std::shared_ptr<Storage> &arena,
                        std::vector<Tensor> &temps);
 
@@ -147,9 +148,9 @@ Status runNativeKernel(const OpData &op, const FunctionData &fn,
 /// constants (PreparedCalls.cpp); ops it cannot prepare are left as they
 /// are. Fails only on an out-of-memory or similar runtime error.
 Status prepareLibraryCalls(ModuleData &data);
-/// Runs op.prepared, writing the result where the plan put it.
-Status runPreparedCall(const OpData &op, const FunctionData &fn,
-                       std::span<const Tensor> operands,
+/// Runs op.prepared on operand 0's data `x` (contiguous f32), writing the
+/// result where the plan put it.
+Status runPreparedCall(const OpData &op, const FunctionData &fn, const void *x,
                        const std::shared_ptr<Storage> &arena,
                        std::vector<Tensor> &temps);
 

@@ -163,22 +163,9 @@ NativeKernelFn NativeLibrary::find(std::string_view symbol) const {
 }
 
 Status runNativeKernel(const OpData &op, const FunctionData &fn,
-                       std::span<const Tensor> operands,
+                       std::vector<void *> &buffers,
                        const std::shared_ptr<Storage> &arena,
                        std::vector<Tensor> &temps) {
-  // Kernels read contiguous row-major operands; inputs from the caller may
-  // be strided views.
-  std::vector<Tensor> dense;
-  std::vector<void *> buffers;
-  for (const Tensor &t : operands) {
-    if (t.isContiguous()) {
-      buffers.push_back(t.rawData());
-      continue;
-    }
-    KILN_ASSIGN_OR_RETURN(Tensor c, t.contiguous());
-    buffers.push_back(c.rawData());
-    dense.push_back(std::move(c));
-  }
   for (uint32_t id : op.results) {
     const ValueData &v = fn.values[id];
     if (v.storage == format::Storage::Arena) {

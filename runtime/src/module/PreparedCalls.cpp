@@ -19,6 +19,8 @@
 
 #include "kiln/Support/Shapes.h"
 
+#include <cstring>
+
 namespace kiln {
 
 namespace {
@@ -106,33 +108,32 @@ Status prepareLibraryCalls(ModuleData &data) {
   return Status::ok();
 }
 
-Status runPreparedCall(const OpData &op, const FunctionData &fn,
-                       std::span<const Tensor> operands,
+Status runPreparedCall(const OpData &op, const FunctionData &fn, const void *x,
                        const std::shared_ptr<Storage> &arena,
                        std::vector<Tensor> &temps) {
-  Tensor x = operands[0];
-  if (!x.isContiguous()) {
-    KILN_ASSIGN_OR_RETURN(x, x.contiguous());
-  }
   const ValueData &v = fn.values[op.results[0]];
   if (v.bytes == 0)
     return Status::ok();
   float *y;
+  Tensor copy;
   if (v.storage == format::Storage::Arena) {
     y = reinterpret_cast<float *>(static_cast<uint8_t *>(arena->data()) + v.index);
     // The plan never gives a GEMM's result its operand's bytes; if a file
     // does, read from a copy rather than overwrite the input mid-call.
-    const auto *xb = static_cast<const uint8_t *>(x.rawData());
+    const ValueData &in = fn.values[op.operands[0]];
+    const auto *xb = static_cast<const uint8_t *>(x);
     const auto *yb = reinterpret_cast<const uint8_t *>(y);
-    if (xb < yb + v.bytes && yb < xb + x.numel() * sizeof(float)) {
-      KILN_ASSIGN_OR_RETURN(x, x.clone());
+    if (xb < yb + v.bytes && yb < xb + in.bytes) {
+      KILN_ASSIGN_OR_RETURN(copy, Tensor::empty(in.spec.shape, in.spec.dtype));
+      std::memcpy(copy.rawData(), x, in.bytes);
+      x = copy.rawData();
     }
   } else {
     KILN_ASSIGN_OR_RETURN(Tensor t, Tensor::empty(v.spec.shape, v.spec.dtype));
     y = t.data<float>();
     temps[op.results[0]] = std::move(t);
   }
-  Status st = op.prepared->run(x.data<float>(), y);
+  Status st = op.prepared->run(static_cast<const float *>(x), y);
   if (!st.isOk())
     return std::move(st).withContext(strCat("function '", fn.name, "'"));
   return Status::ok();
