@@ -139,11 +139,18 @@ Expected<Tensor> softmax(const Tensor &x, int64_t axis, bool logForm) {
   for (int64_t i = 0; i < x.numel(); ++i) {
     auto idx = unravelIndex(i, x.shape());
     double xi = *x.at(idx), s = 0;
+    bool allNegInf = true;
     for (int64_t j = 0; j < n; ++j) {
       auto jdx = idx;
       jdx[size_t(*a)] = j;
-      s += std::exp(*x.at(jdx) - xi); // Relative to x_i: exp(x_j - x_i).
+      double xj = *x.at(jdx);
+      allNegInf = allNegInf && xj == -INFINITY;
+      s += std::exp(xj - xi); // Relative to x_i: exp(x_j - x_i).
     }
+    // x_i = -inf has probability 0 beside any larger entry (the sum above
+    // is inf, or NaN from -inf - -inf); a row of -inf alone is undefined.
+    if (xi == -INFINITY)
+      s = allNegInf ? NAN : INFINITY;
     // softmax_i = 1 / sum_j exp(x_j - x_i).
     KILN_RETURN_IF_ERROR(out.set(idx, logForm ? -std::log(s) : 1.0 / s));
   }
