@@ -405,6 +405,18 @@ FailureOr<SmallVector<Value>> Importer::finish(Operation *op) {
     op->erase();
     return failure();
   }
+  // Inference accepts any shape that fits in int64 (a Tile of 4096 copies,
+  // a huge Pad); the importer holds every value to the per-tensor limit.
+  for (Type t : op->getResultTypes()) {
+    auto rt = dyn_cast<RankedTensorType>(t);
+    if (!rt || !rt.getElementType().isIntOrFloat())
+      continue;
+    if (failed(checkedTensorType(op->getLoc(), rt.getShape(),
+                                 rt.getElementType(), "the result"))) {
+      op->erase();
+      return failure();
+    }
+  }
   bool allConstant = op->getNumOperands() > 0 &&
                      llvm::all_of(op->getOperands(), [&](Value v) {
                        return bool(constantOf(v));
@@ -469,7 +481,14 @@ FailureOr<SmallVector<Value>> Importer::finish(Operation *op) {
     DenseElementsAttr in = constantOf(slice.getInput());
     auto inType = cast<RankedTensorType>(in.getType());
     auto outType = cast<RankedTensorType>(slice.getResult().getType());
-    if (outType.getNumElements() <= (1 << 16)) {
+    if (in.isSplat()) {
+      Value c = constant(DenseElementsAttr::get(outType, in.getSplatValue<Attribute>()));
+      op->erase();
+      return SmallVector<Value>{c};
+    }
+    // The input's elements are copied out one by one: bound them too.
+    if (outType.getNumElements() <= (1 << 16) &&
+        inType.getNumElements() <= kMaxConstInts * 16) {
       int64_t rank = inType.getRank();
       ArrayRef<int64_t> starts = slice.getStarts(), steps = slice.getSteps();
       SmallVector<int64_t> start(rank, 0), step(rank, 1);
@@ -542,14 +561,29 @@ FailureOr<SmallVector<int64_t>> Importer::constInts(const Node &n, Value v,
                             << "' must be a constant (an initializer or a "
                                "Constant node, or computed from them): Kiln "
                                "compiles static shapes";
+  if (attr.getNumElements() > kMaxConstInts)
+    return emitError(n.loc) << "input '" << what << "' holds "
+                            << attr.getNumElements()
+                            << " values; Kiln reads at most " << kMaxConstInts
+                            << " from a constant";
   SmallVector<int64_t> out;
   Type et = attr.getElementType();
   if (isa<IntegerType>(et)) {
     for (const APInt &x : attr.getValues<APInt>())
       out.push_back(et.isInteger(1) ? int64_t(x.getZExtValue()) : x.getSExtValue());
   } else {
-    for (const APFloat &x : attr.getValues<APFloat>())
-      out.push_back(int64_t(x.convertToDouble()));
+    for (APFloat x : attr.getValues<APFloat>()) {
+      // Widen first (convertToDouble accepts doubles only), and refuse what
+      // int64 cannot hold: converting NaN or 1e30 is undefined.
+      bool lost;
+      x.convert(llvm::APFloat::IEEEdouble(), llvm::APFloat::rmNearestTiesToEven,
+                &lost);
+      double d = x.convertToDouble();
+      if (!(d >= -0x1p63 && d < 0x1p63))
+        return emitError(n.loc) << "input '" << what << "' holds " << d
+                                << ", which is not an int64 value";
+      out.push_back(int64_t(d));
+    }
   }
   return out;
 }
@@ -561,6 +595,11 @@ FailureOr<SmallVector<double>> Importer::constFloats(const Node &n, Value v,
     return emitError(n.loc) << "input '" << what
                             << "' must be a constant (an initializer or a "
                                "Constant node)";
+  if (attr.getNumElements() > kMaxConstInts)
+    return emitError(n.loc) << "input '" << what << "' holds "
+                            << attr.getNumElements()
+                            << " values; Kiln reads at most " << kMaxConstInts
+                            << " from a constant";
   SmallVector<double> out;
   Type et = attr.getElementType();
   if (isa<IntegerType>(et)) {

@@ -28,6 +28,14 @@ namespace mlir::kiln::onnx {
 /// Declared tensors larger than this are refused before anything is
 /// allocated for them (a model that claims a 2^62-element input).
 constexpr int64_t kMaxTensorBytes = int64_t(1) << 40;
+/// The most values read from a constant input that the importer needs as
+/// numbers (shapes, axes, pads, repeats, ...); a hostile model could make
+/// one from ConstantOfShape with billions of elements.
+constexpr int64_t kMaxConstInts = int64_t(1) << 16;
+/// The largest constant the importer builds itself element by element
+/// (Range, Hardmax's and the losses' class indices); bigger ones would take
+/// the importer minutes and gigabytes.
+constexpr int64_t kMaxBuiltConstant = int64_t(1) << 24;
 
 /// The MLIR element type of an ONNX TensorProto::DataType, or null.
 Type elementTypeOf(MLIRContext *ctx, int32_t onnxType);
@@ -43,8 +51,10 @@ FailureOr<DenseElementsAttr> tensorToAttr(const ::onnx::TensorProto &tensor,
                                           llvm::StringRef modelDir,
                                           Location loc, llvm::StringRef what);
 
-/// The shape of a declared tensor with every dim checked (>= 0, total bytes
-/// within kMaxTensorBytes); emits at `loc` otherwise.
+/// The shape of a declared tensor with every dim checked (>= 0, the bytes
+/// of its non-zero dims within kMaxTensorBytes); emits at `loc` otherwise.
+/// Every value the importer builds is held to it (Importer::finish), so the
+/// product of any tensor's dims fits in int64.
 FailureOr<RankedTensorType> checkedTensorType(Location loc,
                                               ArrayRef<int64_t> shape,
                                               Type element,
@@ -124,8 +134,8 @@ public:
     return r->front();
   }
 
-  /// Verifies a freshly built op and folds it when its operands are all
-  /// constants; erases it on failure.
+  /// Verifies a freshly built op, checks its result sizes (checkedTensorType)
+  /// and folds it when its operands are all constants; erases it on failure.
   FailureOr<SmallVector<Value>> finish(Operation *op);
 
   /// Constants.

@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "ONNXImporter.h"
 
+#include "llvm/Support/CheckedArithmetic.h"
+
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -334,6 +336,9 @@ FailureOr<Value> negativeLogLikelihood(I &im, Node &n, Value x, Value target,
   if (rank < 2 || I::rankOf(target) != rank - 1)
     return emitError(n.loc) << "expects input [N, C, d...] and target [N, d...]";
   int64_t classes = I::shapeOf(x)[1];
+  if (classes > kMaxBuiltConstant)
+    return emitError(n.loc) << "has " << classes << " classes; Kiln builds the class "
+                               "index constant for at most " << kMaxBuiltConstant;
   Type elem = I::typeOf(x).getElementType();
   // target [N, d...] -> [N, 1, d...] against class indices [1, C, 1...].
   SmallVector<int64_t> tShape(I::shapeOf(target));
@@ -453,6 +458,9 @@ LogicalResult convertHardmax(I &im, Node &n) {
                                  {named(im, "axis", im.b.getI64IntegerAttr(ax)),
                                   named(im, "keepdims", im.b.getBoolAttr(true))}));
   int64_t len = I::shapeOf(in)[ax];
+  if (len > kMaxBuiltConstant)
+    return emitError(n.loc) << "the axis has " << len << " elements; Kiln builds "
+                               "Hardmax's index constant for at most " << kMaxBuiltConstant;
   SmallVector<int64_t> iota(len), idxShape(I::rankOf(in), 1);
   for (int64_t i = 0; i < len; ++i)
     iota[i] = i;
@@ -485,8 +493,10 @@ LogicalResult convertCumSum(I &im, Node &n) {
   int64_t rank = I::rankOf(x);
   KILN_TRY(ax, im.normAxis(n, axes[0], rank));
   int64_t len = I::shapeOf(x)[ax];
-  if (len * len > (int64_t(1) << 24))
-    return emitError(n.loc) << "a cumulative sum over " << len << " elements is too long";
+  // len * len <= 2^24, tested without the product (it overflows for 2^32).
+  if (len > (int64_t(1) << 12))
+    return emitError(n.loc) << "a cumulative sum over " << len
+                            << " elements is too long (Kiln's masked sum takes at most 4096)";
   SmallVector<double> mask;
   for (int64_t o = 0; o < len; ++o)
     for (int64_t i = 0; i < len; ++i)
@@ -705,9 +715,50 @@ LogicalResult convertSize(I &im, Node &n) {
   return success();
 }
 
+/// Range: folded to a constant (the inputs must be constants). Integer
+/// ranges are computed in integers (a double loses int64's low bits);
+/// float ranges as start + i * delta in double, then rounded to the type.
 LogicalResult convertRange(I &im, Node &n) {
   if (failed(needInputs(n, 3)))
     return failure();
+  Type et = I::typeOf(n.in(0)).getElementType();
+  if (et.isInteger(1))
+    return emitError(n.loc) << "Range of booleans is not supported";
+  for (unsigned i = 1; i < 3; ++i)
+    if (I::typeOf(n.in(i)).getElementType() != et)
+      return emitError(n.loc) << "start, limit and delta must have one type";
+  auto tooLarge = [&](auto count) {
+    return emitError(n.loc) << "a range of " << count
+                            << " elements is too large to fold (Kiln folds at most "
+                            << kMaxBuiltConstant << ")";
+  };
+  if (auto it = dyn_cast<IntegerType>(et)) {
+    KILN_TRY(start, im.constInts(n, n.in(0), "start"));
+    KILN_TRY(limit, im.constInts(n, n.in(1), "limit"));
+    KILN_TRY(delta, im.constInts(n, n.in(2), "delta"));
+    if (start.size() != 1 || limit.size() != 1 || delta.size() != 1)
+      return emitError(n.loc) << "start, limit and delta must be scalars";
+    if (delta[0] == 0)
+      return emitError(n.loc) << "delta is 0";
+    // ceil((limit - start) / delta) without overflow: in 128 bits.
+    __int128 span = __int128(limit[0]) - start[0], d = delta[0];
+    __int128 count = span / d + ((span % d != 0 && (span > 0) == (d > 0)) ? 1 : 0);
+    if (count < 0)
+      count = 0;
+    if (count > kMaxBuiltConstant)
+      return tooLarge(int64_t(count));
+    int64_t len = int64_t(count);
+    KILN_TRY(type, checkedTensorType(n.loc, {len}, et, "the result"));
+    // Every value lies between start and limit, so it fits their type.
+    SmallVector<APInt> vals;
+    vals.reserve(len);
+    for (int64_t i = 0; i < len; ++i)
+      vals.push_back(APInt(64, uint64_t(int64_t(start[0] + __int128(i) * d)),
+                           /*isSigned=*/true)
+                         .sextOrTrunc(it.getWidth()));
+    n.results[0] = im.constant(DenseElementsAttr::get(type, vals));
+    return success();
+  }
   KILN_TRY(start, im.constFloats(n, n.in(0), "start"));
   KILN_TRY(limit, im.constFloats(n, n.in(1), "limit"));
   KILN_TRY(delta, im.constFloats(n, n.in(2), "delta"));
@@ -716,20 +767,36 @@ LogicalResult convertRange(I &im, Node &n) {
   if (delta[0] == 0)
     return emitError(n.loc) << "delta is 0";
   double count = std::ceil((limit[0] - start[0]) / delta[0]);
+  if (std::isnan(count))
+    return emitError(n.loc) << "the number of elements, ceil((limit - start) / delta), "
+                               "is not a number";
+  // Tested in double: converting 1e30 (or infinity) to int64 is undefined.
+  if (count > double(kMaxBuiltConstant))
+    return tooLarge(count);
   int64_t len = count > 0 ? int64_t(count) : 0;
-  Type et = I::typeOf(n.in(0)).getElementType();
   KILN_TRY(type, checkedTensorType(n.loc, {len}, et, "the result"));
-  if (len > (int64_t(1) << 24))
-    return emitError(n.loc) << "a range of " << len << " elements is too large to fold";
-  SmallVector<Attribute> vals;
-  for (int64_t i = 0; i < len; ++i) {
-    double v = start[0] + double(i) * delta[0];
-    if (isa<FloatType>(et))
-      vals.push_back(im.b.getFloatAttr(et, v));
-    else
-      vals.push_back(im.b.getIntegerAttr(et, int64_t(start[0]) + i * int64_t(delta[0])));
+  auto value = [&](int64_t i) { return start[0] + double(i) * delta[0]; };
+  if (et.isF32()) {
+    SmallVector<float> vals;
+    for (int64_t i = 0; i < len; ++i)
+      vals.push_back(float(value(i)));
+    n.results[0] = im.constant(DenseElementsAttr::get(type, ArrayRef<float>(vals)));
+  } else if (et.isF64()) {
+    SmallVector<double> vals;
+    for (int64_t i = 0; i < len; ++i)
+      vals.push_back(value(i));
+    n.results[0] = im.constant(DenseElementsAttr::get(type, ArrayRef<double>(vals)));
+  } else {
+    const llvm::fltSemantics &sem = cast<FloatType>(et).getFloatSemantics();
+    SmallVector<APFloat> vals;
+    for (int64_t i = 0; i < len; ++i) {
+      APFloat v(value(i));
+      bool lost;
+      v.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+      vals.push_back(v);
+    }
+    n.results[0] = im.constant(DenseElementsAttr::get(type, vals));
   }
-  n.results[0] = im.constant(DenseElementsAttr::get(type, vals));
   return success();
 }
 
@@ -820,10 +887,24 @@ LogicalResult readWindow(I &im, Node &n, ArrayRef<int64_t> inShape,
       return emitError(n.loc) << "dilations must be >= 1";
   if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     for (size_t i = 0; i < s; ++i) {
-      int64_t in = inShape[i];
-      int64_t out = (in + strides[i] - 1) / strides[i];
-      int64_t extent = (kernel[i] - 1) * dilations[i] + 1;
-      int64_t total = std::max<int64_t>(0, (out - 1) * strides[i] + extent - in);
+      // out = ceil(in / stride), extent = (kernel - 1) * dilation + 1,
+      // total = (out - 1) * stride + extent - in; hostile attributes make
+      // any of these overflow int64.
+      int64_t in = inShape[i], out, k1, extent, span, total;
+      bool overflow = __builtin_add_overflow(in, strides[i] - 1, &out);
+      out = overflow ? 0 : out / strides[i];
+      overflow |= __builtin_sub_overflow(kernel[i], 1, &k1) ||
+                  __builtin_mul_overflow(k1, dilations[i], &extent) ||
+                  __builtin_add_overflow(extent, 1, &extent) ||
+                  __builtin_mul_overflow(out - 1, strides[i], &span) ||
+                  __builtin_add_overflow(span, extent, &span) ||
+                  __builtin_sub_overflow(span, in, &total);
+      if (overflow)
+        return emitError(n.loc) << "auto_pad " << autoPad << ": the padding of spatial dim "
+                                << i << " overflows int64 (kernel " << kernel[i]
+                                << ", stride " << strides[i] << ", dilation "
+                                << dilations[i] << ")";
+      total = std::max<int64_t>(0, total);
       int64_t small = total / 2, big = total - small;
       pads[i] = autoPad == "SAME_UPPER" ? small : big;
       pads[i + s] = autoPad == "SAME_UPPER" ? big : small;
@@ -1146,8 +1227,13 @@ LogicalResult convertGather(I &im, Node &n) {
   KILN_TRY(axis, im.getInt(n, "axis", 0));
   KILN_TRY(ax, im.normAxis(n, axis, I::rankOf(data)));
   int64_t dim = I::shapeOf(data)[ax];
-  // ONNX indices may be negative (counted from the end).
-  if (DenseElementsAttr c = im.constantOf(idx)) {
+  // ONNX indices may be negative (counted from the end). Constant indices
+  // are checked and wrapped here (a large constant, which could be a splat
+  // of billions, is wrapped at run time like computed ones).
+  DenseElementsAttr c = im.constantOf(idx);
+  if (c && c.getNumElements() > kMaxConstInts)
+    c = {};
+  if (c) {
     KILN_TRY(vals, im.constInts(n, idx, "indices"));
     bool changed = false;
     for (int64_t &v : vals) {
@@ -1166,18 +1252,21 @@ LogicalResult convertGather(I &im, Node &n) {
       idx = im.constant(DenseElementsAttr::get(c.getType(), attrs));
     }
     // Shape arithmetic (Shape -> Gather) folds here.
+    // The result (outer * indices * inner elements) can be far larger than
+    // the data: fold only when it stays small too.
+    auto ds = I::shapeOf(data);
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < ax; ++i)
+      outer *= ds[i];
+    for (size_t i = size_t(ax) + 1; i < ds.size(); ++i)
+      inner *= ds[i];
+    int64_t outCount = outer * int64_t(vals.size()) * inner;
     if (DenseElementsAttr d = im.constantOf(data);
-        d && d.getNumElements() <= (1 << 16)) {
-      auto ds = I::shapeOf(data);
+        d && d.getNumElements() <= (1 << 16) && outCount <= (1 << 16)) {
       SmallVector<int64_t> outShape(ds.take_front(ax));
       auto is = I::shapeOf(idx);
       outShape.append(is.begin(), is.end());
       outShape.append(ds.begin() + ax + 1, ds.end());
-      int64_t outer = 1, inner = 1;
-      for (int64_t i = 0; i < ax; ++i)
-        outer *= ds[i];
-      for (size_t i = size_t(ax) + 1; i < ds.size(); ++i)
-        inner *= ds[i];
       auto all = llvm::to_vector(d.getValues<Attribute>());
       SmallVector<Attribute> out;
       for (int64_t o = 0; o < outer; ++o)
@@ -1721,11 +1810,18 @@ LogicalResult convertDepthSpace(I &im, Node &n, bool toSpace) {
   int64_t N = s[0], C = s[1], H = s[2], W = s[3];
   if (bs <= 0)
     return emitError(n.loc) << "blocksize must be positive";
+  // blocksize^2 and the grown dims, without overflowing int64.
+  std::optional<int64_t> bs2 = llvm::checkedMul(bs, bs);
+  std::optional<int64_t> grownH = llvm::checkedMul(H, bs), grownW = llvm::checkedMul(W, bs);
+  std::optional<int64_t> grownC = bs2 ? llvm::checkedMul(C, *bs2) : std::nullopt;
+  if (!bs2 || !(toSpace ? grownH && grownW : bool(grownC)))
+    return emitError(n.loc) << "blocksize " << bs << " is too large for the input "
+                            << "[" << llvm::make_range(s.begin(), s.end()) << "]";
   SmallVector<int64_t> tmp, perm, out;
   if (toSpace) {
-    if (C % (bs * bs) != 0)
+    if (C % *bs2 != 0)
       return emitError(n.loc) << "channels are not divisible by blocksize^2";
-    int64_t c = C / (bs * bs);
+    int64_t c = C / *bs2;
     if (mode == "DCR") {
       tmp = {N, bs, bs, c, H, W};
       perm = {0, 3, 4, 1, 5, 2};
@@ -1733,13 +1829,13 @@ LogicalResult convertDepthSpace(I &im, Node &n, bool toSpace) {
       tmp = {N, c, bs, bs, H, W};
       perm = {0, 1, 4, 2, 5, 3};
     }
-    out = {N, c, H * bs, W * bs};
+    out = {N, c, *grownH, *grownW};
   } else {
     if (H % bs != 0 || W % bs != 0)
       return emitError(n.loc) << "spatial dims are not divisible by blocksize";
     tmp = {N, C, H / bs, bs, W / bs, bs};
     perm = {0, 3, 5, 1, 2, 4};
-    out = {N, C * bs * bs, H / bs, W / bs};
+    out = {N, *grownC, H / bs, W / bs};
   }
   KILN_TRY(a, im.reshape(n.loc, x, tmp));
   KILN_TRY(t, im.make<TransposeOp>(n.loc, a, {named(im, "permutation", i64Array(im, perm))}));

@@ -58,11 +58,16 @@ FailureOr<RankedTensorType> checkedTensorType(Location loc,
                                               ArrayRef<int64_t> shape,
                                               Type element,
                                               llvm::StringRef what) {
+  // Zero dims do not count: a [0, 2^62, 2^62] tensor is empty, but its
+  // other dims still multiply (Flatten, Softmax's 2-D view, a reshape) and
+  // would overflow int64, so they are held to the same limit.
   int64_t bytes = elementBytes(element);
   for (int64_t d : shape) {
     if (d < 0)
       return emitError(loc) << what << " has a negative dim (" << d << ")";
-    if (d != 0 && bytes > kMaxTensorBytes / d)
+    if (d == 0)
+      continue;
+    if (bytes > kMaxTensorBytes / d)
       return emitError(loc) << what << " is too large: its dims ["
                             << llvm::make_range(shape.begin(), shape.end())
                             << "] exceed Kiln's limit of 2^40 bytes per tensor";

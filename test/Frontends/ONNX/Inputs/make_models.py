@@ -224,6 +224,133 @@ def bad_broadcast():
                  [vi("x", [2, 3]), vi("z", [4])], [vi("y", [2, 3])])
 
 
+# --- Hostile models (libFuzzer finds, frontends/onnx/fuzz) ----------------
+# Each made the importer overflow int64 (UBSan), allocate without bound or
+# run for minutes; hostile.test checks the message that replaced it.
+
+def hostile_zero_dims():
+    """An empty input whose other dims multiply past int64 (Flatten)."""
+    return model([helper.make_node("Flatten", ["x"], ["y"], axis=1, name="flat")],
+                 [vi("x", [0, 2 ** 62, 2 ** 62])], [vi("y", None)])
+
+
+def hostile_reshape_zero():
+    """allowzero Reshape of an empty tensor to dims that overflow."""
+    return model([helper.make_node("Reshape", ["x", "s"], ["y"], allowzero=1, name="reshape")],
+                 [vi("x", [0])], [vi("y", None)],
+                 [init("s", np.array([0, 2 ** 62, 2 ** 62], np.int64))])
+
+
+def hostile_tile():
+    """4096 copies of a 4 GiB input: 16 TiB, past the per-tensor limit."""
+    return model([helper.make_node("Tile", ["x", "r"], ["y"], name="tile")],
+                 [vi("x", [2 ** 30])], [vi("y", None)],
+                 [init("r", np.array([4096], np.int64))])
+
+
+def hostile_cumsum():
+    """CumSum's mask is len x len: len * len overflowed for len = 2^32."""
+    return model([helper.make_node("CumSum", ["x", "a"], ["y"], name="cumsum")],
+                 [vi("x", [2 ** 32])], [vi("y", None)], [init("a", np.int64(0))])
+
+
+def hostile_conv_same():
+    """SAME padding arithmetic on huge strides and dilations."""
+    return model([helper.make_node("Conv", ["x", "w"], ["y"], auto_pad="SAME_UPPER",
+                                   strides=[2 ** 62, 1], dilations=[2 ** 62, 1], name="conv")],
+                 [vi("x", [1, 1, 4, 4]), vi("w", [1, 1, 3, 3])], [vi("y", None)])
+
+
+def hostile_depth_to_space():
+    """blocksize^2 overflowed."""
+    return model([helper.make_node("DepthToSpace", ["x"], ["y"], blocksize=2 ** 32, name="d2s")],
+                 [vi("x", [1, 1, 1, 1])], [vi("y", None)])
+
+
+def hostile_range_huge():
+    """ceil((1e30 - 0) / 1) converted to int64: undefined."""
+    return model([helper.make_node("Range", ["s", "l", "d"], ["y"], name="range")],
+                 [], [vi("y", None)],
+                 [init("s", np.float32(0)), init("l", np.float32(1e30)), init("d", np.float32(1))])
+
+
+def hostile_range_nan():
+    return model([helper.make_node("Range", ["s", "l", "d"], ["y"], name="range")],
+                 [], [vi("y", None)],
+                 [init("s", np.float32(0)), init("l", np.float32(np.inf)),
+                  init("d", np.float32(np.inf))])
+
+
+def hostile_range_int64():
+    """start + i * delta overflowed int64 (and went through double); the
+    values themselves all fit."""
+    return model([helper.make_node("Range", ["s", "l", "d"], ["y"], name="range")],
+                 [], [vi("y", None, I64)],
+                 [init("s", np.int64(-2 ** 63)), init("l", np.int64(2 ** 63 - 1)),
+                  init("d", np.int64(2 ** 62 + 1))])
+
+
+def hostile_hardmax():
+    """Hardmax built a 2^30-element index vector (8 GiB)."""
+    return model([helper.make_node("Hardmax", ["x"], ["y"], name="hardmax")],
+                 [vi("x", [2 ** 30])], [vi("y", None)])
+
+
+def hostile_nll_classes():
+    return model([helper.make_node("NegativeLogLikelihoodLoss", ["x", "t"], ["y"], name="nll")],
+                 [vi("x", [1, 2 ** 30]), vi("t", [1], I64)], [vi("y", None)])
+
+
+def of_shape(name, out, shape, dtype, value):
+    return helper.make_node("ConstantOfShape", [name], [out],
+                            value=helper.make_tensor("v", dtype, [1], [value]))
+
+
+def hostile_shape_splat():
+    """A Reshape target of 2^36 values (a ConstantOfShape splat) was read
+    value by value."""
+    return model([of_shape("n", "s", None, I64, 1),
+                  helper.make_node("Reshape", ["x", "s"], ["y"], name="reshape")],
+                 [vi("x", [1])], [vi("y", None)], [init("n", np.array([2 ** 36], np.int64))])
+
+
+def hostile_float_shape():
+    """A float shape of 1e30, converted to int64: undefined."""
+    return model([helper.make_node("Reshape", ["x", "s"], ["y"], name="reshape")],
+                 [vi("x", [1])], [vi("y", None)], [init("s", np.array([1e30], np.float32))])
+
+
+def hostile_gather_splat():
+    """Constant indices of 2^22 elements into a constant: the fold walked
+    2^30 results. Now wrapped at run time, not folded."""
+    return model([of_shape("n", "i", None, I64, 0),
+                  helper.make_node("Gather", ["d", "i"], ["y"], name="gather")],
+                 [], [vi("y", None)],
+                 [init("n", np.array([2 ** 22], np.int64)), init("d", np.zeros((256, 256), np.float32))])
+
+
+def hostile_slice_splat():
+    """A slice of a 2^30-element splat copied every element out first."""
+    return model([of_shape("n", "big", None, F, 0),
+                  helper.make_node("Slice", ["big", "b", "e"], ["y"], name="slice")],
+                 [], [vi("y", None)],
+                 [init("n", np.array([2 ** 30], np.int64)), init("b", np.array([0], np.int64)),
+                  init("e", np.array([3], np.int64))])
+
+
+def hostile_lstm_hidden():
+    """gates * hidden_size overflowed."""
+    return model([helper.make_node("LSTM", ["x", "w", "r"], ["y"], hidden_size=2 ** 62, name="lstm")],
+                 [vi("x", [1, 1, 1]), vi("w", [1, 4, 1]), vi("r", [1, 4, 1])], [vi("y", None)])
+
+
+def hostile_lstm_steps():
+    """An empty input of 2^20 steps: unrolled step by step, for minutes."""
+    return model([helper.make_node("LSTM", ["x", "w", "r"], ["y"], hidden_size=1, name="lstm")],
+                 [vi("x", [2 ** 20, 1, 0]), vi("w", [1, 4, 0]), vi("r", [1, 4, 1])],
+                 [vi("y", None)])
+
+
 # --- External data -------------------------------------------------------
 
 def external_model(location, offset=None, length=None):
@@ -301,7 +428,7 @@ MODELS = {k: v for k, v in globals().items()
                                     "squeeze_opsets", "squeeze_opset13", "symbolic",
                                     "layernorm_gelu", "slice_reduce", "unordered",
                                     "attention_shape", "mod_float")
-                              or k.startswith("bad_"))}
+                              or k.startswith(("bad_", "hostile_")))}
 
 
 def main():
