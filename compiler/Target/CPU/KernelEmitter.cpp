@@ -68,6 +68,33 @@ private:
   bool oneDimensional_ = false;
 };
 
+} // namespace
+
+std::optional<SmallVector<int64_t>>
+broadcastStrides(ArrayRef<int64_t> s, ArrayRef<int64_t> shape,
+                 std::string &why) {
+  size_t rank = shape.size();
+  if (s.size() > rank) {
+    why = "an input of higher rank than";
+    return std::nullopt;
+  }
+  SmallVector<int64_t> strides(rank, 0);
+  int64_t step = 1;
+  for (size_t i = 0; i < s.size(); ++i) {
+    size_t d = rank - 1 - i, sd = s.size() - 1 - i;
+    if (s[sd] == shape[d])
+      strides[d] = s[sd] == 1 ? 0 : step;
+    else if (s[sd] != 1) {
+      why = "an input that does not broadcast to";
+      return std::nullopt;
+    }
+    step *= s[sd];
+  }
+  return strides;
+}
+
+namespace {
+
 bool Emitter::planDimensions(std::string &why) {
   auto resultType = cast<RankedTensorType>(fusion_.getResult(0).getType());
   for (Value r : fusion_.getResults())
@@ -83,24 +110,13 @@ bool Emitter::planDimensions(std::string &why) {
   values.append(fusion_->result_begin(), fusion_->result_end());
   for (Value v : values) {
     auto type = cast<RankedTensorType>(v.getType());
-    ArrayRef<int64_t> s = type.getShape();
-    if (s.size() > rank) {
-      why = "an input of higher rank than the result";
+    std::optional<SmallVector<int64_t>> strides =
+        broadcastStrides(type.getShape(), shape, why);
+    if (!strides) {
+      why += " the result";
       return false;
     }
-    SmallVector<int64_t> strides(rank, 0);
-    int64_t step = 1;
-    for (size_t i = 0; i < s.size(); ++i) {
-      size_t d = rank - 1 - i, sd = s.size() - 1 - i;
-      if (s[sd] == shape[d])
-        strides[d] = s[sd] == 1 ? 0 : step;
-      else if (s[sd] != 1) {
-        why = "an input that does not broadcast to the result";
-        return false;
-      }
-      step *= s[sd];
-    }
-    full.push_back(std::move(strides));
+    full.push_back(std::move(*strides));
     auto storage = elementStorageOf(type.getElementType(), ctx_, why);
     if (!storage)
       return false;

@@ -77,6 +77,13 @@ void storeElement(llvm::IRBuilder<> &b, const ElementStorage &s, llvm::Value *x,
 /// that canEmitScalar accepts.
 bool canEmitElementOp(Operation *op, std::string &why);
 
+/// Element strides of an operand of shape `s` read in the row-major index
+/// space of `shape` (numpy broadcasting: size-1 and missing leading dims
+/// get stride 0); nullopt with `why` when it does not broadcast.
+std::optional<SmallVector<int64_t>> broadcastStrides(ArrayRef<int64_t> s,
+                                                     ArrayRef<int64_t> shape,
+                                                     std::string &why);
+
 /// Evaluates `ops` in order on one element, reading operands from and
 /// adding results to `values`; f16/bf16 results are rounded after every op
 /// as the eager kernels store them.

@@ -251,24 +251,13 @@ bool RowEmitter::planInput(BlockArgument arg, std::string &why) {
     return true;
   auto type = cast<RankedTensorType>(arg.getType());
   ArrayRef<int64_t> shape = cast<RankedTensorType>(x_.getType()).getShape();
-  ArrayRef<int64_t> s = type.getShape();
-  size_t rank = shape.size();
-  if (s.size() > rank) {
-    why = "an input of higher rank than the reduced operand";
+  std::optional<SmallVector<int64_t>> broadcast =
+      broadcastStrides(type.getShape(), shape, why);
+  if (!broadcast) {
+    why += " the reduced operand";
     return false;
   }
-  SmallVector<int64_t> strides(rank, 0);
-  int64_t step = 1;
-  for (size_t i = 0; i < s.size(); ++i) {
-    size_t d = rank - 1 - i, sd = s.size() - 1 - i;
-    if (s[sd] == shape[d])
-      strides[d] = s[sd] == 1 ? 0 : step;
-    else if (s[sd] != 1) {
-      why = "an input that does not broadcast to the reduced operand";
-      return false;
-    }
-    step *= s[sd];
-  }
+  SmallVector<int64_t> strides = std::move(*broadcast);
   RowInput in;
   auto storage = elementStorageOf(type.getElementType(), ctx_, why);
   if (!storage)
