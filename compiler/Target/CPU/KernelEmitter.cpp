@@ -251,16 +251,9 @@ std::optional<KernelLaunch> Emitter::emit(StringRef symbol, std::string &why) {
     return std::nullopt;
 
   i64_ = b_.getInt64Ty();
-  llvm::Type *ptr = b_.getPtrTy();
   llvm::Function *fn = createKernelFunction(module_, symbol);
   b_.SetInsertPoint(&fn->getEntryBlock());
-  for (size_t j = 0; j < operands_.size(); ++j) {
-    llvm::Value *slot = b_.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), j);
-    auto *base = b_.CreateLoad(ptr, slot, "buf" + Twine(j));
-    base->setMetadata(llvm::LLVMContext::MD_invariant_load,
-                      llvm::MDNode::get(ctx_, {}));
-    bases_.push_back(base);
-  }
+  bases_ = loadBufferBases(b_, fn, operands_.size());
   accessGroup_ = llvm::MDNode::getDistinct(ctx_, {});
 
   KernelLaunch launch;
@@ -383,6 +376,20 @@ void emitElementOps(ArrayRef<Operation *> ops,
       r = bf16BitsToFloat(b, floatToBF16Bits(b, r));
     values[op->getResult(0)] = r;
   }
+}
+
+SmallVector<llvm::Value *> loadBufferBases(llvm::IRBuilder<> &b,
+                                           llvm::Function *fn, size_t count) {
+  SmallVector<llvm::Value *> bases;
+  llvm::Type *ptr = b.getPtrTy();
+  for (size_t j = 0; j < count; ++j) {
+    llvm::Value *slot = b.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), j);
+    auto *base = b.CreateLoad(ptr, slot, "buf" + Twine(j));
+    base->setMetadata(llvm::LLVMContext::MD_invariant_load,
+                      llvm::MDNode::get(b.getContext(), {}));
+    bases.push_back(base);
+  }
+  return bases;
 }
 
 llvm::Function *createKernelFunction(llvm::Module &module, StringRef symbol) {

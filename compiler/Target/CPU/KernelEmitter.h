@@ -95,6 +95,12 @@ void emitElementOps(ArrayRef<Operation *> ops,
 /// entry block.
 llvm::Function *createKernelFunction(llvm::Module &module, StringRef symbol);
 
+/// Loads the first `count` buffer pointers of the kernel ABI's
+/// `void **buffers` argument, at the builder's insertion point, marked
+/// invariant (the buffer table does not change during a call).
+SmallVector<llvm::Value *> loadBufferBases(llvm::IRBuilder<> &b,
+                                           llvm::Function *fn, size_t count);
+
 /// `<symbol>_signature`: i64 {number of buffers, outer, bytes of each
 /// buffer}. The runtime checks the dispatch op against it at load, so a
 /// file whose metadata disagrees with its code is refused, not run out of

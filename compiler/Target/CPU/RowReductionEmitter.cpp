@@ -540,15 +540,7 @@ std::optional<KernelLaunch> RowEmitter::emit(StringRef symbol,
     return std::nullopt;
   llvm::Function *fn = createKernelFunction(module_, symbol);
   b_.SetInsertPoint(&fn->getEntryBlock());
-  llvm::Type *ptr = b_.getPtrTy();
-  size_t numBuffers = fusion_.getInputs().size() + 1;
-  for (size_t j = 0; j < numBuffers; ++j) {
-    llvm::Value *slot = b_.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), j);
-    auto *base = b_.CreateLoad(ptr, slot, "buf" + Twine(j));
-    base->setMetadata(llvm::LLVMContext::MD_invariant_load,
-                      llvm::MDNode::get(ctx_, {}));
-    bases_.push_back(base);
-  }
+  bases_ = loadBufferBases(b_, fn, fusion_.getInputs().size() + 1);
   accessGroup_ = llvm::MDNode::getDistinct(ctx_, {});
 
   // for (row = begin; row < end; ++row)
