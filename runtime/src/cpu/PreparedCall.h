@@ -53,6 +53,13 @@ Expected<std::unique_ptr<PreparedCall>>
 prepareConv2d(const Shape &inputShape, const Tensor &w, const Tensor &bias,
               const Window2D &win, int64_t groups, const Shape &outputShape);
 
+/// max_pool2d of NCHW f32 x of `inputShape` into `outputShape`, when the
+/// vectorized kernel (MaxPool.h) covers `win` on this CPU; else nullptr
+/// (the op table's eager kernel runs it). No argmax: nothing records.
+Expected<std::unique_ptr<PreparedCall>>
+prepareMaxPool2d(const Shape &inputShape, const Window2D &win,
+                 const Shape &outputShape);
+
 } // namespace kiln::cpu
 
 #endif // KILN_RUNTIME_CPU_PREPAREDCALL_H

@@ -4,6 +4,8 @@
 // computed once per row and column), one parallel task per (n, c) plane.
 // Floats compute in their own type (f16/bf16 in f32); integer max pooling
 // goes through f64, which is exact for i8/i32 and for i64 below 2^53.
+// f32 max pooling without padding goes to the vectorized kernel of
+// cpu/MaxPool.h where the CPU has it (same results, bit for bit).
 // Gradients: max pooling records the winner of each window (the first
 // maximum) while recording and adds each output's gradient there; average
 // pooling spreads it over the window with the forward's divisor.
@@ -12,6 +14,7 @@
 #include "kiln/NNOps.h"
 
 #include "../autograd/Record.h"
+#include "../cpu/MaxPool.h"
 #include "ConvolutionKernels.h"
 #include "EagerUtil.h"
 #include "kiln/ThreadPool.h"
@@ -259,7 +262,11 @@ Expected<Tensor> poolForward(const char *op, const Tensor &x,
     KILN_ASSIGN_OR_RETURN(*argmax, Tensor::empty(shape, DType::I64));
     won = argmax->data<int64_t>();
   }
-  if (out.numel() > 0 && !won) {
+  const cpu::PoolPlanes planes{g.planes, g.h, g.w, g.oh, g.ow};
+  if (out.numel() > 0 && !won && isMax && ct == DType::F32 &&
+      cpu::canMaxPoolFast(planes, win)) {
+    cpu::maxPoolF32(in.data<float>(), out.data<float>(), planes, win);
+  } else if (out.numel() > 0 && !won) {
     if (ct == DType::F64)
       poolPlanesByTap(in.data<double>(), out.data<double>(), g, win, isMax,
                       countIncludePad);

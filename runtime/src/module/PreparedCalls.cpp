@@ -10,6 +10,8 @@
 //
 // Only f32 ops whose weights (and bias) are constants qualify; everything
 // else, and anything oneDNN declines, runs through the op table as before.
+// max_pool2d has no weights but gains the same way (cpu/MaxPool.h): its
+// vectorized kernel writes into the arena.
 //
 //===----------------------------------------------------------------------===//
 #include "KernelAdapters.h"
@@ -86,6 +88,16 @@ prepareConvOp(const ModuleData &data, const FunctionData &fn, const OpData &op,
                             y.shape);
 }
 
+Expected<std::unique_ptr<cpu::PreparedCall>>
+prepareMaxPoolOp(const FunctionData &fn, const OpData &op, const OpAttrs &a) {
+  const TensorSpec &x = fn.values[op.operands[0]].spec;
+  const TensorSpec &y = fn.values[op.results[0]].spec;
+  if (op.operands.size() != 1 || x.dtype != DType::F32 || y.dtype != DType::F32)
+    return std::unique_ptr<cpu::PreparedCall>();
+  return cpu::prepareMaxPool2d(x.shape, adapters::windowOf(a, a.getInts("kernel")),
+                               y.shape);
+}
+
 } // namespace
 
 Status prepareLibraryCalls(ModuleData &data) {
@@ -98,7 +110,8 @@ Status prepareLibraryCalls(ModuleData &data) {
       Expected<std::unique_ptr<cpu::PreparedCall>> call =
           name == "gemm" || name == "matmul"
               ? prepareGemmOp(data, fn, op, a, name == "gemm")
-          : name == "conv2d" ? prepareConvOp(data, fn, op, a)
+          : name == "conv2d"     ? prepareConvOp(data, fn, op, a)
+          : name == "max_pool2d" ? prepareMaxPoolOp(fn, op, a)
                              : std::unique_ptr<cpu::PreparedCall>();
       if (!call)
         return call.takeStatus().withContext(

@@ -1,0 +1,171 @@
+//===- MaxPool.cpp - Vectorized f32 max pooling without padding -----------===//
+//
+// See MaxPool.h. The AVX-512 kernel is compiled for that target alone and
+// chosen at run time (as Gemv.cpp does for AVX2); other CPUs keep the eager
+// kernel's portable loops.
+//
+//===----------------------------------------------------------------------===//
+#include "MaxPool.h"
+
+#include "PreparedCall.h"
+
+#include "kiln/ThreadPool.h"
+
+#include <algorithm>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace kiln::cpu {
+
+namespace {
+
+#if defined(__x86_64__)
+bool haveAvx512() {
+  static const bool have = __builtin_cpu_supports("avx512f");
+  return have;
+}
+
+/// acc, or v where v beats it: v > acc or v is NaN, unless acc is NaN
+/// already (the eager kernel's rule, so the first NaN sticks).
+__attribute__((target("avx512f"))) inline __m512 combine(__m512 acc, __m512 v) {
+  __mmask16 ordered = _mm512_cmp_ps_mask(acc, acc, _CMP_ORD_Q);
+  __mmask16 take = _mm512_mask_cmp_ps_mask(ordered, v, acc, _CMP_NLE_UQ);
+  return _mm512_mask_mov_ps(acc, take, v);
+}
+
+/// The low `count` lanes set (count <= 16).
+inline __mmask16 lowLanes(int64_t count) {
+  return count <= 0 ? __mmask16(0) : __mmask16((1u << count) - 1u);
+}
+
+/// p[i * SW] for the first n <= 16 lanes (the rest are 0). Masked loads
+/// never touch memory outside their lanes, so a short last row is safe.
+template <int SW>
+__attribute__((target("avx512f"))) inline __m512 loadTaps(const float *p,
+                                                          int64_t n) {
+  if constexpr (SW == 1) {
+    return _mm512_maskz_loadu_ps(lowLanes(n), p);
+  } else {
+    // Lanes 0, 2, ..., 2n - 2 of the 2n - 1 floats from p.
+    __m512 lo = _mm512_maskz_loadu_ps(lowLanes(std::min<int64_t>(2 * n - 1, 16)), p);
+    __m512 hi = _mm512_maskz_loadu_ps(lowLanes(2 * n - 1 - 16), p + 16);
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                            20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(lo, evens, hi);
+  }
+}
+
+/// One output row at a time, up to 16 outputs per vector: LeNet's rows
+/// (14 and 5 outputs) take one vector each.
+template <int SW>
+__attribute__((target("avx512f"))) void
+maxPoolAvx512(const float *x, float *y, const PoolPlanes g, int64_t kH,
+              int64_t kW, int64_t sH, int64_t p0, int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) {
+    const float *src = x + p * g.h * g.w;
+    float *dst = y + p * g.oh * g.ow;
+    for (int64_t oy = 0; oy < g.oh; ++oy)
+      for (int64_t ox0 = 0; ox0 < g.ow; ox0 += 16) {
+        const int64_t n = std::min<int64_t>(16, g.ow - ox0);
+        __m512 acc = _mm512_setzero_ps();
+        for (int64_t ky = 0; ky < kH; ++ky) {
+          const float *row = src + (oy * sH + ky) * g.w + ox0 * SW;
+          __m512 rowMax = loadTaps<SW>(row, n);
+          for (int64_t kx = 1; kx < kW; ++kx)
+            rowMax = combine(rowMax, loadTaps<SW>(row + kx, n));
+          acc = ky == 0 ? rowMax : combine(acc, rowMax);
+        }
+        _mm512_mask_storeu_ps(dst + oy * g.ow + ox0, lowLanes(n), acc);
+      }
+  }
+}
+#endif
+
+} // namespace
+
+bool canMaxPoolFast(const PoolPlanes &g, const shapes::Window2D &win) {
+#if defined(__x86_64__)
+  if (!haveAvx512() || g.oh < 1 || g.ow < 1)
+    return false;
+  for (int64_t pad : win.pads)
+    if (pad != 0)
+      return false;
+  if (win.dilations[0] != 1 || win.dilations[1] != 1 ||
+      (win.strides[1] != 1 && win.strides[1] != 2))
+    return false;
+  // Ceil mode may add a last window that hangs over the edge.
+  return (g.oh - 1) * win.strides[0] + win.kernel[0] <= g.h &&
+         (g.ow - 1) * win.strides[1] + win.kernel[1] <= g.w;
+#else
+  (void)g;
+  (void)win;
+  return false;
+#endif
+}
+
+void maxPoolPlanesF32(const float *x, float *y, const PoolPlanes &g,
+                      const shapes::Window2D &win, int64_t p0, int64_t p1) {
+#if defined(__x86_64__)
+  if (win.strides[1] == 1)
+    maxPoolAvx512<1>(x, y, g, win.kernel[0], win.kernel[1], win.strides[0], p0, p1);
+  else
+    maxPoolAvx512<2>(x, y, g, win.kernel[0], win.kernel[1], win.strides[0], p0, p1);
+#else
+  (void)x, (void)y, (void)g, (void)win, (void)p0, (void)p1;
+#endif
+}
+
+void maxPoolF32(const float *x, float *y, const PoolPlanes &g,
+                const shapes::Window2D &win) {
+  // Chunks of >= 16K input floats: below that, waking a thread (~5 us)
+  // costs more than the chunk (a few us at L2 speed).
+  const int64_t plane = std::max<int64_t>(g.h * g.w, 1);
+  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 14) / plane);
+  if (g.planes <= grain) {
+    maxPoolPlanesF32(x, y, g, win, 0, g.planes);
+    return;
+  }
+  ThreadPool::global().parallelFor(0, g.planes, grain, [&](int64_t b, int64_t e) {
+    maxPoolPlanesF32(x, y, g, win, b, e);
+  });
+}
+
+namespace {
+
+/// A max_pool2d of a compiled module: the kernel above, straight into the
+/// arena (the op table would allocate the result and copy it there).
+class PreparedMaxPool final : public PreparedCall {
+public:
+  PreparedMaxPool(PoolPlanes g, shapes::Window2D win) : g_(g), win_(std::move(win)) {}
+  Status run(const float *x, float *y) const override {
+    maxPoolF32(x, y, g_, win_);
+    return Status();
+  }
+  std::string implementation() const override { return "kiln:max_pool:avx512"; }
+
+private:
+  PoolPlanes g_;
+  shapes::Window2D win_;
+};
+
+} // namespace
+
+Expected<std::unique_ptr<PreparedCall>>
+prepareMaxPool2d(const Shape &xs, const shapes::Window2D &win, const Shape &ys) {
+  if (xs.size() != 4 || ys.size() != 4 || xs[0] != ys[0] || xs[1] != ys[1] ||
+      shapes::checkWindow(win))
+    return std::unique_ptr<PreparedCall>();
+  // The output shape must be the one the window gives (a file that says
+  // otherwise is left to the eager kernel's checks).
+  shapes::ShapeOr expect = shapes::pool2d(xs, win);
+  if (!expect || *expect != ys)
+    return std::unique_ptr<PreparedCall>();
+  PoolPlanes g{xs[0] * xs[1], xs[2], xs[3], ys[2], ys[3]};
+  if (g.planes == 0 || !canMaxPoolFast(g, win))
+    return std::unique_ptr<PreparedCall>();
+  return std::unique_ptr<PreparedCall>(std::make_unique<PreparedMaxPool>(g, win));
+}
+
+} // namespace kiln::cpu
