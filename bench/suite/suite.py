@@ -684,8 +684,8 @@ def main():
     ap.add_argument("--rtol", type=float, default=1e-4)
     ap.add_argument("--atol", type=float, default=1e-4)
     ap.add_argument("--wait-policy", choices=["auto", "active", "passive"], default="auto",
-                    help="passive: OMP_WAIT_POLICY=PASSIVE for every process and no "
-                    "spinning in ONNX Runtime's pool; auto: passive when the load "
+                    help="passive: OMP_WAIT_POLICY=PASSIVE for every process, no "
+                    "spinning in ONNX Runtime's pool and none in Kiln's (KILN_SPIN_US=0); auto: passive when the load "
                     "average at start exceeds the core count (spinning thread pools "
                     "lose 10-100x when their threads are descheduled)")
     args = ap.parse_args()
@@ -707,12 +707,13 @@ def main():
     if passive:
         env["OMP_WAIT_POLICY"] = "PASSIVE"
         env["KILN_BENCH_ORT_NO_SPIN"] = "1"
+        env["KILN_SPIN_US"] = "0"  # Kiln's pool sleeps at once too: same policy for all.
     info = {"mode": "quick" if args.quick else "full", "threads": args.threads,
             "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
             "machine": f"{platform.processor() or platform.machine()} {os.cpu_count()} cores",
             "load": f"{load:.1f}", "loaded": load > 0.5 * (os.cpu_count() or 1),
             "rtol": args.rtol, "atol": args.atol,
-            "wait_policy": "passive (OMP_WAIT_POLICY=PASSIVE, ORT allow_spinning=0)"
+            "wait_policy": "passive (OMP_WAIT_POLICY=PASSIVE, ORT allow_spinning=0, KILN_SPIN_US=0)"
             if passive else "default (spinning allowed)"}
     try:
         with open("/proc/cpuinfo") as f:

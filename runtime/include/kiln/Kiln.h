@@ -32,7 +32,8 @@
 //    caller runs its kernel on its own thread instead of waiting).
 //
 // Threads: KILN_NUM_THREADS sets the pool size (default: hardware threads);
-// OpenBLAS and oneDNN are given the same count.
+// the libraries run single-threaded inside the pool's chunks. KILN_SPIN_US
+// (default 50) is how long idle pool threads spin before sleeping.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_KILN_H

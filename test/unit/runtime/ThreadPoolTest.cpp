@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <numeric>
+#include <string>
 #include <vector>
 
 using namespace kiln;
@@ -96,6 +97,49 @@ TEST(ThreadPool, SizeFromEnvironment) {
   else
     unsetenv("KILN_NUM_THREADS");
   EXPECT_GE(ThreadPool::global().numThreads(), 1);
+}
+
+TEST(ThreadPool, SpinWindowFromEnvironment) {
+  const char *old = std::getenv("KILN_SPIN_US");
+  std::string saved = old ? old : "";
+  setenv("KILN_SPIN_US", "0", 1);
+  EXPECT_EQ(configuredSpinMicroseconds(), 0);
+  setenv("KILN_SPIN_US", "200", 1);
+  EXPECT_EQ(configuredSpinMicroseconds(), 200);
+  for (const char *bad : {"-1", "fast", "5000000", "12us"}) {
+    setenv("KILN_SPIN_US", bad, 1); // Ignored, not fatal.
+    EXPECT_EQ(configuredSpinMicroseconds(), 50) << bad;
+  }
+  if (old)
+    setenv("KILN_SPIN_US", saved.c_str(), 1);
+  else
+    unsetenv("KILN_SPIN_US");
+}
+
+// Sleeping and spinning workers must both see every job: back-to-back
+// jobs with no spin at all, and with a spin window longer than the gaps.
+TEST(ThreadPool, EveryChunkRunsWithAndWithoutSpinning) {
+  const char *old = std::getenv("KILN_SPIN_US");
+  std::string saved = old ? old : "";
+  for (const char *spin : {"0", "1000"}) {
+    setenv("KILN_SPIN_US", spin, 1);
+    auto pool = std::move(*ThreadPool::create(3));
+    for (int iter = 0; iter < 500; ++iter) {
+      int64_t n = 1 + iter % 37; // Fewer chunks than threads, and more.
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      pool->parallelFor(0, n, 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i)
+          hits[size_t(i)]++;
+      });
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_EQ(hits[size_t(i)].load(), 1)
+            << "spin=" << spin << " n=" << n << " i=" << i;
+    }
+  }
+  if (old)
+    setenv("KILN_SPIN_US", saved.c_str(), 1);
+  else
+    unsetenv("KILN_SPIN_US");
 }
 
 } // namespace
