@@ -1,9 +1,11 @@
 //===- FuseEpilogues.cpp - Bias and activation into GEMM/conv calls -------===//
 //
 // matmul -> add(bias along the last dim) -> activation becomes kiln.gemm;
-// conv2d -> add(per-channel bias) becomes conv2d with its bias operand. Each
-// folded intermediate must have exactly one use, so nothing is computed
-// twice and no value another op needs disappears.
+// conv2d -> add(per-channel bias) becomes conv2d with its bias operand, and
+// conv2d -> activation a conv2d with that `activation` (oneDNN applies it
+// as a post-op in the same pass over the output). Each folded intermediate
+// must have exactly one use, so nothing is computed twice and no value
+// another op needs disappears.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Compiler/Transforms/Passes.h"
@@ -103,6 +105,8 @@ struct ConvBias : OpRewritePattern<Conv2DOp> {
                                 PatternRewriter &rewriter) const override {
     if (conv.getBias())
       return rewriter.notifyMatchFailure(conv, "already has a bias");
+    if (conv.getActivation() != "none") // the add comes after the activation
+      return rewriter.notifyMatchFailure(conv, "already has an activation");
     auto add = dyn_cast_or_null<AddOp>(singleUser(conv.getResult()));
     if (!add || add.getType() != conv.getType())
       return rewriter.notifyMatchFailure(conv, "no same-shape add");
@@ -124,8 +128,32 @@ struct ConvBias : OpRewritePattern<Conv2DOp> {
     auto fused = rewriter.create<Conv2DOp>(
         add.getLoc(), conv.getInput(), conv.getWeight(), bias,
         conv.getStridesAttr(), conv.getPadsAttr(), conv.getDilationsAttr(),
-        conv.getGroupsAttr());
+        conv.getGroupsAttr(), conv.getActivationAttr());
     rewriter.replaceOp(add, fused.getResult());
+    rewriter.eraseOp(conv);
+    return success();
+  }
+};
+
+/// conv2d (with or without its bias) -> activation. ConvBias folds the add
+/// first when there is one: the activation follows the bias, never the
+/// other way round.
+struct ConvActivation : OpRewritePattern<Conv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(Conv2DOp conv,
+                                PatternRewriter &rewriter) const override {
+    if (conv.getActivation() != "none")
+      return rewriter.notifyMatchFailure(conv, "already has an activation");
+    Operation *actOp = singleUser(conv.getResult());
+    StringRef activation = activationOf(actOp);
+    if (activation.empty())
+      return rewriter.notifyMatchFailure(conv, "no single-use activation");
+    rewriter.setInsertionPoint(actOp);
+    auto fused = rewriter.create<Conv2DOp>(
+        actOp->getLoc(), conv.getInput(), conv.getWeight(), conv.getBias(),
+        conv.getStridesAttr(), conv.getPadsAttr(), conv.getDilationsAttr(),
+        conv.getGroupsAttr(), rewriter.getStringAttr(activation));
+    rewriter.replaceOp(actOp, fused.getResult());
     rewriter.eraseOp(conv);
     return success();
   }
@@ -134,7 +162,7 @@ struct ConvBias : OpRewritePattern<Conv2DOp> {
 struct FuseEpiloguesPass : mlir::kiln::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<MatmulEpilogue, ConvBias>(&getContext());
+    patterns.add<MatmulEpilogue, ConvBias, ConvActivation>(&getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -37,9 +37,13 @@ struct FusionReportPass : mlir::kiln::impl::FusionReportBase<FusionReportPass> {
       if (!isa<KilnDialect>(op.getDialect()))
         continue;
       ++graphOps;
-      // A gemm stands for the matmul, bias add and activation it absorbed.
+      // A gemm stands for the matmul, bias add and activation it absorbed;
+      // a conv2d for the activation it absorbed (its bias may have been an
+      // operand from the start, so that one is not counted).
       if (auto gemm = dyn_cast<GemmOp>(op))
         graphOps += (gemm.getBias() ? 1 : 0) + (gemm.getActivation() != "none");
+      if (auto conv = dyn_cast<Conv2DOp>(op))
+        graphOps += conv.getActivation() != "none";
       switch (classify(&op).role) {
       case OpRole::Library:
         ++library;

@@ -87,3 +87,68 @@ func.func @conv_bias(%x: tensor<1x3x8x8xf32>, %w: tensor<16x3x3x3xf32>, %b: tens
   %a = kiln.add %c, %b : tensor<1x16x8x8xf32>, tensor<1x16x1x1xf32>
   return %a : tensor<1x16x8x8xf32>
 }
+
+// -----
+
+// conv2d + per-channel bias + relu (LeNet's layers): the add becomes the
+// bias operand, then the relu the conv's activation.
+// CHECK-LABEL: func.func @conv_bias_relu
+// CHECK:         %[[B:.*]] = kiln.reshape %arg2 : tensor<1x6x1x1xf32> -> tensor<6xf32>
+// CHECK:         %[[C:.*]] = kiln.conv2d %arg0, %arg1, %[[B]] {activation = "relu", pads = array<i64: 2, 2, 2, 2>}
+// CHECK-NOT:     kiln.relu
+// CHECK-NEXT:    return %[[C]]
+func.func @conv_bias_relu(%x: tensor<2x1x28x28xf32>, %w: tensor<6x1x5x5xf32>, %b: tensor<1x6x1x1xf32>) -> tensor<2x6x28x28xf32> {
+  %c = kiln.conv2d %x, %w {pads = array<i64: 2, 2, 2, 2>} : tensor<2x1x28x28xf32>, tensor<6x1x5x5xf32>
+  %a = kiln.add %c, %b : tensor<2x6x28x28xf32>, tensor<1x6x1x1xf32>
+  %r = kiln.relu %a : tensor<2x6x28x28xf32>
+  return %r : tensor<2x6x28x28xf32>
+}
+
+// -----
+
+// A conv2d that already has its bias operand (as the ONNX importer makes
+// it) takes a sigmoid; the tanh-form GELU keeps its form.
+// CHECK-LABEL: func.func @conv_operand_bias_activations
+// CHECK:         kiln.conv2d %arg0, %arg1, %arg2 {activation = "sigmoid"}
+// CHECK:         kiln.conv2d %arg0, %arg1 {activation = "gelu_tanh"}
+// CHECK-NOT:     kiln.sigmoid
+// CHECK-NOT:     kiln.gelu
+func.func @conv_operand_bias_activations(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) {
+  %c = kiln.conv2d %x, %w, %b : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>
+  %s = kiln.sigmoid %c : tensor<1x4x6x6xf32>
+  %d = kiln.conv2d %x, %w : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>
+  %g = kiln.gelu %d {approximate = "tanh"} : tensor<1x4x6x6xf32>
+  return %s, %g : tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// The relu's input (the biased conv) has another user: folding the relu
+// would lose the value before it. The bias folds; the relu stays.
+// CHECK-LABEL: func.func @conv_relu_input_shared
+// CHECK:         %[[C:.*]] = kiln.conv2d %arg0, %arg1, %arg2 : tensor<1x3x8x8xf32>
+// CHECK-NEXT:    %[[R:.*]] = kiln.relu %[[C]]
+// CHECK-NEXT:    return %[[R]], %[[C]]
+func.func @conv_relu_input_shared(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) {
+  %c = kiln.conv2d %x, %w, %b : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>
+  %r = kiln.relu %c : tensor<1x4x6x6xf32>
+  return %r, %c : tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// An activation the runtime has no epilogue for (leaky_relu) stays a
+// separate op, and an add after an activation is not a bias to fold.
+// CHECK-LABEL: func.func @conv_unfoldable
+// CHECK:         %[[C:.*]] = kiln.conv2d %arg0, %arg1 : tensor<1x3x8x8xf32>
+// CHECK-NEXT:    kiln.leaky_relu %[[C]]
+// CHECK:         %[[D:.*]] = kiln.conv2d %arg0, %arg1 {activation = "relu"}
+// CHECK-NEXT:    kiln.add %[[D]], %arg2
+func.func @conv_unfoldable(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<1x4x1x1xf32>) -> (tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) {
+  %c = kiln.conv2d %x, %w : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>
+  %l = kiln.leaky_relu %c {alpha = 0.1 : f64} : tensor<1x4x6x6xf32>
+  %d = kiln.conv2d %x, %w : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>
+  %r = kiln.relu %d : tensor<1x4x6x6xf32>
+  %a = kiln.add %r, %b : tensor<1x4x6x6xf32>, tensor<1x4x1x1xf32>
+  return %l, %a : tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>
+}

@@ -26,3 +26,15 @@ func.func @lookup(%i: tensor<4xi64>) -> tensor<32xf32> {
   %f = kiln.reshape %e : tensor<4x8xf32> -> tensor<32xf32>
   return %f : tensor<32xf32>
 }
+
+// -----
+
+// A conv2d stands for the activation it absorbed too: conv + relu is one
+// library call, the pool another kernel.
+// expected-remark @+1 {{3 graph ops -> 2 kernels (0 fused, 1 library calls, 1 other)}}
+func.func @conv_relu_pool(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<1x4x3x3xf32> {
+  %c = kiln.conv2d %x, %w, %b : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>
+  %r = kiln.relu %c : tensor<1x4x6x6xf32>
+  %p = kiln.max_pool2d %r {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>} : tensor<1x4x6x6xf32>
+  return %p : tensor<1x4x3x3xf32>
+}

@@ -373,7 +373,8 @@ namespace {
 /// nullptr when oneDNN has no kernel for it.
 std::unique_ptr<PreparedConv>
 buildConv(bool plain, const Shape &xs, const Tensor &wc, const Tensor &bc,
-          const Window2D &win, int64_t groups, const Shape &ys) {
+          const Window2D &win, int64_t groups, const Shape &ys,
+          const dnnl::post_ops &postOps) {
   const int64_t n = xs[0], c = xs[1], f = wc.shape()[0];
   const int64_t xImage = c * xs[2] * xs[3], yPlane = ys[2] * ys[3];
   const int64_t kPerOut = wc.numel() / f;
@@ -386,6 +387,7 @@ buildConv(bool plain, const Shape &xs, const Tensor &wc, const Tensor &bc,
   call->plain_ = plain;
   try {
     dnnl::primitive_attr attr = userScratchpad();
+    attr.set_post_ops(postOps);
     PackedWeights packed;
     memory::dims strides = {win.strides[0], win.strides[1]};
     // oneDNN counts dilation from 0 (0 = dense); Kiln from 1.
@@ -455,8 +457,10 @@ double bestOfThree(const PreparedCall &call, const float *x, float *y) {
 
 Expected<std::unique_ptr<PreparedCall>>
 prepareConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
-              const Window2D &win, int64_t groups, const Shape &ys) {
-  if (xs.size() != 4 || ys.size() != 4 || w.rank() != 4 ||
+              const Window2D &win, int64_t groups, const Shape &ys,
+              std::string_view activation) {
+  std::optional<dnnl::post_ops> postOps = activationPostOps(activation);
+  if (!postOps || xs.size() != 4 || ys.size() != 4 || w.rank() != 4 ||
       w.dtype() != DType::F32 || groups < 1 ||
       (bias.defined() && bias.dtype() != DType::F32))
     return std::unique_ptr<PreparedCall>();
@@ -474,8 +478,10 @@ prepareConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
   // back to NCHW). So both are built and timed here, on zeros, and the
   // faster kept: a measured choice per layer. (On LeNet the blocked one
   // still won, 539 vs 883 us for the first layer, and 283 vs 1011 us.)
-  std::unique_ptr<PreparedConv> blocked = buildConv(false, xs, wc, bc, win, groups, ys);
-  std::unique_ptr<PreparedConv> plain = buildConv(true, xs, wc, bc, win, groups, ys);
+  std::unique_ptr<PreparedConv> blocked =
+      buildConv(false, xs, wc, bc, win, groups, ys, *postOps);
+  std::unique_ptr<PreparedConv> plain =
+      buildConv(true, xs, wc, bc, win, groups, ys, *postOps);
   if (!blocked || !plain)
     return std::unique_ptr<PreparedCall>(blocked ? std::move(blocked)
                                                  : std::move(plain));
@@ -503,7 +509,7 @@ prepareDnnlGemm(int64_t, int64_t, int64_t, const Tensor &, bool,
 
 Expected<std::unique_ptr<PreparedCall>>
 prepareConv2d(const Shape &, const Tensor &, const Tensor &, const Window2D &,
-              int64_t, const Shape &) {
+              int64_t, const Shape &, std::string_view) {
   return std::unique_ptr<PreparedCall>();
 }
 

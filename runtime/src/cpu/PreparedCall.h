@@ -7,7 +7,7 @@
 // PreparedCall does all of that once, at load, and each run is one call
 // per thread that writes the result where the memory plan put it, with the
 // bias and activation applied by oneDNN post-ops in the same pass (the
-// epilogue kiln-fuse-epilogues folded into kiln.gemm).
+// epilogue kiln-fuse-epilogues folded into kiln.gemm or kiln.conv2d).
 //
 // Threading follows DESIGN.md's one-pool rule: oneDNN runs single-threaded
 // and the work is split over Kiln's pool into parts, each with its own
@@ -47,11 +47,13 @@ Expected<std::unique_ptr<PreparedCall>>
 prepareGemm(int64_t m, int64_t k, int64_t n, const Tensor &w, bool transposeW,
             const Tensor &bias, std::string_view activation);
 
-/// conv2d(x, W) + bias for NCHW x of `inputShape`, OIHW constant W, result
-/// of `outputShape`; nullptr when not applicable, as for prepareGemm.
+/// act(conv2d(x, W) + bias) for NCHW x of `inputShape`, OIHW constant W,
+/// result of `outputShape`; `activation` as for prepareGemm; nullptr when
+/// not applicable, as for prepareGemm.
 Expected<std::unique_ptr<PreparedCall>>
 prepareConv2d(const Shape &inputShape, const Tensor &w, const Tensor &bias,
-              const Window2D &win, int64_t groups, const Shape &outputShape);
+              const Window2D &win, int64_t groups, const Shape &outputShape,
+              std::string_view activation = "none");
 
 /// max_pool2d of NCHW f32 x of `inputShape` into `outputShape`, when the
 /// vectorized kernel (MaxPool.h) covers `win` on this CPU; else nullptr

@@ -73,7 +73,7 @@ namespace {
 
 using namespace adapters;
 
-/// Applies a gemm epilogue activation by name.
+/// Applies a gemm or conv2d epilogue activation by name.
 Expected<Tensor> activate(Expected<Tensor> x, std::string_view activation) {
   if (!x || activation == "none")
     return x;
@@ -158,8 +158,9 @@ std::unordered_map<std::string_view, OpHandler> buildTable() {
     return one(activate(std::move(acc), a.getString("activation", "none")));
   }};
   t["conv2d"] = OpHandler{2, 3, 1, 1, [](const OpAttrs &a, Operands in, Specs) {
-    return one(conv2d(in[0], in[1], optional(in, 2), windowOf(a, {1, 1}),
-                      a.getInt("groups", 1)));
+    return one(activate(conv2d(in[0], in[1], optional(in, 2),
+                               windowOf(a, {1, 1}), a.getInt("groups", 1)),
+                        a.getString("activation", "none")));
   }};
   t["conv_transpose2d"] =
       OpHandler{2, 3, 1, 1, [](const OpAttrs &a, Operands in, Specs) {

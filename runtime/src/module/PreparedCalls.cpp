@@ -3,7 +3,7 @@
 // A compiled module's GEMMs and convolutions usually take constant weights.
 // At load, each such op gets a cpu::PreparedCall (cpu/PreparedCall.h): the
 // oneDNN primitive created and the weights packed once, the bias and
-// activation of kiln.gemm applied as post-ops. At run time the op is then
+// activation of kiln.gemm and kiln.conv2d applied as post-ops. At run time the op is then
 // one library call that writes its result straight into the arena, instead
 // of the eager kernel's fresh tensor, separate bias and activation passes,
 // and a copy into the arena.
@@ -85,7 +85,7 @@ prepareConvOp(const ModuleData &data, const FunctionData &fn, const OpData &op,
   if (shapes::checkWindow(win))
     return std::unique_ptr<cpu::PreparedCall>(); // the eager kernel says why
   return cpu::prepareConv2d(x.shape, *w, bias, win, a.getInt("groups", 1),
-                            y.shape);
+                            y.shape, a.getString("activation", "none"));
 }
 
 Expected<std::unique_ptr<cpu::PreparedCall>>

@@ -27,6 +27,25 @@ Expected<Tensor> refUnary(UnaryOp op, const Expected<Tensor> &x) {
   return ref::unary(op, *x, defaultParams(op));
 }
 
+/// The epilogue activation of gemm and conv2d, by name.
+Expected<Tensor> refActivate(Expected<Tensor> acc, std::string_view act) {
+  if (!acc || act == "none")
+    return acc;
+  if (act == "relu")
+    return refUnary(UnaryOp::Relu, acc);
+  if (act == "gelu")
+    return refUnary(UnaryOp::Gelu, acc);
+  if (act == "gelu_tanh")
+    return refUnary(UnaryOp::GeluTanh, acc);
+  if (act == "silu")
+    return refUnary(UnaryOp::Silu, acc);
+  if (act == "sigmoid")
+    return refUnary(UnaryOp::Sigmoid, acc);
+  if (act == "tanh")
+    return refUnary(UnaryOp::Tanh, acc);
+  return invalidArgument("unknown activation '", act, "'");
+}
+
 /// "none", "mean" or "sum" applied to per-element losses.
 Expected<Tensor> reduceLoss(Expected<Tensor> perElement, std::string_view how) {
   if (!perElement || how == "none")
@@ -96,20 +115,12 @@ std::unordered_map<std::string_view, OpKernel> buildTable() {
                                        a.getBool("transpose_rhs", false));
     if (acc && in.size() == 3)
       acc = ref::binary(BinaryOp::Add, *acc, in[2]);
-    std::string_view act = a.getString("activation", "none");
-    if (act == "relu") acc = refUnary(UnaryOp::Relu, acc);
-    else if (act == "gelu") acc = refUnary(UnaryOp::Gelu, acc);
-    else if (act == "gelu_tanh") acc = refUnary(UnaryOp::GeluTanh, acc);
-    else if (act == "silu") acc = refUnary(UnaryOp::Silu, acc);
-    else if (act == "sigmoid") acc = refUnary(UnaryOp::Sigmoid, acc);
-    else if (act == "tanh") acc = refUnary(UnaryOp::Tanh, acc);
-    else if (act != "none")
-      return Results(invalidArgument("unknown activation '", act, "'"));
-    return one(std::move(acc));
+    return one(refActivate(std::move(acc), a.getString("activation", "none")));
   };
   t["conv2d"] = [](const OpAttrs &a, Operands in, Specs) {
-    return one(ref::conv2d(in[0], in[1], optional(in, 2), windowOf(a, {1, 1}),
-                           a.getInt("groups", 1)));
+    return one(refActivate(ref::conv2d(in[0], in[1], optional(in, 2),
+                                       windowOf(a, {1, 1}), a.getInt("groups", 1)),
+                           a.getString("activation", "none")));
   };
   t["conv_transpose2d"] = [](const OpAttrs &a, Operands in, Specs) {
     std::vector<int64_t> outputPadding = a.getInts("output_padding", {0, 0});

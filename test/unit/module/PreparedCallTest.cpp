@@ -4,8 +4,9 @@
 // activation, conv2d in kiln/Reference.h) on random inputs, over the shapes
 // that pick each path: the few-row GEMV, oneDNN split by columns, by rows
 // or not at all; convolutions split by batch or by output channel, grouped
-// and depthwise, strided, padded and dilated. Tolerances: DESIGN.md's f32
-// widened by sqrt of the reduction length, as for eager matmul.
+// and depthwise, strided, padded and dilated, with each epilogue
+// activation. Tolerances: DESIGN.md's f32 widened by sqrt of the reduction
+// length, as for eager matmul.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Kiln.h"
@@ -118,13 +119,14 @@ struct ConvCase {
   int64_t f, kh, kw, groups;
   Window2D win;
   bool bias;
+  std::string act = "none";
 };
 
 void checkConv(const ConvCase &c) {
   SCOPED_TRACE(::testing::Message()
                << "x " << c.x[0] << "x" << c.x[1] << "x" << c.x[2] << "x"
                << c.x[3] << " f " << c.f << " k " << c.kh << "x" << c.kw
-               << " groups " << c.groups);
+               << " groups " << c.groups << " " << c.act);
   Tensor x = randomF32(c.x, 5);
   Tensor w = randomF32({c.f, c.x[1] / c.groups, c.kh, c.kw}, 6);
   Tensor b = c.bias ? randomF32({c.f}, 7) : Tensor();
@@ -133,7 +135,8 @@ void checkConv(const ConvCase &c) {
   Tensor want = *ref::conv2d(*x.to(DType::F64), *w.to(DType::F64),
                              c.bias ? *b.to(DType::F64) : Tensor(), win,
                              c.groups);
-  auto call = cpu::prepareConv2d(c.x, w, b, win, c.groups, want.shape());
+  want = activate(want, c.act);
+  auto call = cpu::prepareConv2d(c.x, w, b, win, c.groups, want.shape(), c.act);
   ASSERT_TRUE(call) << call.status().message();
   if (!*call)
     GTEST_SKIP() << "oneDNN is not linked into this runtime";
@@ -166,6 +169,30 @@ TEST(PreparedConv, MatchesTheReferenceSplitByBatchAndByChannel) {
   checkConv({{4, 32, 14, 14}, 32, 3, 3, 32, padded, true}); // depthwise
   checkConv({{1, 32, 14, 14}, 64, 3, 3, 4, strided, true}); // grouped, 1 image
   checkConv({{2, 1, 5, 5}, 3, 1, 1, 1, plain, true});       // too small to split
+}
+
+TEST(PreparedConv, EveryActivationAsAPostOp) {
+  // LeNet's first layer (one input channel, padded) with each activation
+  // kiln-fuse-epilogues folds; relu also on a grouped, strided layer and
+  // on one image (split by output channel).
+  Window2D pad2 = window({1, 1}, {2, 2, 2, 2}, {1, 1});
+  for (const char *act :
+       {"none", "relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"})
+    checkConv({{4, 1, 12, 12}, 6, 5, 5, 1, pad2, true, act});
+  checkConv({{2, 8, 9, 9}, 8, 3, 3, 4, window({2, 2}, {1, 1, 1, 1}, {1, 1}),
+             false, "relu"});
+  checkConv({{1, 32, 10, 10}, 64, 3, 3, 1, window({1, 1}, {1, 1, 1, 1}, {1, 1}),
+             true, "relu"});
+}
+
+TEST(PreparedConv, UnknownActivationIsNotPrepared) {
+  Tensor w = randomF32({4, 3, 3, 3}, 8);
+  Window2D win = window({1, 1}, {0, 0, 0, 0}, {1, 1});
+  win.kernel = {3, 3};
+  auto call = cpu::prepareConv2d({1, 3, 8, 8}, w, Tensor(), win, 1,
+                                 {1, 4, 6, 6}, "swishy");
+  ASSERT_TRUE(call);
+  EXPECT_FALSE(*call);
 }
 
 } // namespace

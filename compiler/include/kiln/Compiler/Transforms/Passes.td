@@ -55,9 +55,10 @@ def FuseEpilogues : Pass<"kiln-fuse-epilogues", "func::FuncOp"> {
   let description = [{
     `activation(matmul(a, b) + bias)` with a bias along the last dim becomes
     one `kiln.gemm` (oneDNN post-ops and cuBLASLt epilogues do the rest in
-    the library call); `conv2d(x, w) + b` with a per-channel `b` becomes a
-    conv2d with a bias operand. Only single-use intermediates are folded, so
-    no value is computed twice.
+    the library call); `activation(conv2d(x, w) + b)` with a per-channel `b`
+    becomes a conv2d with a bias operand and that `activation` (a oneDNN
+    post-op). Only single-use intermediates are folded, so no value is
+    computed twice.
 
     Before:
     ```mlir
@@ -77,8 +78,9 @@ def FusionReport : Pass<"kiln-fusion-report", "func::FuncOp"> {
   let summary = "Reports the kernels a function will run as remarks";
   let description = [{
     Emits one remark per function: the number of graph ops (counting those
-    inside fusions, and a gemm as the matmul, bias add and activation it
-    absorbed; constants and return excluded), the number of kernels it dispatches (fusions, library
+    inside fusions, a gemm as the matmul, bias add and activation it
+    absorbed, and a conv2d as the conv and its activation; constants and
+    return excluded), the number of kernels it dispatches (fusions, library
     calls and other ops), and one remark per fusion listing its ops. Run it
     after the fusion passes; `kiln-opt --verify-diagnostics` checks it.
   }];

@@ -1,8 +1,6 @@
 //===- KilnFusionOps.cpp - fusion regions and epilogue-fused GEMM ---------===//
 #include "KilnInference.h"
 
-#include "llvm/ADT/StringSwitch.h"
-
 using namespace mlir;
 using namespace mlir::kiln;
 namespace shapes = ::kiln::shapes;
@@ -48,13 +46,6 @@ LogicalResult FusionOp::verify() {
   return success();
 }
 
-static bool isKnownActivation(StringRef a) {
-  return llvm::StringSwitch<bool>(a)
-      .Cases("none", "relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh",
-             true)
-      .Default(false);
-}
-
 LogicalResult GemmOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                        Adaptor a, SmallVectorImpl<Type> &types) {
   OpInference infer(loc, getOperationName(), a);
@@ -80,9 +71,7 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
       return infer.emitError("bias must have shape [", out.value().back(),
                              "] (the result's last dim), got ", b);
   }
-  if (!isKnownActivation(*activation))
-    return infer.emitError("unknown activation \"", *activation,
-                           "\"; expected none, relu, gelu, gelu_tanh, silu, "
-                           "sigmoid or tanh");
+  if (failed(checkActivation(infer, *activation)))
+    return failure();
   return infer.push(out, l.getElementType(), types);
 }

@@ -85,6 +85,11 @@ LogicalResult inferBroadcastResult(const OpInference &infer, Type lhs,
                                    Type rhs, bool predicate,
                                    SmallVectorImpl<Type> &types);
 
+/// The epilogue activation of kiln.gemm and kiln.conv2d must be one the
+/// runtime applies (its oneDNN post-ops and eager kernels know the same
+/// names); emits the error otherwise.
+LogicalResult checkActivation(const OpInference &infer, StringRef activation);
+
 /// Result type of a reduction over `axes`; i64 elements for arg reductions.
 LogicalResult inferReduceResult(const OpInference &infer, Type input,
                                 ArrayRef<int64_t> axes, bool keepDims,

@@ -74,12 +74,14 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
     return failure();
   FailureOr<shapes::Window2D> win = readWindow(infer, /*hasDilations=*/true);
   auto groups = infer.getI64("groups", 1);
-  if (failed(win) || failed(groups))
+  auto activation = infer.getString("activation", "none");
+  if (failed(win) || failed(groups) || failed(activation))
     return failure();
   auto in = tensorOf(a.getInput()), w = tensorOf(a.getWeight());
   shapes::ShapeOr out = shapes::conv2d(in.getShape(), w.getShape(), *win,
                                        *groups);
-  if (failed(checkBias(infer, a.getBias(), out, in.getElementType())))
+  if (failed(checkBias(infer, a.getBias(), out, in.getElementType())) ||
+      failed(checkActivation(infer, *activation)))
     return failure();
   return infer.push(out, in.getElementType(), types);
 }

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "KilnInference.h"
 
+#include "llvm/ADT/StringSwitch.h"
+
 using namespace mlir;
 namespace shapes = ::kiln::shapes;
 
@@ -151,6 +153,18 @@ LogicalResult inferBroadcastResult(const OpInference &infer, Type lhs,
                            : l.getElementType();
   return infer.push(shapes::broadcast(l.getShape(), r.getShape()), element,
                     types);
+}
+
+LogicalResult checkActivation(const OpInference &infer, StringRef activation) {
+  bool known = llvm::StringSwitch<bool>(activation)
+                   .Cases("none", "relu", "gelu", "gelu_tanh", "silu",
+                          "sigmoid", "tanh", true)
+                   .Default(false);
+  if (known)
+    return success();
+  return infer.emitError("unknown activation \"", activation,
+                         "\"; expected none, relu, gelu, gelu_tanh, silu, "
+                         "sigmoid or tanh");
 }
 
 LogicalResult inferReduceResult(const OpInference &infer, Type input,

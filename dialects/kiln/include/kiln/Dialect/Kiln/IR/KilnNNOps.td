@@ -22,12 +22,20 @@ def Kiln_MatmulOp : Kiln_InferredOp<"matmul",
 def Kiln_Conv2DOp : Kiln_InferredOp<"conv2d",
     [AllElementTypesMatch<["input", "weight", "result"]>]> {
   let summary = "2-D convolution, NCHW input, OIHW weight, optional bias";
+  let description = [{
+    activation(conv2d(input, weight) + bias), with bias [F] (one value per
+    output channel). `activation` is one of kiln.gemm's ("none", "relu",
+    "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"); kiln-fuse-epilogues
+    folds a single-use activation into it so that the library call
+    (oneDNN's eltwise post-op) applies it in the same pass.
+  }];
   let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$weight,
                        Optional<Kiln_FloatTensor>:$bias,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$pads,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
-                       DefaultValuedAttr<I64Attr, "1">:$groups);
+                       DefaultValuedAttr<I64Attr, "1">:$groups,
+                       DefaultValuedStrAttr<StrAttr, "none">:$activation);
   let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,` type($weight)
