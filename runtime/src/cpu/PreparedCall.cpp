@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "PreparedCall.h"
 
+#include "DirectConv.h"
 #include "Gemv.h"
 #include "kiln/ThreadPool.h"
 
@@ -475,26 +476,34 @@ prepareConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
   // oneDNN's own layouts win for wide layers, but cost two reorders per
   // call, and for few channels they lose badly (LeNet's 1->6 5x5 on 32
   // images: 0.38 ms in brgconv NHWC plus 0.29 ms reordering the result
-  // back to NCHW). So both are built and timed here, on zeros, and the
-  // faster kept: a measured choice per layer. (On LeNet the blocked one
-  // still won, 539 vs 883 us for the first layer, and 283 vs 1011 us.)
-  std::unique_ptr<PreparedConv> blocked =
-      buildConv(false, xs, wc, bc, win, groups, ys, *postOps);
-  std::unique_ptr<PreparedConv> plain =
-      buildConv(true, xs, wc, bc, win, groups, ys, *postOps);
-  if (!blocked || !plain)
-    return std::unique_ptr<PreparedCall>(blocked ? std::move(blocked)
-                                                 : std::move(plain));
+  // back to NCHW). So both are built, with Kiln's direct NCHW kernel where
+  // it applies (DirectConv.h), and timed here on zeros, and the fastest
+  // kept: a measured choice per layer. (On LeNet the blocked one beat the
+  // plain one, 539 vs 883 us for the first layer, and 283 vs 1011 us.)
+  std::vector<std::unique_ptr<PreparedCall>> candidates;
+  candidates.push_back(buildConv(false, xs, wc, bc, win, groups, ys, *postOps));
+  candidates.push_back(buildConv(true, xs, wc, bc, win, groups, ys, *postOps));
+  KILN_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCall> direct,
+                        prepareDirectConv2d(xs, wc, bc, win, groups, ys, activation));
+  candidates.push_back(std::move(direct));
+  std::erase(candidates, nullptr);
+  if (candidates.size() <= 1)
+    return candidates.empty() ? std::unique_ptr<PreparedCall>()
+                              : std::move(candidates[0]);
   int64_t xn = 1, yn = 1;
   for (int64_t d : xs)
     xn *= d;
   for (int64_t d : ys)
     yn *= d;
   std::vector<float> x(static_cast<size_t>(xn)), y(static_cast<size_t>(yn));
-  double tBlocked = bestOfThree(*blocked, x.data(), y.data());
-  double tPlain = bestOfThree(*plain, x.data(), y.data());
-  return std::unique_ptr<PreparedCall>(tPlain < tBlocked ? std::move(plain)
-                                                         : std::move(blocked));
+  size_t best = 0;
+  double tBest = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    double t = bestOfThree(*candidates[i], x.data(), y.data());
+    if (t < tBest)
+      best = i, tBest = t;
+  }
+  return std::move(candidates[best]);
 }
 
 #else // !KILN_HAVE_DNNL
@@ -508,9 +517,10 @@ prepareDnnlGemm(int64_t, int64_t, int64_t, const Tensor &, bool,
 } // namespace
 
 Expected<std::unique_ptr<PreparedCall>>
-prepareConv2d(const Shape &, const Tensor &, const Tensor &, const Window2D &,
-              int64_t, const Shape &, std::string_view) {
-  return std::unique_ptr<PreparedCall>();
+prepareConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
+              const Window2D &win, int64_t groups, const Shape &ys,
+              std::string_view activation) {
+  return prepareDirectConv2d(xs, w, bias, win, groups, ys, activation);
 }
 
 #endif

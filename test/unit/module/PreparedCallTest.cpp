@@ -13,6 +13,7 @@
 #include "kiln/Random.h"
 #include "kiln/Reference.h"
 
+#include "../cpu/DirectConv.h"   // internal: Kiln's direct convolution
 #include "../cpu/PreparedCall.h" // internal: the prepared calls themselves
 
 #include <gtest/gtest.h>
@@ -183,6 +184,62 @@ TEST(PreparedConv, EveryActivationAsAPostOp) {
              false, "relu"});
   checkConv({{1, 32, 10, 10}, 64, 3, 3, 1, window({1, 1}, {1, 1, 1, 1}, {1, 1}),
              true, "relu"});
+}
+
+/// Kiln's direct convolution itself (prepareConv2d uses it only where it
+/// measures fastest), with NaN-filled outputs so that every element must
+/// be written; false when it does not cover the case.
+bool checkDirectConv(const ConvCase &c) {
+  SCOPED_TRACE(::testing::Message()
+               << "direct x " << c.x[0] << "x" << c.x[1] << "x" << c.x[2] << "x"
+               << c.x[3] << " f " << c.f << " k " << c.kh << "x" << c.kw << " "
+               << c.act);
+  Tensor x = randomF32(c.x, 9);
+  Tensor w = randomF32({c.f, c.x[1], c.kh, c.kw}, 10);
+  Tensor b = c.bias ? randomF32({c.f}, 11) : Tensor();
+  Window2D win = c.win;
+  win.kernel = {c.kh, c.kw};
+  Tensor want = activate(*ref::conv2d(*x.to(DType::F64), *w.to(DType::F64),
+                                      c.bias ? *b.to(DType::F64) : Tensor(),
+                                      win, 1),
+                         c.act);
+  auto call = cpu::prepareDirectConv2d(c.x, w, b, win, 1, want.shape(), c.act);
+  EXPECT_TRUE(call) << call.status().message();
+  if (!call || !*call)
+    return false;
+  Tensor y = *Tensor::full(want.shape(), std::nan(""), DType::F32);
+  EXPECT_TRUE((*call)->run(x.data<float>(), y.data<float>()).isOk());
+  EXPECT_TRUE(closeTo(*y.to(DType::F64), want, widened(w.numel() / c.f)))
+      << (*call)->implementation();
+  return true;
+}
+
+TEST(PreparedConv, DirectKernelMatchesTheReference) {
+  if (!__builtin_cpu_supports("avx512f"))
+    GTEST_SKIP() << "the direct convolution needs AVX-512F";
+  Window2D plain = window({1, 1}, {0, 0, 0, 0}, {1, 1});
+  Window2D pad2 = window({1, 1}, {2, 2, 2, 2}, {1, 1});
+  // LeNet's layers: 28 outputs a row (two vectors, the second partial),
+  // 10 (one partial vector).
+  EXPECT_TRUE(checkDirectConv({{3, 1, 28, 28}, 6, 5, 5, 1, pad2, true, "relu"}));
+  EXPECT_TRUE(checkDirectConv({{3, 6, 14, 14}, 16, 5, 5, 1, plain, true, "relu"}));
+  // Filter blocks: 20 as 10 + 10 (one vector a row), 25 as 9 + 8 + 8 (two).
+  EXPECT_TRUE(checkDirectConv({{2, 3, 9, 12}, 20, 3, 3, 1, plain, false}));
+  EXPECT_TRUE(checkDirectConv({{2, 2, 9, 20}, 25, 3, 3, 1, plain, true}));
+  // Rows of 16, 32 (full vectors) and 45 (two chunks of two vectors).
+  EXPECT_TRUE(checkDirectConv({{1, 2, 5, 18}, 4, 3, 3, 1, plain, true}));
+  EXPECT_TRUE(checkDirectConv({{1, 2, 5, 34}, 4, 3, 3, 1, plain, false, "relu"}));
+  EXPECT_TRUE(checkDirectConv({{2, 3, 6, 47}, 5, 3, 3, 1, plain, true}));
+  // Uneven padding, vertical stride, dilation, one filter, 1x1 kernel.
+  EXPECT_TRUE(checkDirectConv(
+      {{2, 3, 11, 13}, 7, 3, 3, 1, window({2, 1}, {0, 1, 2, 3}, {1, 1}), true}));
+  EXPECT_TRUE(checkDirectConv(
+      {{1, 4, 12, 12}, 1, 3, 3, 1, window({1, 1}, {2, 2, 2, 2}, {2, 2}), true, "relu"}));
+  EXPECT_TRUE(checkDirectConv({{2, 5, 7, 7}, 3, 1, 1, 1, plain, false}));
+  // Not covered: horizontal stride 2, an activation other than relu.
+  EXPECT_FALSE(checkDirectConv(
+      {{1, 3, 8, 8}, 4, 3, 3, 1, window({1, 2}, {0, 0, 0, 0}, {1, 1}), true}));
+  EXPECT_FALSE(checkDirectConv({{1, 3, 8, 8}, 4, 3, 3, 1, plain, true, "tanh"}));
 }
 
 TEST(PreparedConv, UnknownActivationIsNotPrepared) {
