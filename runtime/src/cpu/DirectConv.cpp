@@ -93,6 +93,7 @@ blockKernels(std::integer_sequence<int, FB...>) {
   return {&convBlock<VN, FB + 1>...};
 }
 constexpr int kMaxBlock1 = 16, kMaxBlock2 = 12; // filters a block, by VN
+constexpr int64_t kMaxInputChannels = 16;
 const std::array<BlockKernel, kMaxBlock1> kOneVector =
     blockKernels<1>(std::make_integer_sequence<int, kMaxBlock1>{});
 const std::array<BlockKernel, kMaxBlock2> kTwoVectors =
@@ -167,6 +168,11 @@ prepareDirectConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
       (bias.defined() && (bias.dtype() != DType::F32 || bias.numel() != w.shape()[0])) ||
       (activation != "none" && activation != "relu") || win.strides[1] != 1 ||
       xs[1] != w.shape()[1] || ys[0] != xs[0] || ys[1] != w.shape()[0])
+    return None();
+  // Only where oneDNN's blocks of 16 channels are mostly padding: wider
+  // layers are its strength, and timing this kernel on them at load would
+  // only add to the load time.
+  if (xs[1] > kMaxInputChannels)
     return None();
   for (int64_t d : ys)
     if (d <= 0)

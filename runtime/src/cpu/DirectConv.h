@@ -10,7 +10,8 @@
 // into all of the block's filters, whose weights were packed at preparation
 // ([c][ky][kx][filter] per block). Padding is a zero border around a copy of
 // each image's rows. Horizontal stride 1 only (any vertical stride,
-// dilation and padding), groups 1, activation none or relu.
+// dilation and padding), groups 1, at most 16 input channels (where
+// oneDNN's blocks are mostly padding), activation none or relu.
 //
 // It is one more candidate in prepareConv2d's load-time timing: used only
 // where it measures faster than oneDNN's layouts for the layer.
