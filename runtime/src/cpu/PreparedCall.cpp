@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "PreparedCall.h"
 
+#include "DepthwiseConv.h"
 #include "DirectConv.h"
 #include "Gemv.h"
 #include "kiln/ThreadPool.h"
@@ -486,6 +487,10 @@ prepareConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCall> direct,
                         prepareDirectConv2d(xs, wc, bc, win, groups, ys, activation));
   candidates.push_back(std::move(direct));
+  KILN_ASSIGN_OR_RETURN(
+      std::unique_ptr<PreparedCall> depthwise,
+      prepareDepthwiseConv2d(xs, wc, bc, win, groups, ys, activation));
+  candidates.push_back(std::move(depthwise));
   std::erase(candidates, nullptr);
   if (candidates.size() <= 1)
     return candidates.empty() ? std::unique_ptr<PreparedCall>()
@@ -520,7 +525,11 @@ Expected<std::unique_ptr<PreparedCall>>
 prepareConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
               const Window2D &win, int64_t groups, const Shape &ys,
               std::string_view activation) {
-  return prepareDirectConv2d(xs, w, bias, win, groups, ys, activation);
+  KILN_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCall> direct,
+                        prepareDirectConv2d(xs, w, bias, win, groups, ys, activation));
+  if (direct)
+    return direct;
+  return prepareDepthwiseConv2d(xs, w, bias, win, groups, ys, activation);
 }
 
 #endif

@@ -13,6 +13,7 @@
 #include "kiln/Random.h"
 #include "kiln/Reference.h"
 
+#include "../cpu/DepthwiseConv.h" // internal: Kiln's depthwise convolution
 #include "../cpu/DirectConv.h"   // internal: Kiln's direct convolution
 #include "../cpu/PreparedCall.h" // internal: the prepared calls themselves
 
@@ -242,6 +243,74 @@ TEST(PreparedConv, DirectKernelMatchesTheReference) {
   EXPECT_FALSE(checkDirectConv(
       {{1, 3, 8, 8}, 4, 3, 3, 1, window({1, 2}, {0, 0, 0, 0}, {1, 1}), true}));
   EXPECT_FALSE(checkDirectConv({{1, 3, 8, 8}, 4, 3, 3, 1, plain, true, "tanh"}));
+}
+
+/// Kiln's depthwise convolution itself, as checkDirectConv: NaN-filled
+/// outputs, false when it does not cover the case.
+bool checkDepthwiseConv(const ConvCase &c) {
+  SCOPED_TRACE(::testing::Message()
+               << "depthwise x " << c.x[0] << "x" << c.x[1] << "x" << c.x[2]
+               << "x" << c.x[3] << " k " << c.kh << "x" << c.kw << " stride "
+               << c.win.strides[0] << " " << c.act);
+  Tensor x = randomF32(c.x, 12);
+  Tensor w = randomF32({c.x[1], 1, c.kh, c.kw}, 13);
+  Tensor b = c.bias ? randomF32({c.x[1]}, 14) : Tensor();
+  Window2D win = c.win;
+  win.kernel = {c.kh, c.kw};
+  Tensor want = activate(*ref::conv2d(*x.to(DType::F64), *w.to(DType::F64),
+                                      c.bias ? *b.to(DType::F64) : Tensor(),
+                                      win, c.x[1]),
+                         c.act);
+  auto call = cpu::prepareDepthwiseConv2d(c.x, w, b, win, c.groups,
+                                          want.shape(), c.act);
+  EXPECT_TRUE(call) << call.status().message();
+  if (!call || !*call)
+    return false;
+  Tensor y = *Tensor::full(want.shape(), std::nan(""), DType::F32);
+  EXPECT_TRUE((*call)->run(x.data<float>(), y.data<float>()).isOk());
+  EXPECT_TRUE(closeTo(*y.to(DType::F64), want, widened(c.kh * c.kw)))
+      << (*call)->implementation();
+  return true;
+}
+
+TEST(PreparedConv, DepthwiseKernelMatchesTheReference) {
+  if (!__builtin_cpu_supports("avx512f"))
+    GTEST_SKIP() << "the depthwise convolution needs AVX-512F";
+  Window2D pad1 = window({1, 1}, {1, 1, 1, 1}, {1, 1});
+  Window2D pad1s2 = window({2, 2}, {1, 1, 1, 1}, {1, 1});
+  Window2D pad2 = window({1, 1}, {2, 2, 2, 2}, {1, 1});
+  Window2D pad2s2 = window({2, 2}, {2, 2, 2, 2}, {1, 1});
+  // MobileNetV2's shapes (stride 1 and 2, 3x3 pad 1): rows of 112/56 (four
+  // vectors a chunk, the last partial), 28 (two), 14 and 7 (one, partial).
+  EXPECT_TRUE(checkDepthwiseConv({{1, 4, 112, 112}, 4, 3, 3, 4, pad1, true, "relu"}));
+  EXPECT_TRUE(checkDepthwiseConv({{1, 5, 112, 112}, 5, 3, 3, 5, pad1s2, false}));
+  EXPECT_TRUE(checkDepthwiseConv({{2, 6, 28, 28}, 6, 3, 3, 6, pad1, true}));
+  EXPECT_TRUE(checkDepthwiseConv({{3, 7, 14, 14}, 7, 3, 3, 7, pad1s2, true, "relu"}));
+  EXPECT_TRUE(checkDepthwiseConv({{2, 9, 7, 7}, 9, 3, 3, 9, pad1, false, "relu"}));
+  // Odd widths and heights that miss the vector width and the row pair;
+  // 1 and 33 columns; no padding; uneven padding.
+  EXPECT_TRUE(checkDepthwiseConv({{2, 3, 13, 37}, 3, 3, 3, 3, pad1, true}));
+  EXPECT_TRUE(checkDepthwiseConv({{1, 2, 9, 1}, 2, 3, 3, 2, pad1, true}));
+  EXPECT_TRUE(checkDepthwiseConv({{1, 3, 11, 67}, 3, 3, 3, 3, pad1s2, true, "relu"}));
+  EXPECT_TRUE(checkDepthwiseConv(
+      {{2, 3, 10, 33}, 3, 3, 3, 3, window({1, 1}, {0, 0, 0, 0}, {1, 1}), true}));
+  EXPECT_TRUE(checkDepthwiseConv(
+      {{1, 4, 12, 20}, 4, 3, 3, 4, window({2, 2}, {0, 1, 1, 0}, {1, 1}), false}));
+  // 5x5 (EfficientNet-style), stride 1 and 2, pad 2.
+  EXPECT_TRUE(checkDepthwiseConv({{2, 3, 17, 41}, 3, 5, 5, 3, pad2, true, "relu"}));
+  EXPECT_TRUE(checkDepthwiseConv({{1, 4, 19, 35}, 4, 5, 5, 4, pad2s2, false}));
+  // Many planes: split over the pool.
+  EXPECT_TRUE(checkDepthwiseConv({{4, 64, 28, 28}, 64, 3, 3, 64, pad1, true, "relu"}));
+  // Not covered: dilation, a 7x7 kernel, stride 3, an activation other than
+  // relu, channel multipliers (groups < C_out).
+  EXPECT_FALSE(checkDepthwiseConv(
+      {{1, 3, 12, 12}, 3, 3, 3, 3, window({1, 1}, {2, 2, 2, 2}, {2, 2}), true}));
+  EXPECT_FALSE(checkDepthwiseConv(
+      {{1, 3, 12, 12}, 3, 7, 7, 3, window({1, 1}, {3, 3, 3, 3}, {1, 1}), true}));
+  EXPECT_FALSE(checkDepthwiseConv(
+      {{1, 3, 12, 12}, 3, 3, 3, 3, window({3, 3}, {1, 1, 1, 1}, {1, 1}), true}));
+  EXPECT_FALSE(checkDepthwiseConv({{1, 3, 8, 8}, 3, 3, 3, 3, pad1, true, "tanh"}));
+  EXPECT_FALSE(checkDepthwiseConv({{1, 3, 8, 8}, 3, 3, 3, 1, pad1, true}));
 }
 
 TEST(PreparedConv, UnknownActivationIsNotPrepared) {
