@@ -10,6 +10,7 @@
 #include "DepthwiseConv.h"
 #include "DirectConv.h"
 #include "Gemv.h"
+#include "PointwiseConv.h"
 #include "kiln/ThreadPool.h"
 
 #include <algorithm>
@@ -491,6 +492,10 @@ prepareConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
       std::unique_ptr<PreparedCall> depthwise,
       prepareDepthwiseConv2d(xs, wc, bc, win, groups, ys, activation));
   candidates.push_back(std::move(depthwise));
+  KILN_ASSIGN_OR_RETURN(
+      std::unique_ptr<PreparedCall> pointwise,
+      preparePointwiseConv2d(xs, wc, bc, win, groups, ys, activation));
+  candidates.push_back(std::move(pointwise));
   std::erase(candidates, nullptr);
   if (candidates.size() <= 1)
     return candidates.empty() ? std::unique_ptr<PreparedCall>()
@@ -529,7 +534,11 @@ prepareConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
                         prepareDirectConv2d(xs, w, bias, win, groups, ys, activation));
   if (direct)
     return direct;
-  return prepareDepthwiseConv2d(xs, w, bias, win, groups, ys, activation);
+  KILN_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCall> depthwise,
+                        prepareDepthwiseConv2d(xs, w, bias, win, groups, ys, activation));
+  if (depthwise)
+    return depthwise;
+  return preparePointwiseConv2d(xs, w, bias, win, groups, ys, activation);
 }
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "../cpu/DepthwiseConv.h" // internal: Kiln's depthwise convolution
 #include "../cpu/DirectConv.h"   // internal: Kiln's direct convolution
+#include "../cpu/PointwiseConv.h" // internal: Kiln's 1x1 convolution
 #include "../cpu/PreparedCall.h" // internal: the prepared calls themselves
 
 #include <gtest/gtest.h>
@@ -311,6 +312,61 @@ TEST(PreparedConv, DepthwiseKernelMatchesTheReference) {
       {{1, 3, 12, 12}, 3, 3, 3, 3, window({3, 3}, {1, 1, 1, 1}, {1, 1}), true}));
   EXPECT_FALSE(checkDepthwiseConv({{1, 3, 8, 8}, 3, 3, 3, 3, pad1, true, "tanh"}));
   EXPECT_FALSE(checkDepthwiseConv({{1, 3, 8, 8}, 3, 3, 3, 1, pad1, true}));
+}
+
+/// Kiln's 1x1 convolution itself, as checkDirectConv: NaN-filled outputs,
+/// false when it does not cover the case.
+bool checkPointwiseConv(const ConvCase &c) {
+  SCOPED_TRACE(::testing::Message()
+               << "pointwise x " << c.x[0] << "x" << c.x[1] << "x" << c.x[2]
+               << "x" << c.x[3] << " f " << c.f << " " << c.act);
+  Tensor x = randomF32(c.x, 15);
+  Tensor w = randomF32({c.f, c.x[1] / c.groups, c.kh, c.kw}, 16);
+  Tensor b = c.bias ? randomF32({c.f}, 17) : Tensor();
+  Window2D win = c.win;
+  win.kernel = {c.kh, c.kw};
+  Tensor want = activate(*ref::conv2d(*x.to(DType::F64), *w.to(DType::F64),
+                                      c.bias ? *b.to(DType::F64) : Tensor(),
+                                      win, c.groups),
+                         c.act);
+  auto call = cpu::preparePointwiseConv2d(c.x, w, b, win, c.groups,
+                                          want.shape(), c.act);
+  EXPECT_TRUE(call) << call.status().message();
+  if (!call || !*call)
+    return false;
+  Tensor y = *Tensor::full(want.shape(), std::nan(""), DType::F32);
+  EXPECT_TRUE((*call)->run(x.data<float>(), y.data<float>()).isOk());
+  EXPECT_TRUE(closeTo(*y.to(DType::F64), want, widened(w.numel() / c.f)))
+      << (*call)->implementation();
+  return true;
+}
+
+TEST(PreparedConv, PointwiseKernelMatchesTheReference) {
+  if (!__builtin_cpu_supports("avx512f"))
+    GTEST_SKIP() << "the pointwise convolution needs AVX-512F";
+  Window2D plain = window({1, 1}, {0, 0, 0, 0}, {1, 1});
+  // MobileNetV2's shapes: 56x56 (49 full panels of 64 pixels), 7x7 (one
+  // partial panel, one vector and a part), filters in blocks of 6 and a
+  // smaller one (24 = 4 blocks of 6, 16 = 5 + 5 + 6).
+  EXPECT_TRUE(checkPointwiseConv({{1, 24, 56, 56}, 144, 1, 1, 1, plain, true}));
+  EXPECT_TRUE(checkPointwiseConv({{1, 144, 56, 56}, 24, 1, 1, 1, plain, false}));
+  EXPECT_TRUE(checkPointwiseConv({{2, 320, 7, 7}, 16, 1, 1, 1, plain, true, "relu"}));
+  // Odd pixel counts that miss the vector and panel widths (1, 15, 17,
+  // 65, 143), few channels, filter counts 1..7, batch > 1, relu.
+  EXPECT_TRUE(checkPointwiseConv({{3, 5, 1, 1}, 7, 1, 1, 1, plain, true}));
+  EXPECT_TRUE(checkPointwiseConv({{2, 3, 3, 5}, 1, 1, 1, 1, plain, true, "relu"}));
+  EXPECT_TRUE(checkPointwiseConv({{1, 17, 1, 17}, 5, 1, 1, 1, plain, false}));
+  EXPECT_TRUE(checkPointwiseConv({{4, 8, 5, 13}, 13, 1, 1, 1, plain, true, "relu"}));
+  EXPECT_TRUE(checkPointwiseConv({{2, 33, 11, 13}, 40, 1, 1, 1, plain, true}));
+  // Not covered: stride 2 (ResNet's downsampling), padding, groups, a
+  // 3x3 kernel, an activation other than relu.
+  EXPECT_FALSE(checkPointwiseConv(
+      {{1, 8, 8, 8}, 16, 1, 1, 1, window({2, 2}, {0, 0, 0, 0}, {1, 1}), true}));
+  EXPECT_FALSE(checkPointwiseConv(
+      {{1, 8, 8, 8}, 16, 1, 1, 1, window({1, 1}, {1, 1, 1, 1}, {1, 1}), true}));
+  EXPECT_FALSE(checkPointwiseConv({{1, 8, 8, 8}, 16, 1, 1, 2, plain, true}));
+  EXPECT_FALSE(checkPointwiseConv({{1, 8, 8, 8}, 16, 3, 3, 1, plain, true}));
+  EXPECT_FALSE(checkPointwiseConv({{1, 8, 8, 8}, 16, 1, 1, 1, plain, true, "gelu"}));
 }
 
 TEST(PreparedConv, UnknownActivationIsNotPrepared) {
