@@ -50,6 +50,13 @@ StringRef activationOf(Operation *op) {
     return "";
   if (isa<ReluOp>(op))
     return "relu";
+  // clip(0, 6): MobileNet's ReLU6, after every expansion and depthwise conv.
+  if (auto c = dyn_cast<ClipOp>(op))
+    if (c.getMinAttr() && c.getMaxAttr() &&
+        c.getMinAttr().getValueAsDouble() == 0.0 &&
+        c.getMaxAttr().getValueAsDouble() == 6.0 &&
+        isa<FloatType>(c.getType().getElementType()))
+      return "relu6";
   if (auto g = dyn_cast<GeluOp>(op))
     return g.getApproximate() == "tanh" ? "gelu_tanh" : "gelu";
   if (isa<SiluOp>(op))

@@ -123,6 +123,23 @@ func.func @conv_operand_bias_activations(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3
 
 // -----
 
+// clip(0, 6) (MobileNet's ReLU6) is the relu6 epilogue; a clip to other
+// bounds stays a separate op.
+// CHECK-LABEL: func.func @conv_relu6
+// CHECK:         %[[C:.*]] = kiln.conv2d %arg0, %arg1, %arg2 {activation = "relu6", groups = 4 : i64, pads = array<i64: 1, 1, 1, 1>}
+// CHECK-NOT:     kiln.clip %[[C]]
+// CHECK:         %[[D:.*]] = kiln.conv2d %arg0, %arg3 : tensor<1x4x8x8xf32>
+// CHECK-NEXT:    kiln.clip %[[D]] {max = 5.000000e+00 : f64, min = 0.000000e+00 : f64}
+func.func @conv_relu6(%x: tensor<1x4x8x8xf32>, %w: tensor<4x1x3x3xf32>, %b: tensor<4xf32>, %w2: tensor<4x4x1x1xf32>) -> (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) {
+  %c = kiln.conv2d %x, %w, %b {groups = 4 : i64, pads = array<i64: 1, 1, 1, 1>} : tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>, tensor<4xf32>
+  %r = kiln.clip %c {min = 0.0 : f64, max = 6.0 : f64} : tensor<1x4x8x8xf32>
+  %d = kiln.conv2d %x, %w2 : tensor<1x4x8x8xf32>, tensor<4x4x1x1xf32>
+  %s = kiln.clip %d {min = 0.0 : f64, max = 5.0 : f64} : tensor<1x4x8x8xf32>
+  return %r, %s : tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>
+}
+
+// -----
+
 // The relu's input (the biased conv) has another user: folding the relu
 // would lose the value before it. The bias folds; the relu stays.
 // CHECK-LABEL: func.func @conv_relu_input_shared

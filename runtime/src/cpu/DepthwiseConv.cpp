@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DepthwiseConv.h"
+#include "ClampActivation.h"
 
 #include "kiln/ThreadPool.h"
 
@@ -38,7 +39,7 @@ struct DwGeometry {
 
 using PlaneKernel = void (*)(const float *xpad, const DwGeometry &g,
                              const float *taps, float bias, float *y,
-                             bool relu);
+                             ClampActivation act);
 
 /// 16 inputs for 16 outputs at horizontal stride S from `p`.
 template <int S>
@@ -58,11 +59,11 @@ __attribute__((target("avx512f"))) inline __m512 loadStrided(const float *p) {
 template <int K, int S, int VN>
 __attribute__((target("avx512f"))) void
 dwPlane(const float *xpad, const DwGeometry &g, const float *taps, float bias,
-        float *y, bool relu) {
+        float *y, ClampActivation act) {
   __m512 tap[K * K];
   for (int i = 0; i < K * K; ++i)
     tap[i] = _mm512_set1_ps(taps[i]);
-  const __m512 zero = _mm512_setzero_ps(), b = _mm512_set1_ps(bias);
+  const __m512 b = _mm512_set1_ps(bias);
   for (int64_t oy = 0; oy < g.oh; oy += kRows)
     for (int64_t ox0 = 0; ox0 < g.ow; ox0 += 16 * VN) {
       __m512 acc[kRows][VN];
@@ -84,10 +85,8 @@ dwPlane(const float *xpad, const DwGeometry &g, const float *taps, float bias,
           if (n <= 0)
             break;
           __mmask16 lanes = n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1u);
-          __m512 a = acc[r][v];
-          if (relu) // the eager relu: x <= 0 -> +0, NaN stays NaN
-            a = _mm512_mask_mov_ps(a, _mm512_cmp_ps_mask(a, zero, _CMP_LE_OQ), zero);
-          _mm512_mask_storeu_ps(y + (oy + r) * g.ow + ox0 + 16 * v, lanes, a);
+          _mm512_mask_storeu_ps(y + (oy + r) * g.ow + ox0 + 16 * v, lanes,
+                                applyClamp(acc[r][v], act));
         }
     }
 }
@@ -123,7 +122,7 @@ public:
         int64_t c = p % channels_;
         kernel_(pad.data(), g, taps_.data<float>() + c * kk,
                 bias_.defined() ? bias_.data<float>()[c] : 0.f,
-                y + p * g.oh * g.ow, relu_);
+                y + p * g.oh * g.ow, act_);
       }
     };
     // Below ~2^17 multiply-adds waking the pool costs more than it saves.
@@ -142,7 +141,7 @@ public:
 
   DwGeometry g_;
   int64_t k_ = 0, s_ = 0, planes_ = 0, channels_ = 0;
-  bool relu_ = false;
+  ClampActivation act_ = ClampActivation::None;
   PlaneKernel kernel_ = nullptr;
   Tensor taps_; // [C, 1, k, k] f32, contiguous
   Tensor bias_; // [C] f32 or undefined
@@ -166,7 +165,7 @@ prepareDepthwiseConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
       w.dtype() != DType::F32 || groups != xs[1] || w.shape()[0] != groups ||
       w.shape()[1] != 1 || ys[0] != xs[0] || ys[1] != groups ||
       (bias.defined() && (bias.dtype() != DType::F32 || bias.numel() != groups)) ||
-      (activation != "none" && activation != "relu"))
+      !clampActivation(activation))
     return None();
   const int64_t k = w.shape()[2], s = win.strides[0];
   if (w.shape()[3] != k || win.strides[1] != s || win.dilations[0] != 1 ||
@@ -201,7 +200,7 @@ prepareDepthwiseConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
   g.wp = roundUp(std::max(colsRead, g.padL + g.w), 16);
   call->k_ = k, call->s_ = s;
   call->planes_ = xs[0] * xs[1], call->channels_ = xs[1];
-  call->relu_ = activation == "relu";
+  call->act_ = *clampActivation(activation);
   KILN_ASSIGN_OR_RETURN(call->taps_, w.contiguous());
   if (bias.defined()) {
     KILN_ASSIGN_OR_RETURN(call->bias_, bias.contiguous());

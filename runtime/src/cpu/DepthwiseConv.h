@@ -14,7 +14,8 @@
 // Covers groups == C_in == C_out (one filter a channel), square 3x3 or 5x5
 // kernels, strides 1 or 2 (both ways alike), dilation 1, any padding that
 // keeps the window inside the bordered copy, optional bias, activation
-// none or relu. One more candidate in prepareConv2d's load-time timing.
+// none, relu or relu6 (ClampActivation.h). One more candidate in
+// prepareConv2d's load-time timing.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_CPU_DEPTHWISECONV_H

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "PointwiseConv.h"
+#include "ClampActivation.h"
 
 #include "kiln/ThreadPool.h"
 
@@ -27,11 +28,8 @@ constexpr int64_t kPanel = 16 * kVectors;
 constexpr int kMaxBlock = 6;              // 6 x 4 = 24 accumulators
 
 __attribute__((target("avx512f"))) inline void
-storeVector(float *p, __mmask16 lanes, __m512 a, bool relu) {
-  const __m512 zero = _mm512_setzero_ps();
-  if (relu) // the eager relu: x <= 0 -> +0, NaN stays NaN
-    a = _mm512_mask_mov_ps(a, _mm512_cmp_ps_mask(a, zero, _CMP_LE_OQ), zero);
-  _mm512_mask_storeu_ps(p, lanes, a);
+storeVector(float *p, __mmask16 lanes, __m512 a, ClampActivation act) {
+  _mm512_mask_storeu_ps(p, lanes, applyClamp(a, act));
 }
 
 /// y[f0 + f][p0 .. p0 + 64) for the block's `rows` filters (<= 6), from
@@ -44,7 +42,7 @@ storeVector(float *p, __mmask16 lanes, __m512 a, bool relu) {
 __attribute__((target("avx512f"))) void
 pwPanel(const float *x, int64_t hw, int64_t c, const float *wb,
         const float *bias, int64_t rows, float *y, const __mmask16 *lanes,
-        bool relu, bool prefetch) {
+        ClampActivation act, bool prefetch) {
 #define KILN_PW_INIT(f)                                                        \
   __m512 a##f##0 = bias && f < rows ? _mm512_set1_ps(bias[f]) : zero;          \
   __m512 a##f##1 = a##f##0, a##f##2 = a##f##0, a##f##3 = a##f##0;
@@ -58,10 +56,10 @@ pwPanel(const float *x, int64_t hw, int64_t c, const float *wb,
   }
 #define KILN_PW_STORE(f)                                                       \
   if (f < rows) {                                                              \
-    storeVector(y + f * hw, m0, a##f##0, relu);                                \
-    storeVector(y + f * hw + 16, m1, a##f##1, relu);                           \
-    storeVector(y + f * hw + 32, m2, a##f##2, relu);                           \
-    storeVector(y + f * hw + 48, m3, a##f##3, relu);                           \
+    storeVector(y + f * hw, m0, a##f##0, act);                                \
+    storeVector(y + f * hw + 16, m1, a##f##1, act);                           \
+    storeVector(y + f * hw + 32, m2, a##f##2, act);                           \
+    storeVector(y + f * hw + 48, m3, a##f##3, act);                           \
   }
   const __m512 zero = _mm512_setzero_ps();
   KILN_PW_INIT(0) KILN_PW_INIT(1) KILN_PW_INIT(2)
@@ -111,7 +109,7 @@ public:
         for (size_t b = 0; b < blocks_.size(); ++b)
           pwPanel(xi, hw_, c_, weights_.data() + int64_t(b) * kMaxBlock * c_,
                   bias_.defined() ? bias_.data<float>() + blocks_[b].f0 : nullptr,
-                  blocks_[b].size, yi + blocks_[b].f0 * hw_, lanes, relu_,
+                  blocks_[b].size, yi + blocks_[b].f0 * hw_, lanes, act_,
                   b == 0 && p0 + kPanel < hw_);
       }
     };
@@ -130,7 +128,7 @@ public:
   }
 
   int64_t n_ = 0, c_ = 0, f_ = 0, hw_ = 0;
-  bool relu_ = false;
+  ClampActivation act_ = ClampActivation::None;
   std::vector<Block> blocks_;
   std::vector<float> weights_; // per block: [c][6], zeros past its filters
   Tensor bias_;                // [f] f32 or undefined
@@ -155,7 +153,7 @@ preparePointwiseConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
       std::any_of(win.pads.begin(), win.pads.end(), [](int64_t p) { return p != 0; }) ||
       ys[0] != xs[0] || ys[1] != w.shape()[0] || ys[2] != xs[2] || ys[3] != xs[3] ||
       (bias.defined() && (bias.dtype() != DType::F32 || bias.numel() != w.shape()[0])) ||
-      (activation != "none" && activation != "relu"))
+      !clampActivation(activation))
     return None();
   for (int64_t d : ys)
     if (d <= 0)
@@ -163,7 +161,7 @@ preparePointwiseConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
   auto call = std::make_unique<PointwiseConv>();
   call->n_ = xs[0], call->c_ = xs[1], call->f_ = w.shape()[0];
   call->hw_ = xs[2] * xs[3];
-  call->relu_ = activation == "relu";
+  call->act_ = *clampActivation(activation);
   KILN_ASSIGN_OR_RETURN(Tensor wc, w.contiguous());
   if (bias.defined()) {
     KILN_ASSIGN_OR_RETURN(call->bias_, bias.contiguous());

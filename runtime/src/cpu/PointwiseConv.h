@@ -14,8 +14,8 @@
 // while every filter block passes over it. Panels of all images are
 // spread over Kiln's pool.
 //
-// Optional bias, activation none or relu. One more candidate in
-// prepareConv2d's load-time timing.
+// Optional bias, activation none, relu or relu6 (ClampActivation.h). One
+// more candidate in prepareConv2d's load-time timing.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_CPU_POINTWISECONV_H

@@ -93,9 +93,11 @@ std::optional<dnnl::post_ops> activationPostOps(std::string_view activation) {
   if (activation == "none")
     return ops;
   std::optional<alg> a;
-  float alpha = 0.f;
+  float alpha = 0.f, beta = 0.f;
   if (activation == "relu")
     a = alg::eltwise_relu;
+  else if (activation == "relu6")
+    a = alg::eltwise_clip, alpha = 0.f, beta = 6.f; // clamp to [alpha, beta]
   else if (activation == "gelu")
     a = alg::eltwise_gelu_erf;
   else if (activation == "gelu_tanh")
@@ -108,7 +110,7 @@ std::optional<dnnl::post_ops> activationPostOps(std::string_view activation) {
     a = alg::eltwise_tanh;
   if (!a)
     return std::nullopt;
-  ops.append_eltwise(1.f, *a, alpha, 0.f);
+  ops.append_eltwise(1.f, *a, alpha, beta);
   return ops;
 }
 
@@ -557,6 +559,8 @@ std::optional<ActivationFn> activationFn(std::string_view a) {
     return ActivationFn(nullptr);
   if (a == "relu")
     return +[](float x) { return x > 0.f ? x : (x == x ? 0.f : x); };
+  if (a == "relu6") // the eager clip: NaN stays NaN
+    return +[](float x) { return x < 0.f ? 0.f : x > 6.f ? 6.f : x; };
   if (a == "gelu")
     return +[](float x) {
       return float(0.5 * x * (1.0 + std::erf(double(x) * M_SQRT1_2)));

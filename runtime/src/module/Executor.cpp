@@ -79,6 +79,8 @@ Expected<Tensor> activate(Expected<Tensor> x, std::string_view activation) {
     return x;
   if (activation == "relu")
     return relu(*x);
+  if (activation == "relu6")
+    return clip(*x, 0.0, 6.0);
   if (activation == "gelu")
     return gelu(*x, "none");
   if (activation == "gelu_tanh")

@@ -33,6 +33,11 @@ Expected<Tensor> refActivate(Expected<Tensor> acc, std::string_view act) {
     return acc;
   if (act == "relu")
     return refUnary(UnaryOp::Relu, acc);
+  if (act == "relu6") {
+    UnaryParams p = defaultParams(UnaryOp::Clip);
+    p.lo = 0.0, p.hi = 6.0;
+    return ref::unary(UnaryOp::Clip, *acc, p);
+  }
   if (act == "gelu")
     return refUnary(UnaryOp::Gelu, acc);
   if (act == "gelu_tanh")

@@ -132,7 +132,7 @@ func.func @gemm_bias_shape(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %c: tensor<
 
 // gemm activations come from a fixed list.
 func.func @gemm_activation(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
-  // expected-error @+1 {{'kiln.gemm' op unknown activation "leaky_relu"; expected none, relu, gelu, gelu_tanh, silu, sigmoid or tanh}}
+  // expected-error @+1 {{'kiln.gemm' op unknown activation "leaky_relu"; expected none, relu, relu6, gelu, gelu_tanh, silu, sigmoid or tanh}}
   %0 = kiln.gemm %a, %b {activation = "leaky_relu"} : tensor<2x3xf32>, tensor<3x4xf32>
   return %0 : tensor<2x4xf32>
 }

@@ -94,7 +94,7 @@ func.func @conv2d_groups_zero(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x3x3xf32>) 
 
 // conv2d activations come from kiln.gemm's list.
 func.func @conv2d_activation(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32> {
-  // expected-error @+1 {{'kiln.conv2d' op unknown activation "leaky_relu"; expected none, relu, gelu, gelu_tanh, silu, sigmoid or tanh}}
+  // expected-error @+1 {{'kiln.conv2d' op unknown activation "leaky_relu"; expected none, relu, relu6, gelu, gelu_tanh, silu, sigmoid or tanh}}
   %0 = kiln.conv2d %x, %w {activation = "leaky_relu"} : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>
   return %0 : tensor<1x4x6x6xf32>
 }

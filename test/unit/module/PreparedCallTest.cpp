@@ -48,6 +48,11 @@ ref::Tolerance widened(int64_t k) {
 Tensor activate(const Tensor &x, const std::string &act) {
   if (act == "none")
     return x;
+  if (act == "relu6") {
+    UnaryParams p = defaultParams(UnaryOp::Clip);
+    p.lo = 0.0, p.hi = 6.0;
+    return *ref::unary(UnaryOp::Clip, x, p);
+  }
   UnaryOp op = act == "relu"        ? UnaryOp::Relu
                : act == "gelu"      ? UnaryOp::Gelu
                : act == "gelu_tanh" ? UnaryOp::GeluTanh
@@ -99,7 +104,7 @@ TEST(PreparedGemm, MatchesTheReferenceOnEveryPath) {
 
 TEST(PreparedGemm, EveryActivationOnBothPaths) {
   for (const char *act :
-       {"none", "relu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"})
+       {"none", "relu", "relu6", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"})
     for (int64_t m : {2, 33})
       checkGemm({m, 300, 200, true, true, act});
 }
@@ -297,6 +302,11 @@ TEST(PreparedConv, DepthwiseKernelMatchesTheReference) {
       {{2, 3, 10, 33}, 3, 3, 3, 3, window({1, 1}, {0, 0, 0, 0}, {1, 1}), true}));
   EXPECT_TRUE(checkDepthwiseConv(
       {{1, 4, 12, 20}, 4, 3, 3, 4, window({2, 2}, {0, 1, 1, 0}, {1, 1}), false}));
+  // relu6 (MobileNetV2's clip(0, 6) folded in); both bounds share
+  // ClampActivation.h with the pointwise kernel, whose 96-channel case
+  // below reaches past 6 in a few percent of its outputs.
+  EXPECT_TRUE(checkDepthwiseConv({{2, 8, 23, 29}, 8, 5, 5, 8, pad2, true, "relu6"}));
+  EXPECT_TRUE(checkDepthwiseConv({{1, 6, 30, 30}, 6, 3, 3, 6, pad1s2, true, "relu6"}));
   // 5x5 (EfficientNet-style), stride 1 and 2, pad 2.
   EXPECT_TRUE(checkDepthwiseConv({{2, 3, 17, 41}, 3, 5, 5, 3, pad2, true, "relu"}));
   EXPECT_TRUE(checkDepthwiseConv({{1, 4, 19, 35}, 4, 5, 5, 4, pad2s2, false}));
@@ -358,6 +368,8 @@ TEST(PreparedConv, PointwiseKernelMatchesTheReference) {
   EXPECT_TRUE(checkPointwiseConv({{1, 17, 1, 17}, 5, 1, 1, 1, plain, false}));
   EXPECT_TRUE(checkPointwiseConv({{4, 8, 5, 13}, 13, 1, 1, 1, plain, true, "relu"}));
   EXPECT_TRUE(checkPointwiseConv({{2, 33, 11, 13}, 40, 1, 1, 1, plain, true}));
+  // relu6: sums of 96 products of [-1, 1] values pass 6 in a few percent.
+  EXPECT_TRUE(checkPointwiseConv({{2, 96, 9, 9}, 20, 1, 1, 1, plain, true, "relu6"}));
   // Not covered: stride 2 (ResNet's downsampling), padding, groups, a
   // 3x3 kernel, an activation other than relu.
   EXPECT_FALSE(checkPointwiseConv(

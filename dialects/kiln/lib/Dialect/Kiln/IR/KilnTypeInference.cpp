@@ -157,14 +157,14 @@ LogicalResult inferBroadcastResult(const OpInference &infer, Type lhs,
 
 LogicalResult checkActivation(const OpInference &infer, StringRef activation) {
   bool known = llvm::StringSwitch<bool>(activation)
-                   .Cases("none", "relu", "gelu", "gelu_tanh", "silu",
-                          "sigmoid", "tanh", true)
+                   .Cases("none", "relu", "relu6", "gelu", "gelu_tanh",
+                          "silu", "sigmoid", "tanh", true)
                    .Default(false);
   if (known)
     return success();
   return infer.emitError("unknown activation \"", activation,
-                         "\"; expected none, relu, gelu, gelu_tanh, silu, "
-                         "sigmoid or tanh");
+                         "\"; expected none, relu, relu6, gelu, gelu_tanh, "
+                         "silu, sigmoid or tanh");
 }
 
 LogicalResult inferReduceResult(const OpInference &infer, Type input,

@@ -59,9 +59,10 @@ def Kiln_GemmOp : Kiln_InferredOp<"gemm",
   let summary = "matmul with a bias and an activation applied in its epilogue";
   let description = [{
     activation(matmul(lhs, rhs) + bias), where bias has the result's last
-    dim ([N]) and activation is one of "none", "relu", "gelu" (erf),
-    "gelu_tanh", "silu", "sigmoid", "tanh". Formed by kiln-fuse-epilogues so
-    that the library call (oneDNN post-ops, cuBLASLt epilogues) does it all.
+    dim ([N]) and activation is one of "none", "relu", "relu6" (clip to
+    [0, 6]), "gelu" (erf), "gelu_tanh", "silu", "sigmoid", "tanh". Formed
+    by kiln-fuse-epilogues so that the library call (oneDNN post-ops,
+    cuBLASLt epilogues) does it all.
   }];
   let arguments = (ins Kiln_FloatTensor:$lhs, Kiln_FloatTensor:$rhs,
                        Optional<Kiln_FloatTensor>:$bias,

@@ -25,9 +25,10 @@ def Kiln_Conv2DOp : Kiln_InferredOp<"conv2d",
   let description = [{
     activation(conv2d(input, weight) + bias), with bias [F] (one value per
     output channel). `activation` is one of kiln.gemm's ("none", "relu",
-    "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"); kiln-fuse-epilogues
-    folds a single-use activation into it so that the library call
-    (oneDNN's eltwise post-op) applies it in the same pass.
+    "relu6", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh");
+    kiln-fuse-epilogues folds a single-use activation into it so that the
+    library call (oneDNN's eltwise post-op) or Kiln's own kernel applies
+    it in the same pass.
   }];
   let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$weight,
                        Optional<Kiln_FloatTensor>:$bias,
