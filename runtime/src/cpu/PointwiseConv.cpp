@@ -93,10 +93,18 @@ public:
 
   Status run(const float *x, float *y) const override {
     const int64_t panels = (hw_ + kPanel - 1) / kPanel;
-    const int64_t tasks = n_ * panels;
+    const int64_t nBlocks = int64_t(blocks_.size());
+    const int64_t threads = ThreadPool::global().numThreads();
+    // Few panels (7x7 and 14x14 layers are one to four of them at batch
+    // 1) would leave threads idle: then each panel's filter blocks are
+    // split into groups, tasks of their own.
+    const int64_t groups =
+        std::clamp<int64_t>((4 * threads + n_ * panels - 1) / (n_ * panels), 1, nBlocks);
+    const int64_t tasks = n_ * panels * groups;
     auto body = [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
-        int64_t img = t / panels, p0 = (t % panels) * kPanel;
+        int64_t g = t % groups, panel = t / groups;
+        int64_t img = panel / panels, p0 = (panel % panels) * kPanel;
         __mmask16 lanes[kVectors];
         for (int v = 0; v < kVectors; ++v) {
           int64_t left = hw_ - p0 - 16 * v;
@@ -106,15 +114,17 @@ public:
         }
         const float *xi = x + img * c_ * hw_ + p0;
         float *yi = y + img * f_ * hw_ + p0;
-        for (size_t b = 0; b < blocks_.size(); ++b)
-          pwPanel(xi, hw_, c_, weights_.data() + int64_t(b) * kMaxBlock * c_,
-                  bias_.defined() ? bias_.data<float>() + blocks_[b].f0 : nullptr,
-                  blocks_[b].size, yi + blocks_[b].f0 * hw_, lanes, act_,
-                  b == 0 && p0 + kPanel < hw_);
+        const int64_t b0 = nBlocks * g / groups, b1 = nBlocks * (g + 1) / groups;
+        for (int64_t b = b0; b < b1; ++b) {
+          const Block &blk = blocks_[size_t(b)];
+          pwPanel(xi, hw_, c_, weights_.data() + b * kMaxBlock * c_,
+                  bias_.defined() ? bias_.data<float>() + blk.f0 : nullptr,
+                  blk.size, yi + blk.f0 * hw_, lanes, act_,
+                  b == b0 && p0 + kPanel < hw_);
+        }
       }
     };
     // Below ~2^18 multiply-adds waking the pool costs more than it saves.
-    const int64_t threads = ThreadPool::global().numThreads();
     if (threads <= 1 || tasks == 1 || n_ * hw_ * c_ * f_ < (int64_t(1) << 18))
       body(0, tasks);
     else

@@ -11,8 +11,9 @@
 // block of up to 6 filters, 24 accumulators in registers, each input row
 // of the panel loaded once per block and each weight broadcast from a
 // copy packed at load ([block][c][filter]). The panel stays in L1/L2
-// while every filter block passes over it. Panels of all images are
-// spread over Kiln's pool.
+// while every filter block passes over it. Panels of all images (and,
+// where there are few, groups of a panel's filter blocks) are spread over
+// Kiln's pool.
 //
 // Optional bias, activation none, relu or relu6 (ClampActivation.h). One
 // more candidate in prepareConv2d's load-time timing.
