@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 namespace fb = kiln::format;
@@ -91,26 +92,25 @@ FailureOr<std::vector<uint8_t>> constantBytes(Location loc, ElementsAttr attr) {
   return emitError(loc) << "cannot serialize constants of type " << et;
 }
 
-/// Files with native code are format 1.1 (Module.native_code).
-constexpr uint16_t kNativeCodeFormatMinor = 1;
+// Writes format kKilnFormatMajor.kKilnFormatMinor (2.0): native code
+// (1.1) and the payload after the FlatBuffer (2.0).
+static_assert(::kiln::kKilnFormatMajor == 2);
 
 class Writer {
 public:
-  /// `payloadHint`: the bytes the constants will take, so that neither the
-  /// payload nor the FlatBuffers builder grows (and copies) on the way:
-  /// each doubling of a 300 MB buffer cost a copy and fresh zeroed pages.
+  /// `payloadHint`: the bytes the constants will take, so that the payload
+  /// never grows (and copies) on the way: each doubling of a 300 MB buffer
+  /// cost a copy and fresh zeroed pages. The FlatBuffer holds only the
+  /// graph and the generated code.
   Writer(const ParameterSource &parameters, const NativeCode *native,
          size_t payloadHint)
-      : parameters_(parameters), native_(native),
-        builder_(std::max<size_t>(size_t(1) << 16, payloadHint + (size_t(1) << 20))) {
+      : parameters_(parameters), native_(native), builder_(size_t(1) << 20) {
     if (native_ && native_->sharedObject.empty())
       native_ = nullptr;
     payload_.reserve(payloadHint);
   }
 
-  LogicalResult writeModule(
-      ModuleOp module,
-      llvm::function_ref<LogicalResult(llvm::ArrayRef<uint8_t>)> sink) {
+  LogicalResult writeModule(ModuleOp module, FileSink sink) {
     std::vector<flatbuffers::Offset<fb::Function>> functions;
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal())
@@ -123,26 +123,29 @@ public:
     if (functions.empty())
       return module.emitError("nothing to compile: the module has no function "
                               "with a body");
-    // Constants sit at 64-byte offsets in the payload; the payload itself
-    // starts 64-byte aligned (schema: force_align, which only the generated
-    // *Direct builders apply), so loaders can view weights in place.
-    alignNextVector(payload_.size(), 64);
-    auto payload = builder_.CreateVector(payload_);
-    uint64_t checksum = ::kiln::fnv1a64(payload_.data(), payload_.size());
+    // Format 2: the payload follows the FlatBuffer at the next 64-byte
+    // offset of the file (constants sit at 64-byte offsets within it), so
+    // loaders view weights in place, and it may exceed the 2 GiB that a
+    // FlatBuffer can address.
+    uint64_t checksum = ::kiln::payloadChecksum(
+        ::kiln::kKilnFormatMajor, payload_.data(), payload_.size());
     flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::NativeCode>>>
         native;
     if (native_)
       native = builder_.CreateVector(std::vector{writeNativeCode(*native_)});
     auto root = fb::CreateModule(
         builder_, ::kiln::kKilnFormatMajor,
-        native_ ? std::max(::kiln::kKilnFormatMinor, kNativeCodeFormatMinor)
-                : ::kiln::kKilnFormatMinor,
+        ::kiln::kKilnFormatMinor,
         builder_.CreateString("kiln-compile 0.1"),
         builder_.CreateVector(functions), builder_.CreateVector(constants_),
-        payload, checksum, native);
+        /*payload=*/0, checksum, native, payload_.size());
     builder_.FinishSizePrefixed(root, fb::ModuleIdentifier());
-    return sink(llvm::ArrayRef<uint8_t>(builder_.GetBufferPointer(),
-                                        builder_.GetSize()));
+    llvm::ArrayRef<uint8_t> head(builder_.GetBufferPointer(), builder_.GetSize());
+    static const uint8_t zeros[64] = {};
+    size_t pad = (64 - head.size() % 64) % 64;
+    llvm::ArrayRef<uint8_t> pieces[] = {head, llvm::ArrayRef<uint8_t>(zeros, pad),
+                                        llvm::ArrayRef<uint8_t>(payload_.data(), payload_.size())};
+    return sink(pieces);
   }
 
 private:
@@ -225,18 +228,23 @@ private:
     return uint32_t(values_.size() - 1);
   }
 
-  /// Appends bytes to the payload (64-byte aligned) as a constant.
-  FailureOr<int64_t> addConstant(Location loc, StringRef name, Type type,
-                                 const std::vector<uint8_t> &bytes) {
+  /// Adds a constant of `size` bytes at the next 64-byte offset of the
+  /// payload; `fill` writes its bytes in place (no staging copy: the
+  /// weights of a large model are hundreds of MB).
+  FailureOr<int64_t>
+  addConstant(Location loc, StringRef name, Type type, size_t size,
+              llvm::function_ref<LogicalResult(llvm::MutableArrayRef<uint8_t>)> fill) {
     auto t = tensorType(loc, type);
     if (failed(t))
       return failure();
-    while (payload_.size() % 64)
-      payload_.push_back(0);
-    uint64_t offset = payload_.size();
-    payload_.insert(payload_.end(), bytes.begin(), bytes.end());
+    size_t start = payload_.size();
+    size_t offset = (start + 63) / 64 * 64;
+    payload_.resize(offset + size); // Not zeroed: `fill` writes every byte.
+    std::memset(payload_.data() + start, 0, offset - start); // The padding.
+    if (failed(fill(llvm::MutableArrayRef<uint8_t>(payload_.data() + offset, size))))
+      return failure();
     constants_.push_back(fb::CreateConstant(builder_, builder_.CreateString(name.str()),
-                                            *t, offset, bytes.size()));
+                                            *t, offset, size));
     return int64_t(constants_.size() - 1);
   }
 
@@ -343,18 +351,15 @@ private:
       name = p.getName().str();
       auto it = parameterConstants_.find(name);
       if (it == parameterConstants_.end()) {
-        auto b = parameters_(name, p.getType());
-        if (failed(b))
-          return failure();
-        int64_t expected = p.getType().getNumElements() *
-                           (p.getType().getElementTypeBitWidth() == 1
-                                ? 1
-                                : p.getType().getElementTypeBitWidth() / 8);
-        if (int64_t(b->size()) != expected)
-          return op->emitError("parameter '")
-                 << name << "' has " << b->size() << " bytes, expected "
-                 << expected;
-        auto index = addConstant(op->getLoc(), name, p.getType(), *b);
+        int64_t size = p.getType().getNumElements() *
+                       (p.getType().getElementTypeBitWidth() == 1
+                            ? 1
+                            : p.getType().getElementTypeBitWidth() / 8);
+        auto index = addConstant(
+            op->getLoc(), name, p.getType(), size_t(size),
+            [&](llvm::MutableArrayRef<uint8_t> out) {
+              return parameters_(name, p.getType(), out);
+            });
         if (failed(index))
           return failure();
         it = parameterConstants_.insert({name, *index}).first;
@@ -366,7 +371,12 @@ private:
       ids_[p.getResult()] = *id;
       return success();
     }
-    auto index = addConstant(op->getLoc(), name, op->getResult(0).getType(), bytes);
+    auto index = addConstant(op->getLoc(), name, op->getResult(0).getType(),
+                             bytes.size(), [&](llvm::MutableArrayRef<uint8_t> out) {
+                               if (!bytes.empty())
+                                 std::memcpy(out.data(), bytes.data(), bytes.size());
+                               return success();
+                             });
     if (failed(index))
       return failure();
     auto id = addValue(op->getLoc(), op->getResult(0).getType(),
@@ -481,7 +491,14 @@ private:
   const ParameterSource &parameters_;
   const NativeCode *native_;
   flatbuffers::FlatBufferBuilder builder_;
-  std::vector<uint8_t> payload_;
+  /// Grows without zeroing: zeroing hundreds of MB of weights that are
+  /// written next was a whole extra pass over them.
+  template <typename T> struct NoInit : std::allocator<T> {
+    template <typename U> struct rebind { using other = NoInit<U>; };
+    template <typename U> void construct(U *p) { ::new (static_cast<void *>(p)) U; }
+    using std::allocator<T>::allocator;
+  };
+  std::vector<uint8_t, NoInit<uint8_t>> payload_;
   std::vector<flatbuffers::Offset<fb::Constant>> constants_;
   std::map<std::string, int64_t> parameterConstants_; // shared weights: once
   std::vector<flatbuffers::Offset<fb::Value>> values_;
@@ -497,17 +514,18 @@ LogicalResult mlir::kiln::writeKilnFile(ModuleOp module,
                                         const NativeCode *native) {
   return writeKilnFile(
       module, parameters,
-      [&](llvm::ArrayRef<uint8_t> bytes) {
-        out.assign(bytes.begin(), bytes.end());
+      [&](llvm::ArrayRef<llvm::ArrayRef<uint8_t>> pieces) {
+        out.clear();
+        for (llvm::ArrayRef<uint8_t> piece : pieces)
+          out.insert(out.end(), piece.begin(), piece.end());
         return success();
       },
       native);
 }
 
-LogicalResult mlir::kiln::writeKilnFile(
-    ModuleOp module, const ParameterSource &parameters,
-    llvm::function_ref<LogicalResult(llvm::ArrayRef<uint8_t>)> sink,
-    const NativeCode *native) {
+LogicalResult mlir::kiln::writeKilnFile(ModuleOp module,
+                                        const ParameterSource &parameters,
+                                        FileSink sink, const NativeCode *native) {
   size_t payloadHint = 0;
   module.walk([&](Operation *op) {
     if (!isa<ConstantOp, ParameterOp>(op) || op->getNumResults() != 1)

@@ -22,9 +22,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     flatbuffers::Verifier verifier(bytes.data(), bytes.size());
     if (kiln::format::VerifySizePrefixedModuleBuffer(verifier)) {
       auto *module = kiln::format::GetMutableSizePrefixedModule(bytes.data());
-      const auto *payload = module->payload();
-      module->mutate_payload_checksum(kiln::fnv1a64(
-          payload ? payload->data() : nullptr, payload ? payload->size() : 0));
+      // Where the loader looks for the payload (Verify.cpp): inside the
+      // FlatBuffer (format 1) or at the next 64-byte offset after it.
+      const uint8_t *at = nullptr;
+      size_t n = 0;
+      if (module->version_major() < 2) {
+        if (const auto *payload = module->payload())
+          at = payload->data(), n = payload->size();
+      } else {
+        size_t start = (size_t(flatbuffers::ReadScalar<uint32_t>(bytes.data())) + 4 + 63) / 64 * 64;
+        if (start <= bytes.size())
+          at = bytes.data() + start, n = bytes.size() - start;
+      }
+      module->mutate_payload_checksum(
+          kiln::payloadChecksum(module->version_major(), at, n));
     }
   }
   auto module = kiln::Module::loadBytes(std::move(bytes), "fuzz.kiln");

@@ -43,6 +43,7 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -92,10 +93,11 @@ static cl::list<std::string> inputDims(
     "input-dim", cl::desc("ONNX symbolic dim NAME=VALUE"),
     cl::value_desc("name=value"));
 
-/// Bytes of a parameter from --weights-dir or --random-weights.
-static FailureOr<std::vector<uint8_t>> parameterBytes(Location loc,
-                                                      StringRef name,
-                                                      RankedTensorType type) {
+/// Writes a parameter's bytes, from --weights-dir or --random-weights, into
+/// `out` (its place in the payload).
+static LogicalResult parameterBytes(Location loc, StringRef name,
+                                    RankedTensorType type,
+                                    llvm::MutableArrayRef<uint8_t> out) {
   auto dtypeOf = [](Type t) -> std::optional<::kiln::DType> {
     if (t.isF64()) return ::kiln::DType::F64;
     if (t.isF32()) return ::kiln::DType::F32;
@@ -134,11 +136,8 @@ static FailureOr<std::vector<uint8_t>> parameterBytes(Location loc,
     if (!::kiln::isFloat(*dtype)) {
       // Integer parameters (step counters, index tables) get zeros: random
       // integers would mostly be out-of-range indices.
-      tensor = ::kiln::Tensor::zeros(shape, *dtype);
-      if (!tensor)
-        return emitError(loc) << tensor.status().toString();
-      auto *p = static_cast<const uint8_t *>(tensor->rawData());
-      return std::vector<uint8_t>(p, p + tensor->numel() * tensor->elementSize());
+      std::fill(out.begin(), out.end(), uint8_t(0));
+      return success();
     }
     // Seeded per parameter name so adding a parameter keeps the others.
     uint64_t seed = uint64_t(randomWeights) ^ llvm::hash_value(name);
@@ -157,8 +156,13 @@ static FailureOr<std::vector<uint8_t>> parameterBytes(Location loc,
   auto dense = tensor->contiguous();
   if (!dense)
     return emitError(loc) << dense.status().toString();
-  const auto *p = static_cast<const uint8_t *>(dense->rawData());
-  return std::vector<uint8_t>(p, p + dense->numel() * dense->elementSize());
+  size_t bytes = size_t(dense->numel()) * dense->elementSize();
+  if (bytes != out.size())
+    return emitError(loc) << "parameter '" << name << "' has " << bytes
+                          << " bytes, expected " << out.size();
+  if (bytes > 0)
+    std::memcpy(out.data(), dense->rawData(), bytes);
+  return success();
 }
 
 int main(int argc, char **argv) {
@@ -247,23 +251,28 @@ int main(int argc, char **argv) {
   codegenTimer.stop();
 
   TimingScope writeTimer = rootTimer.nest("weights and .kiln file");
-  auto source = [&](StringRef name, RankedTensorType type) {
-    return parameterBytes(module->getLoc(), name, type);
+  auto source = [&](StringRef name, RankedTensorType type,
+                    llvm::MutableArrayRef<uint8_t> out) {
+    TimingScope t = writeTimer.nest("parameters (read or generate)");
+    return parameterBytes(module->getLoc(), name, type, out);
   };
   size_t written = 0;
-  auto sink = [&](llvm::ArrayRef<uint8_t> bytes) -> LogicalResult {
+  auto sink = [&](llvm::ArrayRef<llvm::ArrayRef<uint8_t>> pieces) -> LogicalResult {
     // A temporary file renamed over the target: the runtime maps .kiln
     // files (Module::load), so rewriting one in place under a running host
     // would change verified bytes or truncate its mapping (SIGBUS).
+    TimingScope t = writeTimer.nest("write the file");
     if (llvm::Error e = llvm::writeToOutput(outputFile, [&](llvm::raw_ostream &os) {
-          os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+          for (llvm::ArrayRef<uint8_t> piece : pieces) {
+            os.write(reinterpret_cast<const char *>(piece.data()), piece.size());
+            written += piece.size();
+          }
           return llvm::Error::success();
         })) {
       llvm::errs() << "kiln-compile: cannot write the output: "
                    << llvm::toString(std::move(e)) << "\n";
       return failure();
     }
-    written = bytes.size();
     return success();
   };
   if (failed(mlir::kiln::writeKilnFile(*module, source, sink, &native.code)))

@@ -383,7 +383,8 @@ std::optional<::kiln::DType> dtypeOf(Type t) {
   if (failed(pm.run(*mini)))
     return ::kiln::internalError("the reference function does not compile");
   std::vector<uint8_t> bytes;
-  auto noParameters = [](StringRef, RankedTensorType) -> FailureOr<std::vector<uint8_t>> {
+  auto noParameters = [](StringRef, RankedTensorType,
+                         llvm::MutableArrayRef<uint8_t>) -> LogicalResult {
     return failure();
   };
   if (failed(writeKilnFile(*mini, noParameters, bytes)))

@@ -340,6 +340,45 @@ Status verifyFunction(const format::Function *fn, size_t index,
   return Status::ok();
 }
 
+struct PayloadView {
+  const uint8_t *data = nullptr;
+  size_t size = 0;
+};
+
+/// Where the payload is: inside the FlatBuffer (format 1, which must then
+/// fill the file) or after it (format 2: at the first 64-byte offset past
+/// the FlatBuffer, zero padding between, ending the file).
+Expected<PayloadView> locatePayload(const format::Module *fb,
+                                    const uint8_t *bytes, size_t size,
+                                    size_t head, const std::string &name) {
+  const auto *inside = fb->payload();
+  if (fb->version_major() < 2) {
+    if (head != size)
+      return dataLoss(name, ": size prefix says ", head - 4, " bytes but ",
+                      size - 4, " follow (trailing data)");
+    return PayloadView{inside ? inside->data() : nullptr,
+                       inside ? inside->size() : 0};
+  }
+  if (inside && inside->size() > 0)
+    return dataLoss(name, ": a format ", fb->version_major(),
+                    " file with a payload inside its FlatBuffer (it must "
+                    "follow it)");
+  size_t start = (head + 63) / 64 * 64;
+  uint64_t declared = fb->payload_size();
+  if (declared == 0 && size == head)
+    return PayloadView{};
+  if (start > size || size - start != declared)
+    return dataLoss(name, ": payload_size says ", declared,
+                    " bytes after the FlatBuffer (from offset ", start,
+                    ") but the file has ", size > start ? size - start : 0,
+                    " (truncated or trailing data)");
+  for (size_t i = head; i < start; ++i)
+    if (bytes[i] != 0)
+      return dataLoss(name, ": nonzero padding byte at offset ", i,
+                      " before the payload");
+  return PayloadView{bytes + start, size_t(declared)};
+}
+
 } // namespace
 
 Expected<std::shared_ptr<ModuleData>> parseModule(FileBytes file,
@@ -352,16 +391,18 @@ Expected<std::shared_ptr<ModuleData>> parseModule(FileBytes file,
     return internalError(name, ": the loader's buffer is not ", kFileAlignment,
                          "-byte aligned");
   uint32_t declared = flatbuffers::ReadScalar<uint32_t>(bytes);
-  if (uint64_t(declared) + 4 != size)
+  // The FlatBuffer: the whole file (format 1) or its head (format 2).
+  size_t head = size_t(declared) + 4;
+  if (head > size)
     return dataLoss(name, ": size prefix says ", declared, " bytes but ",
-                    size - 4, " follow (truncated or trailing data)");
+                    size - 4, " follow (truncated)");
   if (!flatbuffers::BufferHasIdentifier(bytes, format::ModuleIdentifier(),
                                         true))
     return dataLoss(name, ": not a .kiln file (missing the KILN identifier)");
   flatbuffers::Verifier::Options options;
   options.max_depth = 16;
   options.max_tables = 10'000'000;
-  flatbuffers::Verifier verifier(bytes, size, options);
+  flatbuffers::Verifier verifier(bytes, head, options);
   if (!format::VerifySizePrefixedModuleBuffer(verifier))
     return dataLoss(name, ": corrupt .kiln structure (FlatBuffers "
                           "verification failed)");
@@ -372,12 +413,12 @@ Expected<std::shared_ptr<ModuleData>> parseModule(FileBytes file,
                            fb->version_major(), ".", fb->version_minor(),
                            "); this runtime reads format ", kKilnFormatMajor,
                            ".x");
-  const auto *payload = fb->payload();
-  size_t payloadSize = payload ? payload->size() : 0;
-  uint64_t sum = fnv1a64(payload ? payload->data() : nullptr, payloadSize);
+  KILN_ASSIGN_OR_RETURN(PayloadView payload, locatePayload(fb, bytes, size, head, name));
+  uint64_t sum = payloadChecksum(fb->version_major(), payload.data, payload.size);
   if (sum != fb->payload_checksum())
     return dataLoss(name, ": payload checksum mismatch (the weights are "
                           "corrupt)");
+  size_t payloadSize = payload.size;
 
   auto data = std::make_shared<ModuleData>();
   data->name = name;
@@ -405,7 +446,7 @@ Expected<std::shared_ptr<ModuleData>> parseModule(FileBytes file,
                         constant->size(), ") outside the payload of ",
                         payloadSize, " bytes");
       const uint8_t *bytesAt =
-          payload ? payload->data() + constant->offset() : nullptr;
+          payload.data ? payload.data + constant->offset() : nullptr;
       std::shared_ptr<Storage> storage;
       if (reinterpret_cast<uintptr_t>(bytesAt) % kFileAlignment == 0) {
         // In place (zero-copy): read-only (a mapping of the file is

@@ -27,6 +27,9 @@ namespace {
 /// Knobs that each break one thing in the module built by buildModule.
 struct Knobs {
   uint16_t versionMajor = kiln::kKilnFormatMajor;
+  // The checksum algorithm of this major version (default: versionMajor's).
+  std::optional<uint16_t> checksumMajor;
+  bool payloadInside = false; // A format 2 file with a format 1 payload.
   bool badChecksum = false;
   uint64_t constantOffset = 0;
   int64_t arenaOffset = 0;
@@ -35,6 +38,20 @@ struct Knobs {
   bool readBeforeWrite = false;
   int64_t constantIndex = 0;
 };
+
+/// The file of a finished builder: format 2 puts the payload after the
+/// FlatBuffer, at the next 64-byte offset (format 1 has it inside).
+std::vector<uint8_t> fileBytes(const flatbuffers::FlatBufferBuilder &b,
+                               uint16_t major,
+                               const std::vector<uint8_t> &payload) {
+  std::vector<uint8_t> out(b.GetBufferPointer(),
+                           b.GetBufferPointer() + b.GetSize());
+  if (major >= 2) {
+    out.resize((out.size() + 63) / 64 * 64, 0);
+    out.insert(out.end(), payload.begin(), payload.end());
+  }
+  return out;
+}
 
 /// y = relu(x + c), x: f32[4] input, c: f32[4] constant {1, -2, 3, -4}.
 /// Values: 0 = x (input), 1 = c (constant), 2 = sum (arena), 3 = y (temporary).
@@ -69,14 +86,17 @@ std::vector<uint8_t> buildModule(const Knobs &k = {}) {
   std::memcpy(payload.data(), c, sizeof c);
   auto constant = fb::CreateConstant(b, b.CreateString(""), type(),
                                      k.constantOffset, sizeof c);
-  uint64_t sum = kiln::fnv1a64(payload.data(), payload.size());
+  uint64_t sum = kiln::payloadChecksum(k.checksumMajor.value_or(k.versionMajor),
+                                       payload.data(), payload.size());
+  bool inside = k.versionMajor < 2 || k.payloadInside;
   auto module = fb::CreateModule(
       b, k.versionMajor, 0, b.CreateString("test"),
       b.CreateVector(std::vector<flatbuffers::Offset<fb::Function>>{fn}),
       b.CreateVector(std::vector<flatbuffers::Offset<fb::Constant>>{constant}),
-      b.CreateVector(payload), k.badChecksum ? sum + 1 : sum);
+      inside ? b.CreateVector(payload) : 0, k.badChecksum ? sum + 1 : sum, 0,
+      inside ? 0 : payload.size());
   b.FinishSizePrefixed(module, fb::ModuleIdentifier());
-  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+  return fileBytes(b, inside ? 1 : k.versionMajor, payload);
 }
 
 kiln::Tensor input() {
@@ -160,6 +180,69 @@ TEST(ModuleLoader, RejectsEachBrokenField) {
   expectLoadError({}, "too short");
   std::vector<uint8_t> junk(64, 0x41);
   expectLoadError(junk, "size prefix");
+}
+
+// Format 1 files (payload inside the FlatBuffer, byte-wise FNV-1a) still
+// load; format 2 files carry the payload after it with the lane checksum.
+TEST(ModuleLoader, ReadsFormatOneAndTwo) {
+  for (uint16_t major : {uint16_t(1), kiln::kKilnFormatMajor}) {
+    Knobs k;
+    k.versionMajor = major;
+    auto module = kiln::Module::loadBytes(buildModule(k), "m.kiln");
+    ASSERT_TRUE(module.ok()) << major << ": " << module.status().toString();
+    auto session = (*module)->newSession("main");
+    ASSERT_TRUE(session.ok());
+    auto out = session->run({input()});
+    ASSERT_TRUE(out.ok()) << out.status().toString();
+    EXPECT_EQ((*out)[0].toDoubles(), (std::vector<double>{2, 0, 4, 0}));
+  }
+  Knobs k;
+  k.checksumMajor = 1; // A format 2 file with a format 1 sum.
+  expectLoadError(buildModule(k), "checksum mismatch");
+  k = {};
+  k.payloadInside = true;
+  expectLoadError(buildModule(k), "payload inside its FlatBuffer");
+}
+
+TEST(ModuleLoader, PayloadMustEndTheFile) {
+  std::vector<uint8_t> bytes = buildModule();
+  std::vector<uint8_t> longer = bytes;
+  longer.push_back(0);
+  expectLoadError(longer, "trailing data");
+  std::vector<uint8_t> shorter(bytes.begin(), bytes.end() - 1);
+  expectLoadError(shorter, "truncated");
+  // The padding between the FlatBuffer and the payload is zeros.
+  uint32_t head = 0;
+  std::memcpy(&head, bytes.data(), 4);
+  if ((head + 4) % 64 != 0) {
+    std::vector<uint8_t> dirty = bytes;
+    dirty[head + 4] = 1;
+    expectLoadError(dirty, "nonzero padding");
+  }
+  Knobs k;
+  k.versionMajor = 1; // Format 1 is one FlatBuffer: nothing may follow.
+  std::vector<uint8_t> one = buildModule(k);
+  one.insert(one.end(), 64, 0);
+  expectLoadError(one, "trailing data");
+}
+
+TEST(ModuleLoader, LaneChecksumSeesEveryByteAndTheLength) {
+  std::vector<uint8_t> bytes(203); // 3 full 64-byte blocks and a tail.
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = uint8_t(i * 37 + 11);
+  uint64_t sum = kiln::fnv1aLanes64(bytes.data(), bytes.size());
+  for (size_t i = 0; i < bytes.size(); ++i)
+    for (uint8_t bit = 1; bit; bit = uint8_t(bit << 1)) {
+      bytes[i] ^= bit;
+      ASSERT_NE(kiln::fnv1aLanes64(bytes.data(), bytes.size()), sum)
+          << "byte " << i << " bit " << int(bit);
+      bytes[i] ^= bit;
+    }
+  for (size_t n = 0; n < bytes.size(); ++n)
+    ASSERT_NE(kiln::fnv1aLanes64(bytes.data(), n), sum) << "length " << n;
+  std::vector<uint8_t> zeros(128, 0);
+  EXPECT_NE(kiln::fnv1aLanes64(zeros.data(), 64),
+            kiln::fnv1aLanes64(zeros.data(), 128));
 }
 
 TEST(ModuleLoader, MissingFileIsNotFound) {
@@ -338,15 +421,14 @@ std::vector<uint8_t> buildTestModule(const TestModule &m) {
                                            type(c.type, c.shape), offset,
                                            c.bytes.size()));
   }
-  uint64_t sum = kiln::fnv1a64(payload.data(), payload.size());
-  b.PreAlign(payload.size(), 64); // as KilnWriter does (force_align: 64)
-  auto payloadVec = b.CreateVector(payload);
+  uint64_t sum = kiln::payloadChecksum(kiln::kKilnFormatMajor, payload.data(),
+                                       payload.size());
   auto module = fb::CreateModule(
       b, kiln::kKilnFormatMajor, 0, b.CreateString("test"),
       b.CreateVector(std::vector<flatbuffers::Offset<fb::Function>>{fn}),
-      b.CreateVector(constants), payloadVec, sum);
+      b.CreateVector(constants), 0, sum, 0, payload.size());
   b.FinishSizePrefixed(module, fb::ModuleIdentifier());
-  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+  return fileBytes(b, kiln::kKilnFormatMajor, payload);
 }
 
 constexpr auto F32 = fb::ElementType::F32;
@@ -561,8 +643,10 @@ TEST(ModuleLoaderAlignment, FuzzMisalignedVectorIsRejected) {
   flatbuffers::Verifier verifier(bytes.data(), bytes.size());
   ASSERT_TRUE(fb::VerifySizePrefixedModuleBuffer(verifier));
   auto *module = fb::GetMutableSizePrefixedModule(bytes.data());
-  module->mutate_payload_checksum(kiln::fnv1a64(
-      module->payload()->data(), module->payload()->size()));
+  ASSERT_LT(module->version_major(), 2); // The payload is inside.
+  module->mutate_payload_checksum(kiln::payloadChecksum(
+      module->version_major(), module->payload()->data(),
+      module->payload()->size()));
   // Its first misaligned vector is now a value's shape; either is caught.
   expectLoadError(bytes, "misaligned");
 }

@@ -25,6 +25,23 @@ TEST(Random, PhiloxKnownAnswers) {
                                          0x24126ea1}));
 }
 
+TEST(Random, SixteenAtOnceAreSixteenCalls) {
+  // The vector paths (AVX-512 or AVX2 on this CPU) against the scalar one,
+  // across a carry into the counter's high word.
+  for (uint64_t counter : {uint64_t(0), uint64_t(12345), uint64_t(0xfffffff8),
+                           ~uint64_t(0) - 3})
+    for (uint64_t key : {uint64_t(0), uint64_t(42), ~uint64_t(0)}) {
+      uint32_t out[4][16];
+      philox4x32x16(counter, key, out);
+      for (int i = 0; i < 16; ++i) {
+        auto r = philox4x32(counter + uint64_t(i), key);
+        for (int w = 0; w < 4; ++w)
+          ASSERT_EQ(out[w][i], r[size_t(w)])
+              << "counter " << counter << " + " << i << " word " << w;
+      }
+    }
+}
+
 TEST(Random, DeterministicAndAdvancing) {
   Generator g1(42), g2(42);
   Tensor a = *g1.uniform({1000}, -1, 1, DType::F32);

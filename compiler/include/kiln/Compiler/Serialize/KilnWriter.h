@@ -3,6 +3,7 @@
 #define KILN_COMPILER_SERIALIZE_KILNWRITER_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <cstdint>
@@ -12,11 +13,16 @@
 
 namespace mlir::kiln {
 
-/// Supplies the bytes of a named parameter of the given type (row-major, the
-/// element type's native layout), or fails after emitting a diagnostic.
-using ParameterSource =
-    std::function<FailureOr<std::vector<uint8_t>>(StringRef name,
-                                                  RankedTensorType type)>;
+/// Writes the bytes of a named parameter of the given type (row-major, the
+/// element type's native layout) into `out`, which has exactly the tensor's
+/// size, or fails after emitting a diagnostic.
+using ParameterSource = std::function<LogicalResult(
+    StringRef name, RankedTensorType type, llvm::MutableArrayRef<uint8_t> out)>;
+
+/// Receives a .kiln file as consecutive pieces (the FlatBuffer, padding, the
+/// payload), which stay inside the writer: no copy of hundreds of MB.
+using FileSink =
+    llvm::function_ref<LogicalResult(llvm::ArrayRef<llvm::ArrayRef<uint8_t>>)>;
 
 /// Generated machine code to ship in the file (compiler/Target/CPU): one
 /// shared object whose symbols are the kernels of the fusions that carry a
@@ -30,19 +36,17 @@ struct NativeCode {
 
 /// Serializes every function of `module` (which must have gone through
 /// kiln-plan-memory) into the bytes of a .kiln file: a size-prefixed
-/// FlatBuffer with the payload checksum. Emits a diagnostic and fails on
+/// FlatBuffer with the payload checksum, then the payload (format 2,
+/// runtime/schema/kiln.fbs). Emits a diagnostic and fails on
 /// anything it cannot represent. With `native`, each fusion that has a
 /// kernel in it is written as one `cpu_kernel` op calling that kernel.
 LogicalResult writeKilnFile(ModuleOp module, const ParameterSource &parameters,
                             std::vector<uint8_t> &out,
                             const NativeCode *native = nullptr);
 
-/// The same, handing the file's bytes to `sink` (still inside the builder:
-/// no copy, for files of hundreds of MB) instead of copying them out.
-LogicalResult writeKilnFile(
-    ModuleOp module, const ParameterSource &parameters,
-    llvm::function_ref<LogicalResult(llvm::ArrayRef<uint8_t>)> sink,
-    const NativeCode *native = nullptr);
+/// The same, handing the file's pieces to `sink` instead of copying them.
+LogicalResult writeKilnFile(ModuleOp module, const ParameterSource &parameters,
+                            FileSink sink, const NativeCode *native = nullptr);
 
 } // namespace mlir::kiln
 
