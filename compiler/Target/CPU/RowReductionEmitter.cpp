@@ -73,6 +73,15 @@ struct RowInput {
   bool alongCols = false; // offset + col; otherwise one element per row
 };
 
+/// The value of a splat float constant, or nothing.
+std::optional<double> splatValue(Value v) {
+  auto c = v.getDefiningOp<ConstantOp>();
+  auto dense = c ? dyn_cast<DenseElementsAttr>(c.getValue()) : nullptr;
+  if (!dense || !dense.isSplat() || !isa<FloatType>(dense.getElementType()))
+    return std::nullopt;
+  return dense.getSplatValue<APFloat>().convertToDouble();
+}
+
 class RowEmitter {
 public:
   RowEmitter(FusionOp fusion, llvm::Module &module)
@@ -218,6 +227,10 @@ bool RowEmitter::analyze(std::string &why) {
   for (Operation &op : body.without_terminator()) {
     if (&op == root_)
       continue;
+    if (kind_ == RowKind::LayerNorm && op.getNumResults() == 1 &&
+        splatValue(op.getResult(0)) &&
+        llvm::all_of(op.getUsers(), [&](Operation *u) { return u == root_; }))
+      continue; // A splat scale or bias: an immediate (see below).
     if (!producers.contains(&op)) {
       why = ("'" + op.getName().stripDialect() +
              "' does not feed the reduced operand")
@@ -230,6 +243,10 @@ bool RowEmitter::analyze(std::string &why) {
   }
   if (kind_ == RowKind::LayerNorm)
     for (Value v : root_->getOperands().drop_front()) {
+      // A splat scale or bias (ONNX exports of freshly initialised norms:
+      // ones and zeros) is cloned into the fusion; it becomes an immediate.
+      if (splatValue(v))
+        continue;
       auto arg = dyn_cast<BlockArgument>(v);
       if (!arg) {
         why = "a layer_norm whose scale or bias is computed in the fusion";
@@ -519,13 +536,18 @@ void RowEmitter::emitRow() {
     llvm::Value *rstd = b_.CreateFDiv(
         one, b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt,
                                      b_.CreateFAdd(b_.CreateFDiv(q, n), eps)));
-    auto argOf = [&](Value v) { return cast<BlockArgument>(v).getArgNumber(); };
+    // Scale and bias: inputs read per column, or splat immediates.
+    auto param = [&](Value v, llvm::Value *col) -> llvm::Value * {
+      if (std::optional<double> splat = splatValue(v))
+        return llvm::ConstantFP::get(acc_, *splat);
+      return input(cast<BlockArgument>(v).getArgNumber(), col);
+    };
     columnLoop("out", std::nullopt, [&](llvm::Value *col, llvm::Value *) {
       llvm::Value *y = b_.CreateFMul(
           b_.CreateFMul(b_.CreateFSub(readX(col), mean), rstd),
-          input(argOf(ln.getScale()), col));
+          param(ln.getScale(), col));
       if (ln.getBias())
-        y = b_.CreateFAdd(y, input(argOf(ln.getBias()), col));
+        y = b_.CreateFAdd(y, param(ln.getBias(), col));
       store(col, y);
       return nullptr;
     });

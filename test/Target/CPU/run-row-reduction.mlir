@@ -27,10 +27,13 @@
 // RUN: rm -rf %t.refl && mkdir -p %t.refl
 // RUN: kiln-run %t.unfused.kiln --function long_rows --random-inputs 8 --reference --output-dir %t.refl > /dev/null
 // RUN: kiln-run %t.fused.kiln --function long_rows --random-inputs 8 --compare-dir %t.refl | FileCheck %s --check-prefix=LONG
+// RUN: rm -rf %t.refs && mkdir -p %t.refs
+// RUN: kiln-run %t.unfused.kiln --function splat_norm --random-inputs 9 --reference --output-dir %t.refs > /dev/null
+// RUN: kiln-run %t.fused.kiln --function splat_norm --random-inputs 9 --compare-dir %t.refs | FileCheck %s --check-prefix=SPLAT
 
 // Every reduction fusion is native but one: a layer_norm whose prologue
 // reads an input broadcast inside the normalized dims runs op by op.
-// REPORT: cpu codegen: 22 fused kernel(s) generated as 22 function(s) for x86-64-v3, 1 run op by op
+// REPORT: cpu codegen: 23 fused kernel(s) generated as 23 function(s) for x86-64-v3, 1 run op by op
 // REPORT: fusion "reduction" [sub,layer_norm] at {{.*}}: op by op: an input broadcast within the reduced dimensions
 
 // CHECK-COUNT-13: output #{{[0-9]+}} vs expected: {{.*}} OK
@@ -40,6 +43,7 @@
 // DECOMP: output #0 vs expected: {{.*}} OK
 // LONG-COUNT-3: output #{{[0-9]+}} vs expected: {{.*}} OK
 // LONG-NOT: MISMATCH
+// SPLAT: output #0 vs expected: {{.*}} OK
 func.func @rows(%x: tensor<16x37xf32>, %y: tensor<16x37xf32>,
                 %t: tensor<16x3xf32>, %u: tensor<5x1xf32>,
                 %k: tensor<16x1xf32>, %z: tensor<2x4x16xf32>,
@@ -130,4 +134,15 @@ func.func @long_rows(%x: tensor<2x1048576xf32>, %y: tensor<2x8192xf32>)
   %g = kiln.parameter "long.scale" : tensor<8192xf32>
   %n = kiln.layer_norm %y, %g : tensor<2x8192xf32>, tensor<8192xf32>
   return %s, %m, %n : tensor<2xf32>, tensor<2x1xf32>, tensor<2x8192xf32>
+}
+
+// Splat scale and bias (what ONNX exports of freshly initialised norms
+// carry: constant ones and zeros, cloned into the fusion) are immediates
+// of the native kernel, not a reason to run it op by op.
+func.func @splat_norm(%x: tensor<8x37xf32>, %y: tensor<8x37xf32>) -> tensor<8x37xf32> {
+  %s = kiln.add %x, %y : tensor<8x37xf32>, tensor<8x37xf32>
+  %g = kiln.constant dense<1.5> : tensor<37xf32>
+  %b = kiln.constant dense<-0.25> : tensor<37xf32>
+  %n = kiln.layer_norm %s, %g, %b : tensor<8x37xf32>, tensor<37xf32>, tensor<37xf32>
+  return %n : tensor<8x37xf32>
 }
