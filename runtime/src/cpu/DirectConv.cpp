@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DirectConv.h"
+#include "ClampActivation.h"
 
 #include "kiln/ThreadPool.h"
 
@@ -40,12 +41,26 @@ struct ConvGeometry {
 /// block's FB values or null.
 using BlockKernel = void (*)(const float *xpad, const ConvGeometry &g,
                              const float *wb, const float *bias, float *y,
-                             bool relu);
+                             ClampActivation act);
 
-template <int VN, int FB>
+/// 16 inputs for 16 outputs at horizontal stride SW from `p`: at stride 2
+/// the even lanes of two loads, one permute shared by the block's filters.
+template <int SW>
+__attribute__((target("avx512f"))) inline __m512 loadInputs(const float *p) {
+  if constexpr (SW == 1) {
+    return _mm512_loadu_ps(p);
+  } else {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                           20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even,
+                                  _mm512_loadu_ps(p + 16));
+  }
+}
+
+template <int VN, int FB, int SW>
 __attribute__((target("avx512f"))) void
 convBlock(const float *xpad, const ConvGeometry &g, const float *wb,
-          const float *bias, float *y, bool relu) {
+          const float *bias, float *y, ClampActivation act) {
   const int64_t plane = g.oh * g.ow;
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t oy = 0; oy < g.oh; ++oy)
@@ -58,11 +73,11 @@ convBlock(const float *xpad, const ConvGeometry &g, const float *wb,
       for (int64_t c = 0; c < g.c; ++c)
         for (int64_t ky = 0; ky < g.kh; ++ky) {
           const float *row =
-              xpad + (c * g.hp + oy * g.sh + ky * g.dh) * g.wp + ox0;
+              xpad + (c * g.hp + oy * g.sh + ky * g.dh) * g.wp + ox0 * SW;
           for (int64_t kx = 0; kx < g.kw; ++kx, wp += FB) {
             __m512 xv[VN];
             for (int v = 0; v < VN; ++v)
-              xv[v] = _mm512_loadu_ps(row + kx * g.dw + 16 * v);
+              xv[v] = loadInputs<SW>(row + kx * g.dw + 16 * SW * v);
             for (int f = 0; f < FB; ++f) {
               __m512 wv = _mm512_set1_ps(wp[f]);
               for (int v = 0; v < VN; ++v)
@@ -79,25 +94,27 @@ convBlock(const float *xpad, const ConvGeometry &g, const float *wb,
         __mmask16 lanes = n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1u);
         for (int f = 0; f < FB; ++f) {
           __m512 a = acc[f][v];
-          if (relu) // the eager relu: x <= 0 -> +0, NaN stays NaN
-            a = _mm512_mask_mov_ps(a, _mm512_cmp_ps_mask(a, zero, _CMP_LE_OQ), zero);
+          a = applyClamp(a, act);
           _mm512_mask_storeu_ps(y + f * plane + oy * g.ow + ox0 + 16 * v, lanes, a);
         }
       }
     }
 }
 
-template <int VN, int... FB>
+template <int VN, int SW, int... FB>
 constexpr std::array<BlockKernel, sizeof...(FB)>
 blockKernels(std::integer_sequence<int, FB...>) {
-  return {&convBlock<VN, FB + 1>...};
+  return {&convBlock<VN, FB + 1, SW>...};
 }
 constexpr int kMaxBlock1 = 16, kMaxBlock2 = 12; // filters a block, by VN
 constexpr int64_t kMaxInputChannels = 16;
-const std::array<BlockKernel, kMaxBlock1> kOneVector =
-    blockKernels<1>(std::make_integer_sequence<int, kMaxBlock1>{});
-const std::array<BlockKernel, kMaxBlock2> kTwoVectors =
-    blockKernels<2>(std::make_integer_sequence<int, kMaxBlock2>{});
+// By horizontal stride (1, 2).
+const std::array<BlockKernel, kMaxBlock1> kOneVector[2] = {
+    blockKernels<1, 1>(std::make_integer_sequence<int, kMaxBlock1>{}),
+    blockKernels<1, 2>(std::make_integer_sequence<int, kMaxBlock1>{})};
+const std::array<BlockKernel, kMaxBlock2> kTwoVectors[2] = {
+    blockKernels<2, 1>(std::make_integer_sequence<int, kMaxBlock2>{}),
+    blockKernels<2, 2>(std::make_integer_sequence<int, kMaxBlock2>{})};
 
 class DirectConv final : public PreparedCall {
 public:
@@ -127,7 +144,7 @@ public:
         }
         b.kernel(pad.data(), g, weights_.data() + b.f0 * g.c * g.kh * g.kw,
                  bias_.defined() ? bias_.data<float>() + b.f0 : nullptr,
-                 y + (img * g.f + b.f0) * g.oh * g.ow, relu_);
+                 y + (img * g.f + b.f0) * g.oh * g.ow, act_);
       }
     };
     // Waking the pool costs ~5 us: worth it from a few images on.
@@ -140,12 +157,14 @@ public:
 
   std::string implementation() const override {
     return strCat("kiln:direct_conv:avx512 (", blocks_.size(), " filter block",
-                  blocks_.size() == 1 ? "" : "s", ")");
+                  blocks_.size() == 1 ? "" : "s",
+                  strideW_ == 2 ? ", stride 2" : "", ")");
   }
 
   ConvGeometry g_;
   int64_t n_ = 0;
-  bool relu_ = false;
+  ClampActivation act_ = ClampActivation::None;
+  int64_t strideW_ = 1;
   std::vector<Block> blocks_;
   std::vector<float> weights_; // per block: [c][ky][kx][block filters]
   Tensor bias_;                // [f] f32 or undefined
@@ -166,7 +185,8 @@ prepareDirectConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
   if (!haveAvx512() || groups != 1 || xs.size() != 4 || ys.size() != 4 ||
       w.rank() != 4 || w.dtype() != DType::F32 ||
       (bias.defined() && (bias.dtype() != DType::F32 || bias.numel() != w.shape()[0])) ||
-      (activation != "none" && activation != "relu") || win.strides[1] != 1 ||
+      !clampActivation(activation) ||
+      (win.strides[1] != 1 && win.strides[1] != 2) ||
       xs[1] != w.shape()[1] || ys[0] != xs[0] || ys[1] != w.shape()[0])
     return None();
   // Only where oneDNN's blocks of 16 channels are mostly padding: wider
@@ -191,15 +211,18 @@ prepareDirectConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
   g.oh = ys[2], g.ow = ys[3];
   // The window must stay inside the bordered copy (ceil-mode shapes that
   // hang over are left to oneDNN).
+  const int64_t sw = win.strides[1];
   if ((g.oh - 1) * g.sh + (g.kh - 1) * g.dh >= g.hp ||
-      (g.ow - 1) + (g.kw - 1) * g.dw >= g.wp)
+      (g.ow - 1) * sw + (g.kw - 1) * g.dw >= g.wp)
     return None();
   const int vn = g.ow > 16 ? 2 : 1;
   const int64_t maxBlock = vn == 1 ? kMaxBlock1 : kMaxBlock2;
-  // A row's last vector reads up to 16 * vn - 1 floats past its last output.
-  g.slack = 16 * vn + (g.kw - 1) * g.dw;
+  // A row's last vector reads up to 16 * vn * sw - 1 floats past its last
+  // output's first tap.
+  g.slack = 16 * vn * sw + (g.kw - 1) * g.dw;
   call->n_ = xs[0];
-  call->relu_ = activation == "relu";
+  call->act_ = *clampActivation(activation);
+  call->strideW_ = sw;
   KILN_ASSIGN_OR_RETURN(Tensor wc, w.contiguous());
   if (bias.defined()) {
     KILN_ASSIGN_OR_RETURN(call->bias_, bias.contiguous());
@@ -217,7 +240,8 @@ prepareDirectConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
       for (int64_t f = 0; f < size; ++f)
         dst[t * size + f] = src[(f0 + f) * taps + t];
     call->blocks_.push_back(
-        {f0, size, vn == 1 ? kOneVector[size_t(size - 1)] : kTwoVectors[size_t(size - 1)]});
+        {f0, size, vn == 1 ? kOneVector[sw - 1][size_t(size - 1)]
+                           : kTwoVectors[sw - 1][size_t(size - 1)]});
   }
   return std::unique_ptr<PreparedCall>(std::move(call));
 }

@@ -9,9 +9,11 @@
 // or two vectors a row), and every input tap is loaded once and multiplied
 // into all of the block's filters, whose weights were packed at preparation
 // ([c][ky][kx][filter] per block). Padding is a zero border around a copy of
-// each image's rows. Horizontal stride 1 only (any vertical stride,
-// dilation and padding), groups 1, at most 16 input channels (where
-// oneDNN's blocks are mostly padding), activation none or relu.
+// each image's rows. Horizontal stride 1 or 2 (at 2 each tap takes the
+// even lanes of two loads, one permute shared by the block's filters:
+// MobileNetV2's first layer, 3 -> 32 at stride 2), any vertical stride,
+// dilation and padding, groups 1, at most 16 input channels (where
+// oneDNN's blocks are mostly padding), activation none, relu or relu6.
 //
 // It is one more candidate in prepareConv2d's load-time timing: used only
 // where it measures faster than oneDNN's layouts for the layer.

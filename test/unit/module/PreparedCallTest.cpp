@@ -243,11 +243,24 @@ TEST(PreparedConv, DirectKernelMatchesTheReference) {
   EXPECT_TRUE(checkDirectConv(
       {{1, 4, 12, 12}, 1, 3, 3, 1, window({1, 1}, {2, 2, 2, 2}, {2, 2}), true, "relu"}));
   EXPECT_TRUE(checkDirectConv({{2, 5, 7, 7}, 3, 1, 1, 1, plain, false}));
-  // Not covered: horizontal stride 2, an activation other than relu, more
+  // Horizontal stride 2: MobileNetV2's first layer (224 -> 112, three
+  // chunks of two vectors and a partial one), odd widths, one partial
+  // vector, uneven padding, stride 2 one way only.
+  Window2D s2pad1 = window({2, 2}, {1, 1, 1, 1}, {1, 1});
+  EXPECT_TRUE(checkDirectConv({{1, 3, 224, 224}, 32, 3, 3, 1, s2pad1, true, "relu6"}));
+  EXPECT_TRUE(checkDirectConv({{2, 3, 17, 37}, 7, 3, 3, 1, s2pad1, false, "relu"}));
+  // relu6 reaching its upper bound: 16 channels x 5x5 taps of [-1, 1].
+  EXPECT_TRUE(checkDirectConv({{1, 16, 12, 12}, 8, 5, 5, 1, pad2, true, "relu6"}));
+  EXPECT_TRUE(checkDirectConv({{1, 2, 9, 9}, 20, 3, 3, 1, s2pad1, true}));
+  EXPECT_TRUE(checkDirectConv(
+      {{2, 4, 12, 21}, 5, 5, 5, 1, window({1, 2}, {2, 1, 0, 2}, {1, 1}), true, "relu"}));
+  EXPECT_TRUE(checkDirectConv(
+      {{1, 3, 15, 40}, 6, 3, 3, 1, window({2, 2}, {0, 0, 0, 0}, {1, 2}), true}));
+  // Not covered: horizontal stride 3, an activation other than relu, more
   // than 16 input channels (oneDNN's ground).
   EXPECT_FALSE(checkDirectConv({{1, 17, 6, 6}, 4, 3, 3, 1, plain, true}));
   EXPECT_FALSE(checkDirectConv(
-      {{1, 3, 8, 8}, 4, 3, 3, 1, window({1, 2}, {0, 0, 0, 0}, {1, 1}), true}));
+      {{1, 3, 8, 8}, 4, 3, 3, 1, window({1, 3}, {0, 0, 0, 0}, {1, 1}), true}));
   EXPECT_FALSE(checkDirectConv({{1, 3, 8, 8}, 4, 3, 3, 1, plain, true, "tanh"}));
 }
 
