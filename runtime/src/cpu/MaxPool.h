@@ -8,6 +8,10 @@
 // permute, and handles a whole output row (up to 16 outputs) per vector,
 // so rows as short as LeNet's (14 and 5 outputs) still use one vector each.
 //
+// A compiled module's padded pooling (prepareMaxPool2d) runs the same
+// kernel on each plane copied inside a border of -inf (MaxPool.cpp says
+// why the values stay the eager rule's).
+//
 // Results equal the eager kernel's bit for bit (Pooling.cpp): the first
 // maximum in row-major window order wins, and the first NaN sticks. The
 // window is reduced row by row (left to right, then rows top to bottom),
