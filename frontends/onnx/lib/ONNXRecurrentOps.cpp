@@ -11,18 +11,10 @@
 // differ from the sequence length, input_forget, other activations.
 //
 //===----------------------------------------------------------------------===//
-#include "ONNXImporter.h"
+#include "ONNXConvert.h"
 
 namespace mlir::kiln::onnx {
 namespace {
-
-using I = Importer;
-
-#define KILN_TRY(var, expr)                                                    \
-  auto var##OrFailure = (expr);                                                \
-  if (failed(var##OrFailure))                                                  \
-    return failure();                                                          \
-  auto var = std::move(*var##OrFailure)
 
 enum class Kind { LSTM, GRU, RNN };
 
