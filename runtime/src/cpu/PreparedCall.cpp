@@ -240,13 +240,19 @@ public:
 
 /// Splits a GEMM over the pool: by rows when there are enough (the parts
 /// share one packed copy of the weights), else by output columns (each
-/// thread packs and streams only its slice). A column slice is computed
+/// thread packs and streams only its slice, which the pool's home chunks
+/// keep on one core). A column slice is computed
 /// into a dense buffer and copied out: oneDNN 2.6's brgemm has no strided
 /// destination and falls back to its sgemm path, which ran a 64x784x512
 /// layer 3x slower here.
 std::vector<std::array<int64_t, 4>> gemmParts(int64_t m, int64_t k, int64_t n) {
   int64_t macs = m * n * k;
-  size_t byRows = partsFor(m, 16, macs);
+  // At least 64 rows a part: below that, each thread streaming all of the
+  // weights costs more than the copy-out of a column slice (MLP 64x784x512
+  // + 64x512x512: 290-313 us by rows, 256-285 us by columns, whose halves
+  // of the weights stay in each core's L2; BERT's 128- and 1024-row
+  // products are faster by rows).
+  size_t byRows = partsFor(m, 64, macs);
   if (byRows > 1) {
     std::vector<std::array<int64_t, 4>> parts;
     for (size_t p = 0; p < byRows; ++p)

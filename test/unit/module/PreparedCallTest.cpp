@@ -92,12 +92,14 @@ void checkGemm(const GemmCase &c) {
 
 TEST(PreparedGemm, MatchesTheReferenceOnEveryPath) {
   // Rows 1-4: the GEMV; more: oneDNN, split by columns (n = 200, 513),
-  // by rows (n = 65) or not at all (small products).
+  // by rows (128 rows or more) or not at all (small products, n = 65).
   for (int64_t m : {1, 3, 4, 5, 40, 64})
     for (auto [k, n] : {std::pair<int64_t, int64_t>{7, 10}, {300, 200},
                         {300, 65}, {1, 65}})
       for (bool transW : {false, true})
         checkGemm({m, k, n, transW, m % 2 == 1, m >= 40 ? "relu" : "none"});
+  for (bool transW : {false, true})
+    checkGemm({131, 100, 65, transW, transW, "relu"});
   for (int64_t m : {1, 16})
     checkGemm({m, 784, 513, true, true, "relu"});
 }
