@@ -114,12 +114,23 @@ struct FuseElementwisePass : mlir::kiln::impl::FuseElementwiseBase<FuseElementwi
       bool exclusive = llvm::all_of(p->getUsers(), [&](Operation *u) {
         return g.members.contains(u) && !g.cloned.contains(u);
       });
+      // A cheap shared producer is recomputed here only when its operands
+      // are at hand (inputs, library results, splats, members): cloning
+      // through chains of shared producers recomputed an LSTM's whole cell
+      // state history in every step's kernel (step t: 3t ops, quadratic).
+      // Otherwise it stays outside and its own kernel materializes it.
+      bool leafOperands = llvm::all_of(p->getOperands(), [&](Value v) {
+        Operation *def = v.getDefiningOp();
+        return !def || def->getBlock() != &body || g.members.contains(def) ||
+               isSplatConstant(def) ||
+               classify(def).role != OpRole::Elementwise;
+      });
       if (exclusive) {
         owned.insert(p);
-      } else if (!c.expensive) {
+      } else if (!c.expensive && leafOperands) {
         g.cloned.insert(p); // cheap: recompute it here, keep the original
       } else {
-        continue; // expensive and needed elsewhere: never recompute
+        continue; // needed elsewhere and not cheaply at hand: an input
       }
       g.members.insert(p);
       addProducers(p);

@@ -157,13 +157,19 @@ func.func @nothing_to_fuse(%t: tensor<10x4xf32>, %i: tensor<3xi64>) -> tensor<4x
 // Regression (heap-use-after-free): a cheap chain recomputed into the
 // comparison's kernel made the expensive div an input of that kernel; the
 // later-formed group of %t then swallowed the div and erased it. Groups are
-// now outlined as they form, so the div stays (its own kernel) for both.
+// now outlined as they form, and %t (an add over a computed chain) is not
+// recomputed in the comparison's kernel: that kernel reads %t, which one
+// kernel computes, div included.
 // CHECK-LABEL: func.func @shared_expensive_input
-// CHECK:         %[[D:.*]] = kiln.fusion "loop"
+// CHECK:         %[[T:.*]] = kiln.fusion "loop"(%arg0, %arg1)
+// CHECK:           kiln.sub
 // CHECK:           kiln.div
-// CHECK:         kiln.fusion "loop"(%arg0, %arg1, %[[D]])
-// CHECK:         kiln.fusion "loop"(%arg0, %arg1, %[[D]])
-// CHECK:           kiln.lt
+// CHECK:           kiln.neg
+// CHECK:           kiln.add
+// CHECK:         kiln.fusion "loop"(%[[T]], %arg1)
+// CHECK-NEXT:    ^bb0
+// CHECK-NEXT:      kiln.lt
+// CHECK-NEXT:      kiln.yield
 func.func @shared_expensive_input(%x: tensor<8x50xi32>, %y: tensor<50xi32>) -> (tensor<8x50xi32>, tensor<8x50xi1>) {
   %s = kiln.sub %x, %y : tensor<8x50xi32>, tensor<50xi32>
   %d = kiln.div %s, %y : tensor<8x50xi32>, tensor<50xi32>
@@ -171,4 +177,34 @@ func.func @shared_expensive_input(%x: tensor<8x50xi32>, %y: tensor<50xi32>) -> (
   %t = kiln.add %n, %s : tensor<8x50xi32>, tensor<8x50xi32>
   %lt = kiln.lt %t, %y : tensor<8x50xi32>, tensor<50xi32>
   return %t, %lt : tensor<8x50xi32>, tensor<8x50xi1>
+}
+
+// -----
+
+// A cheap producer shared by two kernels is recomputed only when its
+// operands are at hand. An LSTM's cell state c_t = f*c_{t-1} + i*g feeds
+// both h_t and c_{t+1}: recomputing through the chain put every earlier
+// step's cell update into each step's kernel (quadratic in the sequence).
+// Here each c_t is computed once, by its own kernel.
+// CHECK-LABEL: func.func @shared_chain_not_recomputed
+// CHECK:         %[[C1:.*]] = kiln.fusion "loop"(%arg1, %arg0, %arg2, %arg3)
+// CHECK-COUNT-2:   kiln.mul
+// CHECK:           kiln.add
+// CHECK:         %[[C2:.*]] = kiln.fusion "loop"(%arg1, %[[C1]], %arg2, %arg3)
+// CHECK-COUNT-2:   kiln.mul
+// CHECK:           kiln.add
+// CHECK-NOT:       kiln.mul
+// CHECK:           kiln.yield
+func.func @shared_chain_not_recomputed(%c0: tensor<4x8xf32>, %f: tensor<4x8xf32>,
+                                       %i: tensor<4x8xf32>, %g: tensor<4x8xf32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %a1 = kiln.mul %f, %c0 : tensor<4x8xf32>, tensor<4x8xf32>
+  %b1 = kiln.mul %i, %g : tensor<4x8xf32>, tensor<4x8xf32>
+  %c1 = kiln.add %a1, %b1 : tensor<4x8xf32>, tensor<4x8xf32>
+  %h1 = kiln.tanh %c1 : tensor<4x8xf32>
+  %a2 = kiln.mul %f, %c1 : tensor<4x8xf32>, tensor<4x8xf32>
+  %b2 = kiln.mul %i, %g : tensor<4x8xf32>, tensor<4x8xf32>
+  %c2 = kiln.add %a2, %b2 : tensor<4x8xf32>, tensor<4x8xf32>
+  %h2 = kiln.tanh %c2 : tensor<4x8xf32>
+  return %h1, %h2, %c2 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
 }
