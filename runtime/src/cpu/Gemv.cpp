@@ -6,6 +6,10 @@
 //===----------------------------------------------------------------------===//
 #include "Gemv.h"
 
+#include "kiln/ThreadPool.h"
+
+#include <algorithm>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -88,6 +92,24 @@ void gemvRowsF32(int64_t m, int64_t k, const float *x, const float *w,
     return gemvAvx2(m, k, x, w, bias, y, ldy, n0, n1);
 #endif
   gemvPortable(m, k, x, w, bias, y, ldy, n0, n1);
+}
+
+int64_t gemvParts(int64_t m, int64_t k, int64_t n, int64_t threads) {
+  return m * n * k < (int64_t(1) << 17) ? 1
+                                         : std::clamp<int64_t>(n / 64, 1, threads);
+}
+
+void gemvF32(int64_t m, int64_t k, const float *x, const float *w, float *y,
+             int64_t n) {
+  ThreadPool &pool = ThreadPool::global();
+  int64_t parts = gemvParts(m, k, n, pool.numThreads());
+  if (parts <= 1)
+    return gemvRowsF32(m, k, x, w, nullptr, y, n, 0, n);
+  pool.parallelFor(0, parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p)
+      gemvRowsF32(m, k, x, w, nullptr, y, n, n * p / parts / 4 * 4,
+                  p + 1 == parts ? n : n * (p + 1) / parts / 4 * 4);
+  });
 }
 
 } // namespace kiln::cpu

@@ -621,8 +621,6 @@ public:
   ActivationFn act_;
 };
 
-/// Products of at most this many rows stream the weights (Gemv.h).
-constexpr int64_t kGemvMaxRows = 4;
 
 } // namespace
 
@@ -654,13 +652,8 @@ prepareGemm(int64_t m, int64_t k, int64_t n, const Tensor &w, bool transposeW,
     KILN_ASSIGN_OR_RETURN(call->w_, wt.contiguous());
   }
   // Split the outputs over the pool (and the weights over its cores'
-  // caches) from 2^17 multiply-adds: below that the handoff costs more
-  // than the work (an LSTM step's 128x512 GEMV: 416 us split vs 312 us
-  // not, per 50-step sequence, 2 threads).
-  int64_t threads = ThreadPool::global().numThreads();
-  call->parts_ = m * n * k < (int64_t(1) << 17)
-                     ? 1
-                     : std::clamp<int64_t>(n / 64, 1, threads);
+  // caches), as gemvF32 does.
+  call->parts_ = gemvParts(m, k, n, ThreadPool::global().numThreads());
   return std::unique_ptr<PreparedCall>(std::move(call));
 }
 

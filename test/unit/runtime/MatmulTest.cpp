@@ -20,7 +20,10 @@ const Case kCases[] = {
     {{5, 3}, {5, 7}, true, false},      {{3, 5}, {7, 5}, false, true},
     {{5, 3}, {7, 5}, true, true},       {{2, 3, 4}, {4, 5}, false, false},
     {{2, 1, 3, 4}, {3, 4, 6}, false, false}, {{0, 4}, {4, 3}, false, false},
-    {{3, 0}, {0, 4}, false, false},     {{67, 130}, {130, 45}, false, false}};
+    {{3, 0}, {0, 4}, false, false},     {{67, 130}, {130, 45}, false, false},
+    // Few rows against an output-major B: the GEMV (Gemv.h), whole and
+    // split over the pool (from 2^17 multiply-adds).
+    {{2, 300}, {130, 300}, false, true}, {{1, 700}, {200, 700}, false, true}};
 
 /// DESIGN.md tolerances widened with the reduction length K for f32/f16/bf16
 /// (each of K products rounds once): documented here as the one place.
