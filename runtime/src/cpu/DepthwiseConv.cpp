@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DepthwiseConv.h"
+#include "Avx512.h"
 #include "ClampActivation.h"
 
 #include "kiln/ThreadPool.h"
@@ -40,19 +41,6 @@ struct DwGeometry {
 using PlaneKernel = void (*)(const float *xpad, const DwGeometry &g,
                              const float *taps, float bias, float *y,
                              ClampActivation act);
-
-/// 16 inputs for 16 outputs at horizontal stride S from `p`.
-template <int S>
-__attribute__((target("avx512f"))) inline __m512 loadStrided(const float *p) {
-  if constexpr (S == 1) {
-    return _mm512_loadu_ps(p);
-  } else {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
-                                           20, 22, 24, 26, 28, 30);
-    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even,
-                                  _mm512_loadu_ps(p + 16));
-  }
-}
 
 /// One output plane from its bordered input copy. Lanes and rows past the
 /// output are computed on the copy's zeros and not stored.
@@ -147,10 +135,6 @@ public:
   Tensor bias_; // [C] f32 or undefined
 };
 
-bool haveAvx512() {
-  static const bool have = __builtin_cpu_supports("avx512f");
-  return have;
-}
 
 int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 

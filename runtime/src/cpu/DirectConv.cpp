@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DirectConv.h"
+#include "Avx512.h"
 #include "ClampActivation.h"
 
 #include "kiln/ThreadPool.h"
@@ -43,20 +44,6 @@ using BlockKernel = void (*)(const float *xpad, const ConvGeometry &g,
                              const float *wb, const float *bias, float *y,
                              ClampActivation act);
 
-/// 16 inputs for 16 outputs at horizontal stride SW from `p`: at stride 2
-/// the even lanes of two loads, one permute shared by the block's filters.
-template <int SW>
-__attribute__((target("avx512f"))) inline __m512 loadInputs(const float *p) {
-  if constexpr (SW == 1) {
-    return _mm512_loadu_ps(p);
-  } else {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
-                                           20, 22, 24, 26, 28, 30);
-    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even,
-                                  _mm512_loadu_ps(p + 16));
-  }
-}
-
 template <int VN, int FB, int SW>
 __attribute__((target("avx512f"))) void
 convBlock(const float *xpad, const ConvGeometry &g, const float *wb,
@@ -77,7 +64,7 @@ convBlock(const float *xpad, const ConvGeometry &g, const float *wb,
           for (int64_t kx = 0; kx < g.kw; ++kx, wp += FB) {
             __m512 xv[VN];
             for (int v = 0; v < VN; ++v)
-              xv[v] = loadInputs<SW>(row + kx * g.dw + 16 * SW * v);
+              xv[v] = loadStrided<SW>(row + kx * g.dw + 16 * SW * v);
             for (int f = 0; f < FB; ++f) {
               __m512 wv = _mm512_set1_ps(wp[f]);
               for (int v = 0; v < VN; ++v)
@@ -170,10 +157,6 @@ public:
   Tensor bias_;                // [f] f32 or undefined
 };
 
-bool haveAvx512() {
-  static const bool have = __builtin_cpu_supports("avx512f");
-  return have;
-}
 
 } // namespace
 

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "MaxPool.h"
+#include "Avx512.h"
 
 #include "PreparedCall.h"
 
@@ -25,11 +26,6 @@ namespace kiln::cpu {
 namespace {
 
 #if defined(__x86_64__)
-bool haveAvx512() {
-  static const bool have = __builtin_cpu_supports("avx512f");
-  return have;
-}
-
 /// acc, or v where v beats it: v > acc or v is NaN, unless acc is NaN
 /// already (the eager kernel's rule, so the first NaN sticks).
 __attribute__((target("avx512f"))) inline __m512 combine(__m512 acc, __m512 v) {

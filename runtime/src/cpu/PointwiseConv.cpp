@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "PointwiseConv.h"
+#include "Avx512.h"
 #include "ClampActivation.h"
 
 #include "kiln/ThreadPool.h"
@@ -144,10 +145,6 @@ public:
   Tensor bias_;                // [f] f32 or undefined
 };
 
-bool haveAvx512() {
-  static const bool have = __builtin_cpu_supports("avx512f");
-  return have;
-}
 
 } // namespace
 
