@@ -6,13 +6,18 @@ against onnxruntime.
                    [--opsets 13,17] [--batch 1] [--rtol 1e-4 --atol 1e-4]
                    [--compile-flag=...]...
     real_models.py --export DIR [--models ...] [--opsets ...] [--batch N]
+    real_models.py --bin-dir BUILD/bin --models-dir test/Frontends/ONNX/Models
+                   --models lenet,lstm,gru
 
 For each model and opset: build the PyTorch module (random weights, seeded,
 eval mode), export it with torch.onnx.export (the TorchScript exporter:
 the dynamo one needs onnxscript), run it in onnxruntime on seeded random
 inputs, compile it with kiln-compile, run it with kiln-run and compare
 (|kiln - ort| <= atol + rtol * |ort|, default 1e-4 both). Models are
-generated at run time into --work; nothing binary is committed.
+generated at run time into --work, except those found in --models-dir:
+test/Frontends/ONNX/Models holds the small ones (LeNet, LSTM, GRU at
+opsets 13 and 17, 870 KB, written by --export), so that CI, which has
+onnxruntime but not torch, checks real exported models too.
 
 Prints one line per model and opset (PASS/FAIL with the first error or the
 worst element) and exits 1 on any failure, 77 when torch or onnxruntime is
@@ -36,9 +41,22 @@ ALL = ["mlp", "lenet", "resnet18", "mobilenetv2", "bert", "lstm", "gru"]
 SMALL = ["mlp", "lenet", "bert", "lstm", "gru"]
 
 
-def missing_deps():
+# Each model's inputs at batch b: (name, shape, dtype).
+_F32 = "float32"
+INPUT_SPECS = {
+    "mlp": lambda b: [("x", (b, 784), _F32)],
+    "lenet": lambda b: [("x", (b, 1, 28, 28), _F32)],
+    "resnet18": lambda b: [("x", (b, 3, 224, 224), _F32)],
+    "mobilenetv2": lambda b: [("x", (b, 3, 224, 224), _F32)],
+    "bert": lambda b: [("ids", (b, 32), "int64")],
+    "lstm": lambda b: [("x", (b, 16, 32), _F32)],
+    "gru": lambda b: [("x", (b, 16, 32), _F32)],
+}
+
+
+def missing_deps(need_torch=True):
     missing = []
-    for mod in ("torch", "onnx", "onnxruntime", "numpy"):
+    for mod in (("torch",) if need_torch else ()) + ("onnx", "onnxruntime", "numpy"):
         try:
             __import__(mod)
         except ImportError:
@@ -190,16 +208,12 @@ def build_models():
             out, _ = self.rnn(x)
             return self.fc(out[:, -1])
 
-    f32 = "float32"
-    return {
-        "mlp": (MLP, lambda b: [("x", (b, 784), f32)]),
-        "lenet": (LeNet, lambda b: [("x", (b, 1, 28, 28), f32)]),
-        "resnet18": (ResNet18, lambda b: [("x", (b, 3, 224, 224), f32)]),
-        "mobilenetv2": (MobileNetV2, lambda b: [("x", (b, 3, 224, 224), f32)]),
-        "bert": (lambda opset: Bert(opset=opset), lambda b: [("ids", (b, 32), "int64")]),
-        "lstm": (lambda: RNNClassifier(nn.LSTM), lambda b: [("x", (b, 16, 32), f32)]),
-        "gru": (lambda: RNNClassifier(nn.GRU), lambda b: [("x", (b, 16, 32), f32)]),
+    ctors = {
+        "mlp": MLP, "lenet": LeNet, "resnet18": ResNet18, "mobilenetv2": MobileNetV2,
+        "bert": lambda opset: Bert(opset=opset),
+        "lstm": lambda: RNNClassifier(nn.LSTM), "gru": lambda: RNNClassifier(nn.GRU),
     }
+    return {name: (ctor, INPUT_SPECS[name]) for name, ctor in ctors.items()}
 
 
 def init_weights(model):
@@ -239,13 +253,21 @@ def make_inputs(spec, seed=1):
     return arrays
 
 
-def export(name, opset, batch, out_dir):
-    """Writes OUT_DIR/<name>_op<opset>_b<batch>.onnx; returns (path, spec)."""
+def model_file(name, opset, batch):
+    return f"{name}_op{opset}_b{batch}.onnx"
+
+
+def export(name, opset, batch, out_dir, models_dir=None):
+    """Writes OUT_DIR/<name>_op<opset>_b<batch>.onnx, or takes that file
+    from MODELS_DIR when it is there; returns (path, spec)."""
     import warnings
+    if models_dir and os.path.exists(os.path.join(models_dir, model_file(name, opset, batch))):
+        return (os.path.join(models_dir, model_file(name, opset, batch)),
+                INPUT_SPECS[name](batch))
     import torch
     ctor, spec_fn = build_models()[name]
     spec = spec_fn(batch)
-    path = os.path.join(out_dir, f"{name}_op{opset}_b{batch}.onnx")
+    path = os.path.join(out_dir, model_file(name, opset, batch))
     if not os.path.exists(path):
         torch.manual_seed(0)
         m = init_weights(ctor(opset) if name == "bert" else ctor()).eval()
@@ -287,8 +309,8 @@ def first_error(text):
 def check(name, opset, args):
     """Returns (ok, detail)."""
     import numpy as np
-    path, spec = export(name, opset, args.batch, args.work)
-    stem = path[:-len(".onnx")]
+    path, spec = export(name, opset, args.batch, args.work, args.models_dir)
+    stem = os.path.join(args.work, os.path.basename(path)[:-len(".onnx")])
     inputs = make_inputs(spec)
     _, ys = ort_run(path, spec, inputs)
     cmd_in = []
@@ -328,6 +350,8 @@ def main():
     ap.add_argument("--bin-dir")
     ap.add_argument("--work", default="real-models")
     ap.add_argument("--export", metavar="DIR", help="only export the models into DIR")
+    ap.add_argument("--models-dir", metavar="DIR",
+                    help="committed models to use instead of exporting (no torch needed)")
     ap.add_argument("--models", default=",".join(ALL))
     ap.add_argument("--opsets", default="13,17")
     ap.add_argument("--batch", type=int, default=1)
@@ -341,16 +365,19 @@ def main():
         key, _, reason = entry.partition("=")
         xfail[key] = reason or "expected to fail"
 
-    missing = missing_deps()
+    models = [m for m in args.models.split(",") if m]
+    opsets = [int(o) for o in args.opsets.split(",")]
+    committed = not args.export and args.models_dir and all(
+        os.path.exists(os.path.join(args.models_dir, model_file(m, o, args.batch)))
+        for m in models for o in opsets)
+    missing = missing_deps(need_torch=not committed)
     if missing:
         print(f"SKIP: real-model checks need {', '.join(missing)} in the virtualenv "
               f"(pip install torch onnxruntime)")
         return 77
-    models = [m for m in args.models.split(",") if m]
     unknown = [m for m in models if m not in ALL]
     if unknown:
         ap.error(f"unknown model(s) {unknown}; known: {ALL}")
-    opsets = [int(o) for o in args.opsets.split(",")]
     if args.export:
         for m in models:
             for o in opsets:
