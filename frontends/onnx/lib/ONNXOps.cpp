@@ -1229,6 +1229,22 @@ LogicalResult convertGather(I &im, Node &n) {
     // The result (outer * indices * inner elements) can be far larger than
     // the data: fold only when it stays small too.
     auto ds = I::shapeOf(data);
+    if (I::rankOf(idx) == 0 && !im.constantOf(data)) {
+      // One constant index (a transformer's Q/K/V picked out of a fused
+      // projection): a slice, which runs as a copy of one block, or none
+      // (a view), where a gather runs the op table's index walk.
+      SmallVector<int64_t> starts(ds.size(), 0), ends(ds.begin(), ds.end());
+      starts[ax] = vals[0];
+      ends[ax] = vals[0] + 1;
+      KILN_TRY(sl, im.make<SliceOp>(n.loc, data,
+                                    {named(im, "starts", i64Array(im, starts)),
+                                     named(im, "ends", i64Array(im, ends))}));
+      SmallVector<int64_t> outShape(ds.begin(), ds.end());
+      outShape.erase(outShape.begin() + ax);
+      KILN_TRY(r, im.reshape(n.loc, sl, outShape));
+      n.results[0] = r;
+      return success();
+    }
     int64_t outer = 1, inner = 1;
     for (int64_t i = 0; i < ax; ++i)
       outer *= ds[i];

@@ -126,6 +126,14 @@ def slice_reduce():
          init("rax", np.array([1], dtype=np.int64))], opset=18)
 
 
+def gather_scalar():
+    """Gather with one constant (negative) index: Q/K/V out of a fused
+    projection, as PyTorch's attention exports it."""
+    return model([helper.make_node("Gather", ["x", "i"], ["y"], axis=1)],
+                 [vi("x", [4, 3, 5])], [vi("y", [4, 5])],
+                 [init("i", np.array(-2, dtype=np.int64))])
+
+
 def unordered():
     """Nodes out of topological order still import (in dependency order)."""
     return model([helper.make_node("Neg", ["a"], ["y"]),
@@ -427,7 +435,7 @@ MODELS = {k: v for k, v in globals().items()
           if callable(v) and (k in ("mlp", "cnn", "shape_chain", "softmax_opset11",
                                     "squeeze_opsets", "squeeze_opset13", "symbolic",
                                     "layernorm_gelu", "slice_reduce", "unordered",
-                                    "attention_shape", "mod_float")
+                                    "attention_shape", "mod_float", "gather_scalar")
                               or k.startswith(("bad_", "hostile_")))}
 
 
