@@ -1,7 +1,8 @@
 //===- ONNXConvert.h - Helpers shared by the node converters --------------===//
 //
-// ONNXOps.cpp (elementwise, NN, values), ONNXShapeOps.cpp (data movement,
-// reductions) and ONNXRecurrentOps.cpp (LSTM, GRU, RNN) each convert a
+// ONNXOps.cpp (elementwise, values), ONNXNNOps.cpp (linear algebra, NN),
+// ONNXShapeOps.cpp (data movement, reductions) and ONNXRecurrentOps.cpp
+// (LSTM, GRU, RNN) each convert a
 // family of node types; these are the small pieces they all use.
 //
 //===----------------------------------------------------------------------===//
@@ -40,6 +41,9 @@ inline Attribute i64Array(I &im, ArrayRef<int64_t> v) {
 inline Value scalarLike(I &im, Value v, double x) {
   return im.splat(I::typeOf(v).getElementType(), x);
 }
+
+/// Adds the linear algebra and NN converters (ONNXNNOps.cpp).
+void addNNConverters(llvm::StringMap<Converter> &table);
 
 /// Adds the data-movement and reduction converters (ONNXShapeOps.cpp).
 void addShapeConverters(llvm::StringMap<Converter> &table);

@@ -2,8 +2,8 @@
 //
 // ONNXImporter.cpp walks the model (opsets, inputs, initializers, node
 // order, outputs); ONNXTensors.cpp turns TensorProtos (inline or external)
-// into attributes; ONNXOps.cpp, ONNXShapeOps.cpp and ONNXRecurrentOps.cpp
-// convert one node each, through the op table at the bottom of ONNXOps.cpp.
+// into attributes; ONNXOps.cpp, ONNXNNOps.cpp, ONNXShapeOps.cpp and
+// ONNXRecurrentOps.cpp convert one node each, through the op table at the bottom of ONNXOps.cpp.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_FRONTENDS_ONNX_LIB_ONNXIMPORTER_H
