@@ -10,6 +10,7 @@
 #include "DepthwiseConv.h"
 #include "DirectConv.h"
 #include "Gemv.h"
+#include "PackedGemm.h"
 #include "PointwiseConv.h"
 #include "kiln/ThreadPool.h"
 
@@ -29,6 +30,36 @@
 #endif
 
 namespace kiln::cpu {
+
+namespace {
+
+/// The index of the fastest candidate: each one's best of three runs after
+/// a warm-up (a failed run rules it out). The candidates take turns, run by
+/// run, so that a burst of load from another process (this machine is
+/// shared) slows all of them alike instead of the one timed during it.
+/// (Timed one after the other on a loaded machine, MobileNetV2's 16 -> 96
+/// 1x1 layer kept a kernel that then ran at ~1.2 ms where the others had
+/// measured ~0.6-0.8 ms.)
+size_t fastestCandidate(const std::vector<std::unique_ptr<PreparedCall>> &calls,
+                        const float *x, float *y) {
+  std::vector<double> best(calls.size(), std::numeric_limits<double>::infinity());
+  std::vector<bool> failed(calls.size(), false);
+  for (int round = 0; round < 4; ++round)
+    for (size_t i = 0; i < calls.size(); ++i) {
+      if (failed[i])
+        continue;
+      auto t0 = std::chrono::steady_clock::now();
+      failed[i] = !calls[i]->run(x, y).isOk();
+      std::chrono::duration<double> t = std::chrono::steady_clock::now() - t0;
+      if (failed[i])
+        best[i] = std::numeric_limits<double>::infinity();
+      else if (round > 0)
+        best[i] = std::min(best[i], t.count());
+    }
+  return size_t(std::min_element(best.begin(), best.end()) - best.begin());
+}
+
+} // namespace
 
 #if KILN_HAVE_DNNL
 
@@ -450,32 +481,6 @@ buildConv(bool plain, const Shape &xs, const Tensor &wc, const Tensor &bc,
   return call;
 }
 
-/// The index of the fastest candidate: each one's best of three runs after
-/// a warm-up (a failed run rules it out). The candidates take turns, run by
-/// run, so that a burst of load from another process (this machine is
-/// shared) slows all of them alike instead of the one timed during it.
-/// (Timed one after the other on a loaded machine, MobileNetV2's 16 -> 96
-/// 1x1 layer kept a kernel that then ran at ~1.2 ms where the others had
-/// measured ~0.6-0.8 ms.)
-size_t fastestCandidate(const std::vector<std::unique_ptr<PreparedCall>> &calls,
-                        const float *x, float *y) {
-  std::vector<double> best(calls.size(), std::numeric_limits<double>::infinity());
-  std::vector<bool> failed(calls.size(), false);
-  for (int round = 0; round < 4; ++round)
-    for (size_t i = 0; i < calls.size(); ++i) {
-      if (failed[i])
-        continue;
-      auto t0 = std::chrono::steady_clock::now();
-      failed[i] = !calls[i]->run(x, y).isOk();
-      std::chrono::duration<double> t = std::chrono::steady_clock::now() - t0;
-      if (failed[i])
-        best[i] = std::numeric_limits<double>::infinity();
-      else if (round > 0)
-        best[i] = std::min(best[i], t.count());
-    }
-  return size_t(std::min_element(best.begin(), best.end()) - best.begin());
-}
-
 } // namespace
 
 Expected<std::unique_ptr<PreparedCall>>
@@ -635,8 +640,23 @@ prepareGemm(int64_t m, int64_t k, int64_t n, const Tensor &w, bool transposeW,
     KILN_ASSIGN_OR_RETURN(bc, bias.contiguous());
   }
   if (m > kGemvMaxRows) {
+    // Kiln's packed kernel and oneDNN's, timed here on zeros, the fastest
+    // kept: the packed one wins where oneDNN's per-call overhead and
+    // blocking dominate (few rows, small k), oneDNN on large products.
     KILN_ASSIGN_OR_RETURN(Tensor wc, w.contiguous());
-    return prepareDnnlGemm(m, k, n, wc, transposeW, bc, activation);
+    std::vector<std::unique_ptr<PreparedCall>> candidates;
+    KILN_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCall> packed,
+                          preparePackedGemm(m, k, n, wc, transposeW, bc, activation));
+    candidates.push_back(std::move(packed));
+    KILN_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCall> dnnl,
+                          prepareDnnlGemm(m, k, n, wc, transposeW, bc, activation));
+    candidates.push_back(std::move(dnnl));
+    std::erase(candidates, nullptr);
+    if (candidates.size() <= 1)
+      return candidates.empty() ? std::unique_ptr<PreparedCall>()
+                                : std::move(candidates[0]);
+    std::vector<float> x(size_t(m * k)), y(size_t(m * n));
+    return std::move(candidates[fastestCandidate(candidates, x.data(), y.data())]);
   }
   std::optional<ActivationFn> act = activationFn(activation);
   if (!act)

@@ -14,6 +14,7 @@
 #include "../autograd/Record.h"
 #include "EagerUtil.h"
 #include "../cpu/Gemv.h"
+#include "../cpu/PackedGemm.h"
 #include "kiln/ThreadPool.h"
 #include "kiln/Support/Shapes.h"
 
@@ -74,6 +75,10 @@ bool tuningEnabled() {
 /// Products below this many multiply-adds run on the calling thread: waking
 /// the pool costs more than it saves.
 constexpr int64_t kParallelGemmWork = int64_t(1) << 20;
+
+/// f32 products of at most this many multiply-adds a matrix run on Kiln's
+/// panel kernel (PackedGemm.h) instead of a library.
+constexpr int64_t kPanelGemmMaxWork = int64_t(1) << 22;
 
 /// GEMMs below this many multiply-adds are too short to time reliably.
 constexpr int64_t kMinTunedWork = 1 << 18;
@@ -221,6 +226,32 @@ Status batchedMatmul(const Tensor &a, const Tensor &b, bool ta, bool tb,
         m <= cpu::kGemvMaxRows && k > 0 && acs == 1 && (m == 1 || ars == k) &&
         brs == 1 && (n == 1 || bcs == k)) {
       cpu::gemvF32(m, k, pa, pb, pc, n);
+      return Status();
+    }
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    // Small products (attention's per-head Q K^T and P V) on Kiln's own
+    // kernel, read where they lie: a library call per matrix costs more
+    // than the arithmetic there (the test transformer block's 8 products
+    // of 16x16x16 took ~1-2 us each through oneDNN's sgemm).
+    if (forcedBackend.load() == MatmulBackend::Auto && cpu::haveGemmPanelF32() &&
+        m * n * k <= kPanelGemmMaxWork && acs == 1 &&
+        (bcs == 1 || brs == 1)) {
+      const int64_t lda = ars, panels = cpu::gemmPanelsF32(n);
+      auto body = [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          int64_t bi = t / panels;
+          cpu::gemmPanelF32(m, n, k, pa + batchOffset(a, bi), lda,
+                            pb + batchOffset(b, bi), brs, bcs, pc + bi * m * n,
+                            n, t % panels);
+        }
+      };
+      const int64_t tasks = numBatch * panels;
+      if (ThreadPool::global().numThreads() > 1 &&
+          numBatch * m * n * k >= kParallelGemmWork && tasks > 1)
+        ThreadPool::global().parallelFor(0, tasks, 1, body);
+      else
+        body(0, tasks);
       return Status();
     }
   }

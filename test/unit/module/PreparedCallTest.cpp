@@ -15,6 +15,7 @@
 
 #include "../cpu/DepthwiseConv.h" // internal: Kiln's depthwise convolution
 #include "../cpu/DirectConv.h"   // internal: Kiln's direct convolution
+#include "../cpu/PackedGemm.h"   // internal: Kiln's packed-weights GEMM
 #include "../cpu/PointwiseConv.h" // internal: Kiln's 1x1 convolution
 #include "../cpu/PreparedCall.h" // internal: the prepared calls themselves
 
@@ -68,14 +69,18 @@ struct GemmCase {
   std::string act;
 };
 
-void checkGemm(const GemmCase &c) {
+using GemmPreparer = Expected<std::unique_ptr<cpu::PreparedCall>> (*)(
+    int64_t, int64_t, int64_t, const Tensor &, bool, const Tensor &,
+    std::string_view);
+
+void checkGemm(const GemmCase &c, GemmPreparer prepare = cpu::prepareGemm) {
   SCOPED_TRACE(::testing::Message()
                << c.m << "x" << c.k << "x" << c.n << (c.transW ? " W^T" : "")
                << (c.bias ? " +bias " : " ") << c.act);
   Tensor x = randomF32({c.m, c.k}, 1);
   Tensor w = randomF32(c.transW ? Shape{c.n, c.k} : Shape{c.k, c.n}, 2);
   Tensor b = c.bias ? randomF32({c.n}, 3) : Tensor();
-  auto call = cpu::prepareGemm(c.m, c.k, c.n, w, c.transW, b, c.act);
+  auto call = prepare(c.m, c.k, c.n, w, c.transW, b, c.act);
   ASSERT_TRUE(call) << call.status().message();
   ASSERT_TRUE(*call) << "not prepared";
   Tensor y = *Tensor::full({c.m, c.n}, std::nan(""), DType::F32);
@@ -109,6 +114,37 @@ TEST(PreparedGemm, EveryActivationOnBothPaths) {
        {"none", "relu", "relu6", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh"})
     for (int64_t m : {2, 33})
       checkGemm({m, 300, 200, true, true, act});
+}
+
+TEST(PreparedGemm, PackedKernelMatchesTheReference) {
+  if (!__builtin_cpu_supports("avx512f"))
+    GTEST_SKIP() << "the packed GEMM needs AVX-512F";
+  // Rows around the 6-row block, k around the 128-long slices (one, two,
+  // a partial one), n around the 64-column panels (masked last panel).
+  int i = 0;
+  for (int64_t m : {1, 5, 6, 7, 13, 32})
+    for (int64_t k : {1, 127, 128, 129, 300})
+      for (int64_t n : {1, 10, 64, 65, 200}) {
+        const char *acts[] = {"none", "relu", "relu6"};
+        checkGemm({m, k, n, i % 2 == 0, i % 3 != 0, acts[i % 3]},
+                  cpu::preparePackedGemm);
+        ++i;
+      }
+  // Enough work to run over the pool, with one panel and with many.
+  checkGemm({300, 200, 10, true, true, "relu"}, cpu::preparePackedGemm);
+  checkGemm({64, 784, 513, false, true, "none"}, cpu::preparePackedGemm);
+}
+
+TEST(PreparedGemm, PackedKernelEveryActivation) {
+  if (!__builtin_cpu_supports("avx512f"))
+    GTEST_SKIP() << "the packed GEMM needs AVX-512F";
+  for (const char *act : {"gelu", "gelu_tanh", "silu", "sigmoid", "tanh"})
+    for (int64_t m : {7, 300})
+      checkGemm({m, 130, 70, true, true, act}, cpu::preparePackedGemm);
+  Tensor w = randomF32({8, 8}, 4);
+  auto call = cpu::preparePackedGemm(8, 8, 8, w, false, Tensor(), "swishy");
+  ASSERT_TRUE(call);
+  EXPECT_FALSE(*call);
 }
 
 TEST(PreparedGemm, UnknownActivationOrDtypeIsNotPrepared) {

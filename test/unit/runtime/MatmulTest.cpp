@@ -23,7 +23,13 @@ const Case kCases[] = {
     {{3, 0}, {0, 4}, false, false},     {{67, 130}, {130, 45}, false, false},
     // Few rows against an output-major B: the GEMV (Gemv.h), whole and
     // split over the pool (from 2^17 multiply-adds).
-    {{2, 300}, {130, 300}, false, true}, {{1, 700}, {200, 700}, false, true}};
+    {{2, 300}, {130, 300}, false, true}, {{1, 700}, {200, 700}, false, true},
+    // Attention's per-head products on the panel kernel (PackedGemm.h):
+    // B read in place, or transposed and packed a panel at a time; k over
+    // one 128-long slice; n over one 64-column panel.
+    {{2, 3, 16, 16}, {2, 3, 16, 16}, false, true},
+    {{2, 7, 24}, {2, 24, 70}, false, false},
+    {{3, 13, 150}, {3, 66, 150}, false, true}};
 
 /// DESIGN.md tolerances widened with the reduction length K for f32/f16/bf16
 /// (each of K products rounds once): documented here as the one place.

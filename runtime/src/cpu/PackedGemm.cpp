@@ -1,0 +1,300 @@
+//===- PackedGemm.cpp - f32 GEMM against weights packed at load -----------===//
+//
+// See PackedGemm.h. One block kernel for up to 6 rows x 64 columns; a
+// block of fewer rows reads its last row again for the missing ones and
+// does not store them. Compiled for AVX-512F alone, chosen at run time.
+//
+//===----------------------------------------------------------------------===//
+#include "PackedGemm.h"
+#include "Avx512.h"
+#include "ClampActivation.h"
+#include "VecMath.h"
+
+#include "kiln/ThreadPool.h"
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace kiln::cpu {
+
+#if defined(__x86_64__)
+
+namespace {
+
+constexpr int kVectors = 4;               // 64 columns a panel
+constexpr int64_t kPanel = 16 * kVectors;
+constexpr int kMaxRows = 6;               // 6 x 4 = 24 accumulators
+constexpr int64_t kSlice = 128;           // k per pass: 32 KB of a panel
+
+/// c[r][0 .. 64) for the block's `rows` (<= 6) rows of a, over `kc` steps
+/// of k: a's rows are `lda` apart, the panel slice `bp` is [kc][64] with
+/// rows `ldb` apart (64 when packed; B's own row stride when it is read
+/// where it lies, the masks keeping the loads inside its rows).
+/// `first`: start from the bias (or zero), else from c; `last`: apply the
+/// activation. `lanes` masks the columns past n in the last panel (masked
+/// loads do not fault). The accumulators are named variables, not an
+/// array, for the reason PointwiseConv.cpp gives (GCC 12 spilled an array).
+__attribute__((target("avx512f"))) void
+gemmBlock(const float *a, int64_t lda, int64_t rows, const float *bp,
+          int64_t ldb, int64_t kc, float *c, int64_t ldc, const __mmask16 *lanes,
+          const float *bias, bool first, bool last, ClampActivation act) {
+  const __mmask16 m0 = lanes[0], m1 = lanes[1], m2 = lanes[2], m3 = lanes[3];
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+  if (first && bias) {
+    b0 = _mm512_maskz_loadu_ps(m0, bias);
+    b1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+    b2 = _mm512_maskz_loadu_ps(m2, bias + 32);
+    b3 = _mm512_maskz_loadu_ps(m3, bias + 48);
+  }
+#define KILN_PG_INIT(r)                                                        \
+  const float *a##r = a + std::min<int64_t>(r, rows - 1) * lda;                \
+  __m512 c##r##0 = b0, c##r##1 = b1, c##r##2 = b2, c##r##3 = b3;               \
+  if (!first && r < rows) {                                                    \
+    c##r##0 = _mm512_maskz_loadu_ps(m0, c + r * ldc);                          \
+    c##r##1 = _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);                     \
+    c##r##2 = _mm512_maskz_loadu_ps(m2, c + r * ldc + 32);                     \
+    c##r##3 = _mm512_maskz_loadu_ps(m3, c + r * ldc + 48);                     \
+  }
+#define KILN_PG_STEP(r)                                                        \
+  {                                                                            \
+    __m512 w = _mm512_set1_ps(a##r[k]);                                        \
+    c##r##0 = _mm512_fmadd_ps(w, v0, c##r##0);                                 \
+    c##r##1 = _mm512_fmadd_ps(w, v1, c##r##1);                                 \
+    c##r##2 = _mm512_fmadd_ps(w, v2, c##r##2);                                 \
+    c##r##3 = _mm512_fmadd_ps(w, v3, c##r##3);                                 \
+  }
+#define KILN_PG_STORE(r)                                                       \
+  if (r < rows) {                                                              \
+    ClampActivation f = last ? act : ClampActivation::None;                    \
+    _mm512_mask_storeu_ps(c + r * ldc, m0, applyClamp(c##r##0, f));            \
+    _mm512_mask_storeu_ps(c + r * ldc + 16, m1, applyClamp(c##r##1, f));       \
+    _mm512_mask_storeu_ps(c + r * ldc + 32, m2, applyClamp(c##r##2, f));       \
+    _mm512_mask_storeu_ps(c + r * ldc + 48, m3, applyClamp(c##r##3, f));       \
+  }
+  KILN_PG_INIT(0) KILN_PG_INIT(1) KILN_PG_INIT(2)
+  KILN_PG_INIT(3) KILN_PG_INIT(4) KILN_PG_INIT(5)
+  for (int64_t k = 0; k < kc; ++k, bp += ldb) {
+    const __m512 v0 = _mm512_maskz_loadu_ps(m0, bp),
+                 v1 = _mm512_maskz_loadu_ps(m1, bp + 16),
+                 v2 = _mm512_maskz_loadu_ps(m2, bp + 32),
+                 v3 = _mm512_maskz_loadu_ps(m3, bp + 48);
+    KILN_PG_STEP(0) KILN_PG_STEP(1) KILN_PG_STEP(2)
+    KILN_PG_STEP(3) KILN_PG_STEP(4) KILN_PG_STEP(5)
+  }
+  KILN_PG_STORE(0) KILN_PG_STORE(1) KILN_PG_STORE(2)
+  KILN_PG_STORE(3) KILN_PG_STORE(4) KILN_PG_STORE(5)
+#undef KILN_PG_INIT
+#undef KILN_PG_STEP
+#undef KILN_PG_STORE
+}
+
+/// The masks of panel p's four vectors: columns past n are off.
+void panelLanes(int64_t n, int64_t p, __mmask16 *lanes) {
+  for (int v = 0; v < kVectors; ++v) {
+    int64_t left = n - p * kPanel - 16 * v;
+    lanes[v] = left >= 16 ? __mmask16(0xffff)
+               : left <= 0 ? __mmask16(0)
+                           : __mmask16((1u << left) - 1u);
+  }
+}
+
+/// A non-clamping epilogue activation, run over each finished row segment
+/// while it is still in cache: the vectorized functions of VecMath.h.
+using ArrayFn = void (*)(const float *, float *, int64_t);
+std::optional<ArrayFn> arrayActivation(std::string_view name) {
+  using vecmath::Fn;
+  using vecmath::applyArray;
+  if (name == "gelu")
+    return &applyArray<Fn::Gelu>;
+  if (name == "gelu_tanh")
+    return &applyArray<Fn::GeluTanh>;
+  if (name == "silu")
+    return &applyArray<Fn::Silu>;
+  if (name == "sigmoid")
+    return &applyArray<Fn::Sigmoid>;
+  if (name == "tanh")
+    return &applyArray<Fn::Tanh>;
+  return std::nullopt;
+}
+
+/// 64-byte aligned floats that free themselves (the panels' vector loads
+/// are aligned ones).
+struct AlignedFloats {
+  explicit AlignedFloats(size_t n)
+      : data(static_cast<float *>(
+            ::operator new[](n * sizeof(float), std::align_val_t(64)))) {
+    std::fill(data, data + n, 0.f);
+  }
+  ~AlignedFloats() { ::operator delete[](data, std::align_val_t(64)); }
+  AlignedFloats(const AlignedFloats &) = delete;
+  AlignedFloats &operator=(const AlignedFloats &) = delete;
+  float *data;
+};
+
+class PackedGemm final : public PreparedCall {
+public:
+  PackedGemm(int64_t m, int64_t k, int64_t n)
+      : m_(m), k_(k), n_(n), panels_((n + kPanel - 1) / kPanel),
+        rowBlocks_((m + kMaxRows - 1) / kMaxRows),
+        packed_(size_t(panels_ * k * kPanel)) {}
+
+  Status run(const float *x, float *y) const override {
+    const int64_t threads = ThreadPool::global().numThreads();
+    // Tasks are panels, each cut into row groups when there are too few
+    // panels to keep every thread busy (n = 10 is one panel).
+    const int64_t groups = std::clamp<int64_t>(
+        (2 * threads + panels_ - 1) / panels_, 1, rowBlocks_);
+    const int64_t tasks = panels_ * groups;
+    auto body = [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t)
+        runTask(t / groups, t % groups, groups, x, y);
+    };
+    // Below ~2^18 multiply-adds waking the pool costs more than it saves.
+    if (threads <= 1 || tasks == 1 || m_ * k_ * n_ < (int64_t(1) << 18))
+      body(0, tasks);
+    else
+      ThreadPool::global().parallelFor(0, tasks, 1, body);
+    return Status();
+  }
+
+  std::string implementation() const override {
+    return "kiln:packed_gemm:avx512";
+  }
+
+  /// Packs W ([k, n], or [n, k] when transposed) into the panels.
+  void pack(const float *w, bool transposed) {
+    for (int64_t p = 0; p < panels_; ++p) {
+      float *dst = packed_.data + p * k_ * kPanel;
+      int64_t cols = std::min<int64_t>(kPanel, n_ - p * kPanel);
+      for (int64_t kk = 0; kk < k_; ++kk)
+        for (int64_t j = 0; j < cols; ++j)
+          dst[kk * kPanel + j] = transposed ? w[(p * kPanel + j) * k_ + kk]
+                                            : w[kk * n_ + p * kPanel + j];
+    }
+  }
+
+  Tensor bias_; // [n] f32 or undefined
+  ClampActivation act_ = ClampActivation::None;
+  ArrayFn arrayAct_ = nullptr; // applied after the clamp (None then)
+
+private:
+  /// Panel `p`, row blocks of group `g` of `groups`: every slice of k in
+  /// turn over all the group's row blocks, the panel's slice staying in
+  /// cache across them.
+  void runTask(int64_t p, int64_t g, int64_t groups, const float *x,
+               float *y) const {
+    __mmask16 lanes[kVectors];
+    panelLanes(n_, p, lanes);
+    const float *panel = packed_.data + p * k_ * kPanel;
+    const float *bias = bias_.defined() ? bias_.data<float>() + p * kPanel : nullptr;
+    const int64_t b0 = rowBlocks_ * g / groups, b1 = rowBlocks_ * (g + 1) / groups;
+    for (int64_t k0 = 0; k0 < k_; k0 += kSlice) {
+      const int64_t kc = std::min(kSlice, k_ - k0);
+      for (int64_t b = b0; b < b1; ++b) {
+        // Blocks as even as possible: 32 rows are 5+5+5+5+6+6.
+        const int64_t r0 = m_ * b / rowBlocks_, r1 = m_ * (b + 1) / rowBlocks_;
+        gemmBlock(x + r0 * k_ + k0, k_, r1 - r0, panel + k0 * kPanel, kPanel, kc,
+                  y + r0 * n_ + p * kPanel, n_, lanes, bias, k0 == 0,
+                  k0 + kc == k_, act_);
+      }
+    }
+    if (arrayAct_) {
+      const int64_t r0 = m_ * b0 / rowBlocks_, r1 = m_ * b1 / rowBlocks_;
+      const int64_t c0 = p * kPanel, cols = std::min(kPanel, n_ - c0);
+      for (int64_t r = r0; r < r1; ++r)
+        arrayAct_(y + r * n_ + c0, y + r * n_ + c0, cols);
+    }
+  }
+
+  int64_t m_, k_, n_, panels_, rowBlocks_;
+  AlignedFloats packed_; // [panel][k][64], zeros past n
+};
+
+} // namespace
+
+bool haveGemmPanelF32() { return haveAvx512(); }
+
+int64_t gemmPanelsF32(int64_t n) { return (n + kPanel - 1) / kPanel; }
+
+void gemmPanelF32(int64_t m, int64_t n, int64_t k, const float *a,
+                  int64_t lda, const float *b, int64_t brs, int64_t bcs,
+                  float *c, int64_t ldc, int64_t p) {
+  __mmask16 lanes[kVectors];
+  panelLanes(n, p, lanes);
+  if (k == 0) {
+    for (int64_t r = 0; r < m; ++r)
+      std::fill(c + r * ldc + p * kPanel,
+                c + r * ldc + std::min(n, (p + 1) * kPanel), 0.f);
+    return;
+  }
+  const float *panel = b + p * kPanel * bcs;
+  int64_t ldb = brs;
+  if (bcs != 1) {
+    // B transposed (k contiguous per column): the panel's columns copied
+    // into rows of 64 first, the packed layout the kernel streams.
+    thread_local std::vector<float> packed;
+    const int64_t cols = std::min<int64_t>(kPanel, n - p * kPanel);
+    packed.assign(size_t(k * kPanel), 0.f);
+    for (int64_t j = 0; j < cols; ++j)
+      for (int64_t q = 0; q < k; ++q)
+        packed[size_t(q * kPanel + j)] = panel[j * bcs + q * brs];
+    panel = packed.data();
+    ldb = kPanel;
+  }
+  const int64_t blocks = (m + kMaxRows - 1) / kMaxRows;
+  for (int64_t k0 = 0; k0 < k; k0 += kSlice) {
+    const int64_t kc = std::min(kSlice, k - k0);
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      const int64_t r0 = m * blk / blocks, r1 = m * (blk + 1) / blocks;
+      gemmBlock(a + r0 * lda + k0, lda, r1 - r0, panel + k0 * ldb, ldb, kc,
+                c + r0 * ldc + p * kPanel, ldc, lanes, nullptr, k0 == 0,
+                k0 + kc == k, ClampActivation::None);
+    }
+  }
+}
+
+Expected<std::unique_ptr<PreparedCall>>
+preparePackedGemm(int64_t m, int64_t k, int64_t n, const Tensor &w,
+                  bool transposeW, const Tensor &bias,
+                  std::string_view activation) {
+  using None = std::unique_ptr<PreparedCall>;
+  std::optional<ClampActivation> act = clampActivation(activation);
+  std::optional<ArrayFn> arrayAct = arrayActivation(activation);
+  if (!haveAvx512() || (!act && !arrayAct) || m <= 0 || k <= 0 || n <= 0 || w.rank() != 2 ||
+      w.dtype() != DType::F32 ||
+      w.shape()[0] != (transposeW ? n : k) || w.shape()[1] != (transposeW ? k : n) ||
+      (bias.defined() && (bias.dtype() != DType::F32 || bias.numel() != n)))
+    return None();
+  auto call = std::make_unique<PackedGemm>(m, k, n);
+  call->act_ = act.value_or(ClampActivation::None);
+  call->arrayAct_ = arrayAct.value_or(nullptr);
+  KILN_ASSIGN_OR_RETURN(Tensor wc, w.contiguous());
+  call->pack(wc.data<float>(), transposeW);
+  if (bias.defined()) {
+    KILN_ASSIGN_OR_RETURN(call->bias_, bias.contiguous());
+  }
+  return std::unique_ptr<PreparedCall>(std::move(call));
+}
+
+#else // !__x86_64__
+
+bool haveGemmPanelF32() { return false; }
+int64_t gemmPanelsF32(int64_t) { return 0; }
+void gemmPanelF32(int64_t, int64_t, int64_t, const float *, int64_t,
+                  const float *, int64_t, int64_t, float *, int64_t, int64_t) {}
+
+Expected<std::unique_ptr<PreparedCall>>
+preparePackedGemm(int64_t, int64_t, int64_t, const Tensor &, bool,
+                  const Tensor &, std::string_view) {
+  return std::unique_ptr<PreparedCall>();
+}
+
+#endif
+
+} // namespace kiln::cpu

@@ -1,0 +1,57 @@
+//===- PackedGemm.h - f32 GEMM against weights packed at load -------------===//
+//
+// Internal. y[m, n] = act(x[m, k] W[k, n] + bias) for a compiled module's
+// constant W, on AVX-512. oneDNN's matmul costs several microseconds a
+// call before any arithmetic (memory objects, an argument map, its
+// dispatch) and, for the few dozen rows of an LSTM step or a small batch,
+// its blocking wastes most of the core: an LSTM step's 32x128x512 product
+// ran 28-30 us in brgemm, with one thread or two (140-150 GFLOP/s, against
+// ~235 a core). This kernel packs W once into panels of 64 columns,
+// k-major (zeros past n), and computes blocks of 6 rows x 64 columns in 24
+// register accumulators: per k, four vector loads of the panel and six
+// broadcasts of x, read where it lies (no packing of the activations).
+// K is cut into slices of 128 so a panel's slice (32 KB) stays in L1/L2
+// while every row block passes over it; the result is accumulated in y
+// between slices. Panels are spread over Kiln's pool.
+//
+// Bias optional; activation none, relu or relu6 (ClampActivation.h) in
+// registers, or gelu, gelu_tanh, silu, sigmoid, tanh (VecMath.h) over each
+// finished row of a panel while it is in cache.
+// One more candidate in prepareGemm's load-time timing.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_RUNTIME_CPU_PACKEDGEMM_H
+#define KILN_RUNTIME_CPU_PACKEDGEMM_H
+
+#include "PreparedCall.h"
+
+namespace kiln::cpu {
+
+/// The GEMM act(x[m, k] W + bias) with W the constant [k, n] (or [n, k]
+/// when `transposeW`), as prepareGemm's; nullptr when the CPU lacks
+/// AVX-512F or the activation is unknown.
+Expected<std::unique_ptr<PreparedCall>>
+preparePackedGemm(int64_t m, int64_t k, int64_t n, const Tensor &w,
+                  bool transposeW, const Tensor &bias,
+                  std::string_view activation);
+
+/// The same kernel on operands read where they lie, for products whose
+/// right operand is not a constant (attention's Q K^T and P V, eager
+/// matmul): no packing of B when its rows are contiguous, a copy of one
+/// panel (k x 64) when it is transposed. Whether this CPU runs it:
+bool haveGemmPanelF32();
+
+/// The number of 64-column panels of a product with n columns.
+int64_t gemmPanelsF32(int64_t n);
+
+/// Columns [64 p, 64 p + 64) (within n) of C[m, n] = A[m, k] B[k, n] on the
+/// calling thread: A's element (i, q) at a[i * lda + q], B's (q, j) at
+/// b[q * brs + j * bcs] with brs or bcs equal to 1, C's rows ldc apart.
+/// Callers spread (matrix, panel) pairs over the pool.
+void gemmPanelF32(int64_t m, int64_t n, int64_t k, const float *a,
+                  int64_t lda, const float *b, int64_t brs, int64_t bcs,
+                  float *c, int64_t ldc, int64_t p);
+
+} // namespace kiln::cpu
+
+#endif // KILN_RUNTIME_CPU_PACKEDGEMM_H
