@@ -83,10 +83,14 @@ struct OpProfile {
 };
 
 namespace detail {
-/// Internal to the executor: a slice within the arena as row copies.
-struct SliceCopy {
+/// Internal to the executor: a slice or transpose within the arena as
+/// copies of contiguous runs, gathered over up to four outer dims.
+struct ViewCopy {
+  static constexpr int kMaxDims = 4;
   int64_t from = -1, to = 0; // arena byte offsets; from < 0: not learned
-  int64_t rows = 0, rowBytes = 0, stride = 0;
+  int64_t runBytes = 0;
+  int dims = 0;
+  int64_t counts[kMaxDims] = {}, strides[kMaxDims] = {}; // outermost first; bytes
 };
 } // namespace detail
 
@@ -118,9 +122,9 @@ private:
   std::shared_ptr<Storage> arena_; // arena_size bytes, from the allocator
   SessionOptions options_;
   std::vector<OpProfile> profile_;
-  /// Per op: a slice within the arena, learned on the first run, replayed
-  /// as row copies (Executor.cpp).
-  std::vector<detail::SliceCopy> sliceCopies_;
+  /// Per op: a slice or transpose within the arena, learned on the first
+  /// run, replayed as copies of contiguous runs (Executor.cpp).
+  std::vector<detail::ViewCopy> viewCopies_;
 };
 
 struct LoadOptions {

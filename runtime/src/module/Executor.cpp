@@ -336,46 +336,75 @@ std::vector<OpProfile> describeOps(const FunctionData &fn) {
   return rows;
 }
 
-/// How the slice view `t` of the arena reaches the result slot `v`, as
-/// equally spaced rows of contiguous bytes that do not overlap the slot;
-/// from = -1 when it is not that simple (it then runs as an op each time).
-detail::SliceCopy learnSliceCopy(const std::shared_ptr<Storage> &arena,
-                                  const ValueData &v, const Tensor &t) {
-  detail::SliceCopy c;
+/// How to copy the view `t` of the arena into v's slot: runs of its
+/// contiguous innermost bytes, gathered over at most ViewCopy::kMaxDims
+/// outer dims; from = -1 when it is not that simple (negative strides, too
+/// many dims, or a source that overlaps the slot): it then runs as an op
+/// each time.
+detail::ViewCopy learnViewCopy(const std::shared_ptr<Storage> &arena,
+                               const ValueData &v, const Tensor &t) {
+  detail::ViewCopy c;
   if (t.storage().get() != arena.get() || v.bytes == 0)
     return c;
   const Shape &shape = t.shape();
   const Strides &strides = t.strides();
-  // The contiguous suffix of dims, then at most one outer dim (dims of
-  // size 1 do not count).
+  // The contiguous suffix of dims (dims of size 1 do not count).
   int64_t run = 1;
   size_t d = shape.size();
   while (d > 0 && (shape[d - 1] == 1 || strides[d - 1] == run)) {
     run *= shape[d - 1];
     --d;
   }
-  int64_t rows = 1, stride = 0;
+  const int64_t size = int64_t(sizeOf(t.dtype()));
+  int64_t span = run * size; // bytes from the first source byte to the last
   for (size_t k = 0; k < d; ++k) {
     if (shape[k] == 1)
       continue;
-    if (rows != 1 || strides[k] < run)
-      return c; // two outer dims, or rows that interleave
-    rows = shape[k];
-    stride = strides[k];
+    if (strides[k] < 0 || c.dims == detail::ViewCopy::kMaxDims)
+      return detail::ViewCopy();
+    c.counts[c.dims] = shape[k];
+    c.strides[c.dims] = strides[k] * size;
+    span += (shape[k] - 1) * strides[k] * size;
+    ++c.dims;
   }
-  int64_t size = int64_t(sizeOf(t.dtype()));
   int64_t from = static_cast<const uint8_t *>(t.rawData()) -
                  static_cast<const uint8_t *>(arena->data());
-  int64_t span = ((rows - 1) * stride + run) * size;
   int64_t to = int64_t(v.index);
   if (from < to + int64_t(v.bytes) && to < from + span)
-    return c; // reads its own slot
+    return detail::ViewCopy(); // reads its own slot
   c.from = from;
   c.to = to;
-  c.rows = rows;
-  c.rowBytes = run * size;
-  c.stride = stride * size;
+  c.runBytes = run * size;
   return c;
+}
+
+/// Replays a learned ViewCopy: the runs in the view's order, an odometer
+/// over the outer dims. 4- and 8-byte runs (a transpose that moves the
+/// innermost dim) copy as one load and store each.
+void replayViewCopy(uint8_t *base, const detail::ViewCopy &c) {
+  int64_t total = 1;
+  for (int d = 0; d < c.dims; ++d)
+    total *= c.counts[d];
+  int64_t idx[detail::ViewCopy::kMaxDims] = {};
+  const uint8_t *src = base + c.from;
+  uint8_t *dst = base + c.to;
+  int64_t off = 0;
+  const int64_t run = c.runBytes;
+  for (int64_t r = 0; r < total; ++r, dst += run) {
+    if (run == 4)
+      std::memcpy(dst, src + off, 4);
+    else if (run == 8)
+      std::memcpy(dst, src + off, 8);
+    else
+      std::memcpy(dst, src + off, size_t(run));
+    for (int d = c.dims - 1; d >= 0; --d) {
+      off += c.strides[d];
+      if (++idx[d] < c.counts[d])
+        break;
+      off -= c.strides[d] * c.counts[d];
+      idx[d] = 0;
+    }
+  }
 }
 
 } // namespace
@@ -438,8 +467,9 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
   };
   static const OpHandler *const reshapeHandler = findOpHandler("reshape");
   static const OpHandler *const sliceHandler = findOpHandler("slice");
-  if (sliceCopies_.size() != fn.ops.size())
-    sliceCopies_.assign(fn.ops.size(), detail::SliceCopy());
+  static const OpHandler *const transposeHandler = findOpHandler("transpose");
+  if (viewCopies_.size() != fn.ops.size())
+    viewCopies_.assign(fn.ops.size(), detail::ViewCopy());
   std::vector<Tensor> operands;
   for (size_t i = 0; i < fn.ops.size(); ++i) {
     const OpData &op = fn.ops[i];
@@ -485,34 +515,35 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
         std::memmove(base + to.index, base + from.index, to.bytes);
       continue;
     }
-    // A slice within the arena replays the row copies it learned the first
-    // time (the eager slice builds a view and its attributes each time).
-    const bool arenaSlice =
-        op.handler == sliceHandler &&
+    // A slice or transpose within the arena replays the copies it learned
+    // the first time (the eager op builds a view, its attributes and a
+    // result tensor each time: ~2 us for a 2K-float attention transpose).
+    const bool arenaView =
+        (op.handler == sliceHandler || op.handler == transposeHandler) &&
         fn.values[op.operands[0]].storage == format::Storage::Arena &&
         fn.values[op.results[0]].storage == format::Storage::Arena;
-    if (arenaSlice && sliceCopies_[i].from >= 0) {
-      const detail::SliceCopy &c = sliceCopies_[i];
-      uint8_t *base = static_cast<uint8_t *>(arena_->data());
-      for (int64_t r = 0; r < c.rows; ++r)
-        std::memmove(base + c.to + r * c.rowBytes, base + c.from + r * c.stride,
-                     size_t(c.rowBytes));
+    if (arenaView && viewCopies_[i].from >= 0) {
+      replayViewCopy(static_cast<uint8_t *>(arena_->data()), viewCopies_[i]);
       continue;
     }
-    if (arenaSlice) { // first run: learn from the view (no copy), then copy
+    if (arenaView) { // first run: learn from the view (no copy), then copy
       KILN_ASSIGN_OR_RETURN(Tensor x, read(op.operands[0]));
       OpAttrs attrs(op.op);
-      std::vector<int64_t> steps = attrs.getInts("steps");
-      if (steps.empty())
-        steps.assign(x.shape().size(), 1);
-      Expected<Tensor> view =
-          x.slice(attrs.getInts("starts"), attrs.getInts("ends"), steps);
+      Expected<Tensor> view = Tensor();
+      if (op.handler == sliceHandler) {
+        std::vector<int64_t> steps = attrs.getInts("steps");
+        if (steps.empty())
+          steps.assign(x.shape().size(), 1);
+        view = x.slice(attrs.getInts("starts"), attrs.getInts("ends"), steps);
+      } else {
+        view = x.permute(attrs.getInts("permutation"));
+      }
       const ValueData &v = fn.values[op.results[0]];
       if (view && view->dtype() == v.spec.dtype && view->shape() == v.spec.shape) {
-        sliceCopies_[i] = learnSliceCopy(arena_, v, *view);
+        viewCopies_[i] = learnViewCopy(arena_, v, *view);
         KILN_RETURN_IF_ERROR(storeInArena(arena_, v, *view));
         continue;
-      } // else the op table's slice reports the error
+      } // else the op table's slice or transpose reports the error
     }
     operands.clear();
     for (uint32_t id : op.operands) {
