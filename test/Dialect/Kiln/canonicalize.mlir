@@ -691,3 +691,152 @@ func.func @i64_within_2_53() -> (tensor<i64>, tensor<i64>) {
   %1 = kiln.mul %b, %t : tensor<i64>, tensor<i64>
   return %0, %1 : tensor<i64>, tensor<i64>
 }
+
+// -----
+
+// A gather at one constant (scalar) index is a slice of one block and a
+// reshape that drops the gathered axis.
+// CHECK-LABEL: func.func @gather_constant_index
+// CHECK: %[[S:.*]] = kiln.slice %arg0 {ends = array<i64: 4, 3, 5>, starts = array<i64: 0, 2, 0>} : tensor<4x6x5xf32>
+// CHECK: %[[R:.*]] = kiln.reshape %[[S]] : tensor<4x1x5xf32> -> tensor<4x5xf32>
+// CHECK-NOT: kiln.gather
+// CHECK: return %[[R]]
+func.func @gather_constant_index(%x: tensor<4x6x5xf32>) -> tensor<4x5xf32> {
+  %i = kiln.constant dense<2> : tensor<i64>
+  %0 = kiln.gather %x, %i {axis = 1 : i64} : tensor<4x6x5xf32>, tensor<i64>
+  return %0 : tensor<4x5xf32>
+}
+
+// -----
+
+// A negative index counts from the end, as gather does at run time.
+// CHECK-LABEL: func.func @gather_negative_index
+// CHECK: kiln.slice %arg0 {ends = array<i64: 6, 5>, starts = array<i64: 5, 0>} : tensor<6x5xf32>
+// CHECK-NOT: kiln.gather
+func.func @gather_negative_index(%x: tensor<6x5xf32>) -> tensor<5xf32> {
+  %i = kiln.constant dense<-1> : tensor<i32>
+  %0 = kiln.gather %x, %i {axis = 0 : i64} : tensor<6x5xf32>, tensor<i32>
+  return %0 : tensor<5xf32>
+}
+
+// -----
+
+// An index out of range stays a gather, which reports it at run time; so
+// do an index that is not a constant and a constant index tensor of rank 1
+// (its result keeps the axis: not this pattern's business).
+// CHECK-LABEL: func.func @gather_not_rewritten
+// CHECK-COUNT-3: kiln.gather
+// CHECK-NOT: kiln.slice
+func.func @gather_not_rewritten(%x: tensor<6x5xf32>, %j: tensor<i64>)
+    -> (tensor<5xf32>, tensor<5xf32>, tensor<1x5xf32>) {
+  %i = kiln.constant dense<6> : tensor<i64>
+  %0 = kiln.gather %x, %i {axis = 0 : i64} : tensor<6x5xf32>, tensor<i64>
+  %1 = kiln.gather %x, %j {axis = 0 : i64} : tensor<6x5xf32>, tensor<i64>
+  %k = kiln.constant dense<[2]> : tensor<1xi64>
+  %2 = kiln.gather %x, %k {axis = 0 : i64} : tensor<6x5xf32>, tensor<1xi64>
+  return %0, %1, %2 : tensor<5xf32>, tensor<5xf32>, tensor<1x5xf32>
+}
+
+// -----
+
+// slice(transpose(x)) is transpose(slice(x)): the bounds of result dim d
+// apply to input dim permutation[d], steps included.
+// CHECK-LABEL: func.func @slice_of_transpose
+// CHECK: %[[S:.*]] = kiln.slice %arg0 {ends = array<i64: 4, 3, 5>, starts = array<i64: 0, 1, 2>, steps = array<i64: 2, 1, 1>} : tensor<4x6x5xf32>
+// CHECK: %[[T:.*]] = kiln.transpose %[[S]] {permutation = array<i64: 2, 0, 1>} : tensor<2x2x3xf32>
+// CHECK: return %[[T]]
+func.func @slice_of_transpose(%x: tensor<4x6x5xf32>) -> tensor<3x2x2xf32> {
+  %0 = kiln.transpose %x {permutation = array<i64: 2, 0, 1>} : tensor<4x6x5xf32>
+  %1 = kiln.slice %0 {starts = array<i64: 2, 0, 1>, ends = array<i64: 5, 4, 3>, steps = array<i64: 1, 2, 1>} : tensor<5x4x6xf32>
+  return %1 : tensor<3x2x2xf32>
+}
+
+// -----
+
+// Taking one index of the moved dim leaves a transpose of unit dims, which
+// is a reshape: no data moves at all.
+// CHECK-LABEL: func.func @slice_of_transpose_to_reshape
+// CHECK: %[[S:.*]] = kiln.slice %arg0 {ends = array<i64: 4, 32, 8>, starts = array<i64: 3, 0, 0>} : tensor<5x32x8xf32>
+// CHECK: %[[R:.*]] = kiln.reshape %[[S]] : tensor<1x32x8xf32> -> tensor<32x1x8xf32>
+// CHECK-NOT: kiln.transpose
+func.func @slice_of_transpose_to_reshape(%x: tensor<5x32x8xf32>) -> tensor<32x1x8xf32> {
+  %0 = kiln.transpose %x {permutation = array<i64: 1, 0, 2>} : tensor<5x32x8xf32>
+  %1 = kiln.slice %0 {starts = array<i64: 0, 3, 0>, ends = array<i64: 32, 4, 8>} : tensor<32x5x8xf32>
+  return %1 : tensor<32x1x8xf32>
+}
+
+// -----
+
+// A transpose that is also read whole stays as it is: slicing before it
+// would add a second transpose.
+// CHECK-LABEL: func.func @slice_of_shared_transpose
+// CHECK: %[[T:.*]] = kiln.transpose %arg0
+// CHECK: kiln.slice %[[T]]
+// CHECK-NOT: kiln.transpose
+func.func @slice_of_shared_transpose(%x: tensor<4x6xf32>) -> (tensor<6x4xf32>, tensor<2x4xf32>) {
+  %0 = kiln.transpose %x {permutation = array<i64: 1, 0>} : tensor<4x6xf32>
+  %1 = kiln.slice %0 {starts = array<i64: 0, 0>, ends = array<i64: 2, 4>} : tensor<6x4xf32>
+  return %0, %1 : tensor<6x4xf32>, tensor<2x4xf32>
+}
+
+// -----
+
+// A slice within one operand of a concat (negative bounds resolved) is a
+// slice of that operand; the other dims' bounds carry over.
+// CHECK-LABEL: func.func @slice_of_concat
+// CHECK: %[[S:.*]] = kiln.slice %arg1 {ends = array<i64: 3, 2>, starts = array<i64: 1, 0>} : tensor<4x3xf32>
+// CHECK-NOT: kiln.concat
+// CHECK: return %[[S]]
+func.func @slice_of_concat(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>, %c: tensor<1x3xf32>) -> tensor<2x2xf32> {
+  %0 = kiln.concat %a, %b, %c {axis = 0 : i64} : tensor<2x3xf32>, tensor<4x3xf32>, tensor<1x3xf32>
+  %1 = kiln.slice %0 {starts = array<i64: 3, 0>, ends = array<i64: -2, 2>} : tensor<7x3xf32>
+  return %1 : tensor<2x2xf32>
+}
+
+// -----
+
+// A slice that is exactly one operand is that operand.
+// CHECK-LABEL: func.func @slice_of_concat_whole_operand
+// CHECK-NOT: kiln.
+// CHECK: return %arg1
+func.func @slice_of_concat_whole_operand(%a: tensor<2x1x4xf32>, %b: tensor<2x1x4xf32>) -> tensor<2x1x4xf32> {
+  %0 = kiln.concat %a, %b {axis = 1 : i64} : tensor<2x1x4xf32>, tensor<2x1x4xf32>
+  %1 = kiln.slice %0 {starts = array<i64: 0, 1, 0>, ends = array<i64: 2, 2, 4>} : tensor<2x2x4xf32>
+  return %1 : tensor<2x1x4xf32>
+}
+
+// -----
+
+// A slice across two operands, or striding along the concat axis, keeps
+// the concat.
+// CHECK-LABEL: func.func @slice_of_concat_kept
+// CHECK: %[[C:.*]] = kiln.concat
+// CHECK: kiln.slice %[[C]] {ends = array<i64: 3>, starts = array<i64: 1>}
+// CHECK: kiln.slice %[[C]] {ends = array<i64: 2>, starts = array<i64: 0>, steps = array<i64: 2>}
+func.func @slice_of_concat_kept(%a: tensor<2xf32>, %b: tensor<2xf32>) -> (tensor<2xf32>, tensor<1xf32>) {
+  %0 = kiln.concat %a, %b {axis = 0 : i64} : tensor<2xf32>, tensor<2xf32>
+  %1 = kiln.slice %0 {starts = array<i64: 1>, ends = array<i64: 3>} : tensor<4xf32>
+  %2 = kiln.slice %0 {starts = array<i64: 0>, ends = array<i64: 2>, steps = array<i64: 2>} : tensor<4xf32>
+  return %1, %2 : tensor<2xf32>, tensor<1xf32>
+}
+
+// -----
+
+// The last step of a recurrent layer's whole-sequence output, as PyTorch
+// exports it (concat of the steps, squeeze, transpose to batch-major,
+// gather of the last index), is that step's value: nothing is copied.
+// CHECK-LABEL: func.func @last_step_of_sequence
+// CHECK-NOT: kiln.
+// CHECK: return %arg2 : tensor<4x8xf32>
+func.func @last_step_of_sequence(%h0: tensor<4x8xf32>, %h1: tensor<4x8xf32>, %h2: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %0 = kiln.reshape %h0 : tensor<4x8xf32> -> tensor<1x4x8xf32>
+  %1 = kiln.reshape %h1 : tensor<4x8xf32> -> tensor<1x4x8xf32>
+  %2 = kiln.reshape %h2 : tensor<4x8xf32> -> tensor<1x4x8xf32>
+  %3 = kiln.concat %0, %1, %2 {axis = 0 : i64} : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
+  %4 = kiln.reshape %3 : tensor<3x4x8xf32> -> tensor<3x1x4x8xf32>
+  %5 = kiln.squeeze %4 {axes = array<i64: 1>} : tensor<3x1x4x8xf32>
+  %6 = kiln.transpose %5 {permutation = array<i64: 1, 0, 2>} : tensor<3x4x8xf32>
+  %i = kiln.constant dense<2> : tensor<i64>
+  %7 = kiln.gather %6, %i {axis = 1 : i64} : tensor<4x3x8xf32>, tensor<i64>
+  return %7 : tensor<4x8xf32>
+}

@@ -1,6 +1,9 @@
 //===- KilnNNOps.cpp - matmul, convolution, pooling, norms, losses --------===//
 #include "KilnInference.h"
 
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
 using namespace mlir;
 namespace shapes = ::kiln::shapes;
 using namespace mlir::kiln;
@@ -240,6 +243,47 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   auto data = tensorOf(a.getData()), idx = tensorOf(a.getIndices());
   return infer.push(shapes::gather(data.getShape(), idx.getShape(), *axis),
                     data.getElementType(), types);
+}
+
+namespace {
+/// gather(data, constant scalar i) -> reshape(slice(data, i:i+1 along axis)):
+/// one block of data, which runs as a view or one copy, where gather walks
+/// an index table. The ONNX importer does this for initializer indices; this
+/// catches indices that become constants only after import (an RNN export's
+/// "last step" selection: Gather(Y, Constant 49)). An index out of range
+/// is left to gather, which reports it at run time.
+struct GatherOfConstantIndex : OpRewritePattern<GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherOp op,
+                                PatternRewriter &rewriter) const override {
+    DenseIntElementsAttr index;
+    if (tensorOf(op.getIndices()).getRank() != 0 ||
+        !matchPattern(op.getIndices(), m_Constant(&index)))
+      return rewriter.notifyMatchFailure(op, "index is not a constant scalar");
+    auto data = tensorOf(op.getData());
+    int64_t axis = *shapes::normalizeAxis(op.getAxis(), data.getRank());
+    int64_t n = data.getDimSize(axis);
+    int64_t i = (*index.getValues<APInt>().begin()).getSExtValue();
+    if (i < -n || i >= n)
+      return rewriter.notifyMatchFailure(op, "index out of range");
+    if (i < 0)
+      i += n;
+    SmallVector<int64_t> starts(data.getRank(), 0);
+    SmallVector<int64_t> ends(data.getShape());
+    starts[axis] = i;
+    ends[axis] = i + 1;
+    auto slice = rewriter.create<SliceOp>(
+        op.getLoc(), op.getData(), rewriter.getDenseI64ArrayAttr(starts),
+        rewriter.getDenseI64ArrayAttr(ends), rewriter.getDenseI64ArrayAttr({}));
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, op.getType(), slice);
+    return success();
+  }
+};
+} // namespace
+
+void GatherOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                           MLIRContext *context) {
+  patterns.add<GatherOfConstantIndex>(context);
 }
 
 //===----------------------------------------------------------------------===//

@@ -2,13 +2,21 @@
 //
 // Canonical forms: a change of shape that moves no data (squeeze,
 // expand_dims, a transpose that only moves size-1 dims) becomes a reshape,
-// and chains of reshapes or of transposes collapse into one.
+// and chains of reshapes or of transposes collapse into one. Selections
+// move towards the data they select from: a gather at one constant index is
+// a slice, a slice of a transpose is a transpose of a (smaller) slice, and a
+// slice of a concat that lies within one operand is a slice of that operand.
+// Together they reduce "take the last step of a whole-sequence output"
+// (RNN exports: concat -> transpose -> gather) to that step's value, so the
+// sequence is never materialized.
 //
 //===----------------------------------------------------------------------===//
 #include "KilnFoldUtils.h"
 #include "KilnInference.h"
 
 #include "mlir/IR/PatternMatch.h"
+
+#include <algorithm>
 
 using namespace mlir;
 namespace shapes = ::kiln::shapes;
@@ -197,6 +205,98 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
   return infer.push(shapes::slice(in.getShape(), *starts, *ends,
                                   sliceSteps(*steps, in.getRank())),
                     in.getElementType(), types);
+}
+
+namespace {
+/// The elements [start, end) that a slice with a positive step visits along
+/// a dim of size n, with Python's negative indices and clamping resolved.
+std::pair<int64_t, int64_t> positiveStepRange(int64_t start, int64_t end,
+                                              int64_t n) {
+  auto clampIndex = [n](int64_t v) {
+    return std::clamp<int64_t>(v < 0 ? v + n : v, 0, n);
+  };
+  int64_t s = clampIndex(start), e = clampIndex(end);
+  return {s, std::max(s, e)};
+}
+
+/// slice(transpose(x, p)) -> transpose(slice(x), p): dim d of the
+/// transpose's result is dim p[d] of x, so the slice's bounds for d apply
+/// there. The transpose then moves only the selected elements (and, when
+/// the selection leaves a single non-unit dim in order, becomes a reshape).
+struct SliceOfTranspose : OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp op,
+                                PatternRewriter &rewriter) const override {
+    auto transpose = op.getInput().getDefiningOp<TransposeOp>();
+    if (!transpose)
+      return rewriter.notifyMatchFailure(op, "input is not a transpose");
+    // With other users the full transpose stays; a second, sliced one
+    // would only add work.
+    if (!transpose->hasOneUse())
+      return rewriter.notifyMatchFailure(op, "the transpose has other users");
+    ArrayRef<int64_t> perm = transpose.getPermutation();
+    size_t rank = perm.size();
+    shapes::Shape steps = sliceSteps(op.getSteps(), rank);
+    SmallVector<int64_t> starts(rank), ends(rank), newSteps(rank);
+    for (size_t d = 0; d < rank; ++d) {
+      starts[perm[d]] = op.getStarts()[d];
+      ends[perm[d]] = op.getEnds()[d];
+      newSteps[perm[d]] = steps[d];
+    }
+    auto slice = rewriter.create<SliceOp>(
+        op.getLoc(), transpose.getInput(), rewriter.getDenseI64ArrayAttr(starts),
+        rewriter.getDenseI64ArrayAttr(ends),
+        rewriter.getDenseI64ArrayAttr(op.getSteps().empty()
+                                          ? ArrayRef<int64_t>()
+                                          : ArrayRef<int64_t>(newSteps)));
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, slice, perm);
+    return success();
+  }
+};
+
+/// slice(concat(a, b, ...)) -> slice(b) when the slice takes, along the
+/// concat's axis with step 1, only elements of b. The other dims are the
+/// same size in every operand, so their bounds carry over unchanged; a
+/// slice that keeps all of b then folds to b.
+struct SliceOfConcat : OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp op,
+                                PatternRewriter &rewriter) const override {
+    auto concat = op.getInput().getDefiningOp<ConcatOp>();
+    if (!concat)
+      return rewriter.notifyMatchFailure(op, "input is not a concat");
+    int64_t rank = concat.getType().getRank();
+    int64_t axis = *shapes::normalizeAxis(concat.getAxis(), rank);
+    shapes::Shape steps = sliceSteps(op.getSteps(), rank);
+    if (steps[axis] != 1)
+      return rewriter.notifyMatchFailure(op, "steps along the concat axis");
+    auto [start, end] =
+        positiveStepRange(op.getStarts()[axis], op.getEnds()[axis],
+                          concat.getType().getDimSize(axis));
+    if (start == end)
+      return rewriter.notifyMatchFailure(op, "empty along the concat axis");
+    int64_t offset = 0;
+    for (Value input : concat.getInputs()) {
+      int64_t size = tensorOf(input).getDimSize(axis);
+      if (start >= offset && end <= offset + size) {
+        SmallVector<int64_t> starts(op.getStarts()), ends(op.getEnds());
+        starts[axis] = start - offset;
+        ends[axis] = end - offset;
+        rewriter.replaceOpWithNewOp<SliceOp>(
+            op, input, rewriter.getDenseI64ArrayAttr(starts),
+            rewriter.getDenseI64ArrayAttr(ends), op.getStepsAttr());
+        return success();
+      }
+      offset += size;
+    }
+    return rewriter.notifyMatchFailure(op, "spans several concat operands");
+  }
+};
+} // namespace
+
+void SliceOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                          MLIRContext *context) {
+  patterns.add<SliceOfTranspose, SliceOfConcat>(context);
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor) {

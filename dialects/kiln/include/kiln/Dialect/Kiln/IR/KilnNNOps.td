@@ -170,6 +170,7 @@ def Kiln_GatherOp : Kiln_InferredOp<"gather",
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat =
       "$data `,` $indices attr-dict `:` type($data) `,` type($indices)";
+  let hasCanonicalizer = 1;
 }
 
 //===----------------------------------------------------------------------===//

@@ -57,6 +57,7 @@ def Kiln_SliceOp : Kiln_InferredOp<"slice",
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Kiln_PadOp : Kiln_InferredOp<"pad",
