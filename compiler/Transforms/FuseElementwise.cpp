@@ -6,6 +6,15 @@
 // first, so when a producer is judged every user that could join the group
 // already has. See Passes.td for the cost rules.
 //
+// Static slices join loop groups as reads at an offset (XLA's approach): a
+// slice member reads one of the kernel's inputs through its bounds, so its
+// operand always stays an input. Before grouping, slices are moved above the
+// elementwise ops they select from (slice(add(a, b)) -> add(slice(a),
+// slice(b))) where that adds no work, so that a computation split into
+// column blocks (an LSTM's four gates) fuses with what consumes the blocks.
+// A producer that is also read after the root becomes an extra result of
+// the group (multi-output fusion) instead of a kernel of its own.
+//
 //===----------------------------------------------------------------------===//
 #include "OpClasses.h"
 #include "kiln/Compiler/Transforms/Passes.h"
@@ -33,10 +42,124 @@ struct Group {
   llvm::SmallPtrSet<Operation *, 8> members;
   llvm::SmallPtrSet<Operation *, 4> cloned;
   llvm::SmallPtrSet<Operation *, 4> splatConstants;
+  /// Members that ops after the root also read: extra results, in the
+  /// order they joined.
+  SmallVector<Operation *> extraResults;
+  /// Values that slice members read: they must stay inputs (a slice reads
+  /// a buffer at an offset; it cannot select from a value computed in the
+  /// same pass over the elements).
+  llvm::SmallPtrSet<Value, 4> sliced;
 };
 
-int64_t elementsOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getNumElements();
+RankedTensorType tensorOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+int64_t elementsOf(Value v) { return tensorOf(v).getNumElements(); }
+
+/// A slice that a loop kernel can read as an offset view of its operand:
+/// positive steps and at least one element.
+bool isFusableSlice(Operation *op) {
+  auto slice = dyn_cast<SliceOp>(op);
+  return slice && elementsOf(slice.getResult()) > 0 &&
+         llvm::all_of(slice.getSteps(), [](int64_t s) { return s > 0; });
+}
+
+/// Dropout draws its random numbers by element index: computing it on a
+/// slice would draw other numbers. Broadcast_to takes its shape from its
+/// result type, not from its operands.
+bool canSinkSliceThrough(Operation *op) {
+  return classify(op).role == OpRole::Elementwise && op->getNumResults() == 1 &&
+         !isa<DropoutOp, BroadcastToOp>(op);
+}
+
+/// The slice of an operand of `producer` (numpy-broadcast to its shape)
+/// that `slice` of the producer's result reads: a broadcast dim is kept
+/// whole, the others take the slice's bounds. Returns the operand itself
+/// when the slice keeps all of it.
+Value sliceOperand(OpBuilder &builder, SliceOp slice, Value operand) {
+  ArrayRef<int64_t> out = tensorOf(slice.getInput()).getShape();
+  ArrayRef<int64_t> in = tensorOf(operand).getShape();
+  size_t lead = out.size() - in.size();
+  SmallVector<int64_t> starts, ends, steps;
+  bool whole = true;
+  for (size_t k = 0; k < in.size(); ++k) {
+    size_t d = lead + k;
+    int64_t step = slice.getSteps().empty() ? 1 : slice.getSteps()[d];
+    if (in[k] == 1 && out[d] != 1) {
+      starts.push_back(0);
+      ends.push_back(1);
+      steps.push_back(1);
+      continue;
+    }
+    starts.push_back(slice.getStarts()[d]);
+    ends.push_back(slice.getEnds()[d]);
+    steps.push_back(step);
+    int64_t start = starts.back() < 0 ? starts.back() + in[k] : starts.back();
+    whole &= step == 1 && start <= 0 && ends.back() >= in[k];
+  }
+  if (whole)
+    return operand;
+  return builder.create<SliceOp>(slice.getLoc(), operand,
+                                 builder.getDenseI64ArrayAttr(starts),
+                                 builder.getDenseI64ArrayAttr(ends),
+                                 builder.getDenseI64ArrayAttr(steps));
+}
+
+/// slice(ew(a, b)) -> ew(slice(a), slice(b)) for an elementwise op read only
+/// by fusable slices whose users are all elementwise (so each slice, and the
+/// op computed on it, joins its consumer's loop kernel), when the slices
+/// together select no more elements than the op computes: no work is
+/// added, and the op's full result is never stored.
+void sinkSlicesIntoProducers(Block &body) {
+  // A set: sinking erases every slice of a producer, not only the one
+  // popped, and those must leave the worklist.
+  llvm::SetVector<Operation *> worklist;
+  for (Operation &op : body)
+    if (isa<SliceOp>(op))
+      worklist.insert(&op);
+  OpBuilder builder(body.getParentOp()->getContext());
+  while (!worklist.empty()) {
+    auto slice = cast<SliceOp>(worklist.pop_back_val());
+    Operation *producer = slice.getInput().getDefiningOp();
+    if (!producer || producer->getBlock() != &body ||
+        !canSinkSliceThrough(producer))
+      continue;
+    int64_t selected = 0;
+    bool sinkable = true;
+    for (Operation *user : producer->getUsers()) {
+      sinkable &= isFusableSlice(user) &&
+                  llvm::all_of(user->getUsers(), [](Operation *u) {
+                    return classify(u).role == OpRole::Elementwise;
+                  });
+      if (!sinkable)
+        break;
+      selected += elementsOf(user->getResult(0));
+    }
+    if (!sinkable || producer->use_empty() ||
+        selected > elementsOf(producer->getResult(0)))
+      continue;
+    Type element = tensorOf(producer->getResult(0)).getElementType();
+    for (Operation *user : llvm::make_early_inc_range(producer->getUsers())) {
+      auto s = cast<SliceOp>(user);
+      builder.setInsertionPoint(s);
+      IRMapping operands;
+      for (Value operand : producer->getOperands()) {
+        if (operands.contains(operand)) // add(x, x): one slice of x
+          continue;
+        Value v = sliceOperand(builder, s, operand);
+        if (v != operand)
+          worklist.insert(v.getDefiningOp());
+        operands.map(operand, v);
+      }
+      Operation *computed = builder.clone(*producer, operands);
+      computed->setLoc(s.getLoc());
+      computed->getResult(0).setType(
+          RankedTensorType::get(s.getType().getShape(), element));
+      s.getResult().replaceAllUsesWith(computed->getResult(0));
+      worklist.remove(s);
+      s->erase();
+    }
+    producer->erase();
+  }
 }
 
 bool isSplatConstant(Operation *op) {
@@ -51,6 +174,7 @@ struct FuseElementwisePass : mlir::kiln::impl::FuseElementwiseBase<FuseElementwi
     if (func.isExternal())
       return;
     Block &body = func.getBody().front();
+    sinkSlicesIntoProducers(body);
     DenseMap<Operation *, int64_t> position;
     SmallVector<Operation *> ops;
     for (Operation &op : body) {
@@ -74,6 +198,11 @@ struct FuseElementwisePass : mlir::kiln::impl::FuseElementwiseBase<FuseElementwi
       Group g = growGroup(op, body, position, owned);
       outline(g, position, erased);
     }
+    // A slice whose every user now reads it inside a kernel (cloned there)
+    // would still be copied at run time.
+    for (Operation &op : llvm::make_early_inc_range(body))
+      if (isa<SliceOp>(op) && op.use_empty())
+        op.erase();
   }
 
   Group growGroup(Operation *root, Block &body,
@@ -84,6 +213,7 @@ struct FuseElementwisePass : mlir::kiln::impl::FuseElementwiseBase<FuseElementwi
     g.members.insert(root);
     owned.insert(root);
     int64_t rootElements = elementsOf(root->getResult(0));
+    bool loop = classify(root).role == OpRole::Elementwise;
     auto later = [&](Operation *a, Operation *b) {
       return position[a] > position[b];
     };
@@ -102,6 +232,30 @@ struct FuseElementwisePass : mlir::kiln::impl::FuseElementwiseBase<FuseElementwi
         continue;
       if (isSplatConstant(p)) {
         g.splatConstants.insert(p);
+        continue;
+      }
+      // A value some slice member reads at an offset stays an input.
+      if (llvm::any_of(p->getResults(),
+                       [&](Value r) { return g.sliced.contains(r); }))
+        continue;
+      if (isFusableSlice(p)) {
+        // Only loop kernels read inputs at an offset. A slice is a read:
+        // recomputing it in every kernel that uses it costs nothing. Its
+        // operand is not a candidate (it must stay an input), and a splat
+        // constant operand would be cloned into the body instead.
+        Value source = p->getOperand(0);
+        if (!loop || g.members.contains(source.getDefiningOp()) ||
+            (source.getDefiningOp() && isSplatConstant(source.getDefiningOp())))
+          continue;
+        bool exclusive = llvm::all_of(p->getUsers(), [&](Operation *u) {
+          return g.members.contains(u) && !g.cloned.contains(u);
+        });
+        if (exclusive)
+          owned.insert(p);
+        else
+          g.cloned.insert(p);
+        g.members.insert(p);
+        g.sliced.insert(source);
         continue;
       }
       OpClass c = classify(p);
@@ -125,8 +279,25 @@ struct FuseElementwisePass : mlir::kiln::impl::FuseElementwiseBase<FuseElementwi
                isSplatConstant(def) ||
                classify(def).role != OpRole::Elementwise;
       });
+      // Read after the root only (so the fusion, placed at the root, comes
+      // before those readers, and none of them feeds the group): computed
+      // here once and stored as an extra result. A loop kernel's results
+      // share one shape.
+      bool extraResult =
+          loop && !root->use_empty() &&
+          tensorOf(p->getResult(0)).getShape() ==
+              tensorOf(root->getResult(0)).getShape() &&
+          llvm::all_of(p->getUsers(), [&](Operation *u) {
+            // A recomputed member's original stays before the root and
+            // could not read the fusion's result.
+            return (g.members.contains(u) && !g.cloned.contains(u)) ||
+                   position.lookup(u) > position[root];
+          });
       if (exclusive) {
         owned.insert(p);
+      } else if (extraResult) {
+        owned.insert(p);
+        g.extraResults.push_back(p);
       } else if (!c.expensive && leafOperands) {
         g.cloned.insert(p); // cheap: recompute it here, keep the original
       } else {
@@ -165,9 +336,13 @@ struct FuseElementwisePass : mlir::kiln::impl::FuseElementwiseBase<FuseElementwi
     OpBuilder builder(root);
     StringRef kind =
         classify(root).role == OpRole::Reduction ? "reduction" : "loop";
+    SmallVector<Value> results = {root->getResult(0)};
+    for (Operation *op : g.extraResults)
+      results.push_back(op->getResult(0));
     auto fusion = builder.create<FusionOp>(root->getLoc(), kind,
                                            inputs.getArrayRef(),
-                                           root->getResultTypes());
+                                           ValueRange(results).getTypes());
+    position[fusion] = position[root];
     Block &block = fusion.getBodyBlock();
     IRMapping mapping;
     for (auto [input, arg] : llvm::zip(inputs, block.getArguments()))
@@ -177,10 +352,13 @@ struct FuseElementwisePass : mlir::kiln::impl::FuseElementwiseBase<FuseElementwi
       builder.clone(*c, mapping);
     for (Operation *op : members)
       builder.clone(*op, mapping);
-    builder.create<YieldOp>(root->getLoc(),
-                            mapping.lookup(root->getResult(0)));
+    SmallVector<Value> yielded;
+    for (Value r : results)
+      yielded.push_back(mapping.lookup(r));
+    builder.create<YieldOp>(root->getLoc(), yielded);
 
-    root->getResult(0).replaceAllUsesWith(fusion.getResult(0));
+    for (auto [r, f] : llvm::zip(results, fusion.getResults()))
+      r.replaceAllUsesWith(f);
     for (Operation *op : llvm::reverse(members))
       if (!g.cloned.contains(op))
         op->erase();

@@ -94,13 +94,14 @@ struct PlanMemoryPass : mlir::kiln::impl::PlanMemoryBase<PlanMemoryPass> {
         // Views share their source's buffer and extended its range, so
         // `last == i` means nothing reads the buffer after this op.
         if (inPlace && isInPlaceCandidate(op)) {
-          auto reusable = llvm::find_if(op.getOperands(), [&](Value operand) {
-            auto it = bufferOf.find(operand);
+          auto reusable = llvm::find_if(op.getOpOperands(), [&](OpOperand &operand) {
+            auto it = bufferOf.find(operand.get());
             return it != bufferOf.end() && buffers[it->second].last == i &&
-                   buffers[it->second].size == size;
+                   buffers[it->second].size == size &&
+                   !isReadAtOffset(op, operand.getOperandNumber());
           });
-          if (reusable != op.getOperands().end()) {
-            int64_t b = bufferOf[*reusable];
+          if (reusable != op.getOpOperands().end()) {
+            int64_t b = bufferOf[reusable->get()];
             bufferOf[result] = b;
             buffers[b].last = std::max(i, lastUseOf(result));
             continue;
@@ -178,6 +179,16 @@ struct PlanMemoryPass : mlir::kiln::impl::PlanMemoryBase<PlanMemoryPass> {
   /// Elementwise kernels read element i before writing element i, so
   /// writing over a same-sized input is safe. Broadcast inputs differ in
   /// size and never qualify.
+  /// A fusion input that a slice in its body reads: element i of the
+  /// result is not written over element i of what the kernel reads, so
+  /// the result may not share its buffer.
+  static bool isReadAtOffset(Operation &op, unsigned operand) {
+    auto fusion = dyn_cast<FusionOp>(op);
+    return fusion &&
+           llvm::any_of(fusion.getBodyBlock().getArgument(operand).getUsers(),
+                        [](Operation *u) { return isa<SliceOp>(u); });
+  }
+
   static bool isInPlaceCandidate(Operation &op) {
     if (auto fusion = dyn_cast<FusionOp>(op))
       return fusion.getKind() == "loop";

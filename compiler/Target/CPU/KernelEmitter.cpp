@@ -14,6 +14,11 @@
 // The outermost collapsed dimension is the parallel range the runtime
 // splits over threads; a 1-D kernel is cut into blocks of kBlock elements.
 //
+// A kiln.slice of an input (positive steps) is read as one more operand: the
+// input's buffer at a constant element offset, with the input's row-major
+// strides times the steps, broadcast into the result's index space like any
+// input. An input read only through slices is never loaded directly.
+//
 //===----------------------------------------------------------------------===//
 #include "KernelEmitter.h"
 
@@ -21,6 +26,8 @@
 
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
+
+#include <algorithm>
 
 using namespace mlir;
 
@@ -35,6 +42,12 @@ constexpr int64_t kMinElementsPerChunk = 32768;
 
 struct Operand : ElementStorage {
   SmallVector<int64_t> strides; // per collapsed dimension, in elements
+  /// What a load of this operand defines: a block argument read directly,
+  /// a slice of one, or nothing (results, inputs read only through slices).
+  Value read;
+  /// The buffer (input or result index) and the element offset in it.
+  size_t buffer = 0;
+  int64_t offset = 0;
 };
 
 class Emitter {
@@ -61,7 +74,7 @@ private:
   llvm::Type *i64_ = nullptr;
 
   SmallVector<int64_t> dims_;         // collapsed result shape
-  SmallVector<Operand> operands_;     // inputs, then results
+  SmallVector<Operand> operands_;     // inputs, results, then slices
   SmallVector<llvm::Value *> bases_;  // their base pointers
   DenseMap<Value, llvm::Value *> values_; // block arguments and op results
   llvm::MDNode *accessGroup_ = nullptr;
@@ -104,24 +117,83 @@ bool Emitter::planDimensions(std::string &why) {
     }
   ArrayRef<int64_t> shape = resultType.getShape();
   size_t rank = shape.size();
+  Block &body = fusion_.getBodyBlock();
+  size_t numInputs = fusion_.getInputs().size();
   // Row-major strides of every operand against the result's index space.
   SmallVector<SmallVector<int64_t>> full;
   SmallVector<Value> values(fusion_.getInputs());
   values.append(fusion_->result_begin(), fusion_->result_end());
-  for (Value v : values) {
+  for (auto [j, v] : llvm::enumerate(values)) {
     auto type = cast<RankedTensorType>(v.getType());
-    std::optional<SmallVector<int64_t>> strides =
-        broadcastStrides(type.getShape(), shape, why);
-    if (!strides) {
-      why += " the result";
-      return false;
+    Operand op;
+    op.buffer = j;
+    Value arg = j < numInputs ? body.getArgument(j) : Value();
+    bool direct = !arg || llvm::any_of(arg.getUsers(), [](Operation *u) {
+      return !isa<SliceOp>(u);
+    });
+    if (direct) {
+      std::optional<SmallVector<int64_t>> strides =
+          broadcastStrides(type.getShape(), shape, why);
+      if (!strides) {
+        why += " the result";
+        return false;
+      }
+      full.push_back(std::move(*strides));
+      op.read = arg;
+    } else {
+      full.push_back(SmallVector<int64_t>(rank, 0));
     }
-    full.push_back(std::move(*strides));
     auto storage = elementStorageOf(type.getElementType(), ctx_, why);
     if (!storage)
       return false;
-    Operand op;
     static_cast<ElementStorage &>(op) = *storage;
+    operands_.push_back(op);
+  }
+  // Slices of inputs: an offset into the input's buffer and its row-major
+  // strides times the steps, then broadcast into the result like an input.
+  for (Operation &o : body.without_terminator()) {
+    auto slice = dyn_cast<SliceOp>(o);
+    if (!slice)
+      continue;
+    auto arg = dyn_cast<BlockArgument>(slice.getInput());
+    if (!arg || arg.getOwner() != &body) {
+      why = "a slice of a value computed in the kernel";
+      return false;
+    }
+    ArrayRef<int64_t> in = slice.getInput().getType().getShape();
+    ArrayRef<int64_t> out = slice.getType().getShape();
+    if (out.size() > rank) {
+      why = "a slice of higher rank than the result";
+      return false;
+    }
+    Operand op = operands_[arg.getArgNumber()];
+    op.read = slice.getResult();
+    op.strides.clear();
+    SmallVector<int64_t> natural(in.size());
+    int64_t step = 1;
+    for (size_t k = in.size(); k-- > 0;) {
+      int64_t sliceStep = slice.getSteps().empty() ? 1 : slice.getSteps()[k];
+      if (sliceStep <= 0) {
+        why = "a slice with a negative step";
+        return false;
+      }
+      int64_t start = slice.getStarts()[k];
+      start = std::clamp<int64_t>(start < 0 ? start + in[k] : start, 0, in[k]);
+      op.offset += start * step;
+      natural[k] = step * sliceStep;
+      step *= in[k];
+    }
+    SmallVector<int64_t> strides(rank, 0);
+    for (size_t i = 0; i < out.size(); ++i) {
+      size_t d = rank - 1 - i, k = out.size() - 1 - i;
+      if (out[k] == shape[d])
+        strides[d] = out[k] == 1 ? 0 : natural[k];
+      else if (out[k] != 1) {
+        why = "a slice that does not broadcast to the result";
+        return false;
+      }
+    }
+    full.push_back(std::move(strides));
     operands_.push_back(op);
   }
   // Drop unit dimensions; merge d into the previous kept one when every
@@ -165,17 +237,17 @@ void Emitter::markParallel(llvm::BranchInst *latch) {
   latch->setMetadata(llvm::LLVMContext::MD_loop, loopId);
 }
 
-/// Loads the inputs that no dimension after `dim` moves.
+/// Loads the inputs (and slices of them) that no dimension after `dim`
+/// moves.
 void Emitter::loadInvariantInputs(size_t dim, ArrayRef<llvm::Value *> offsets) {
-  Block &body = fusion_.getBodyBlock();
-  for (auto [j, arg] : llvm::enumerate(body.getArguments())) {
-    if (values_.count(arg))
+  for (auto [j, operand] : llvm::enumerate(operands_)) {
+    if (!operand.read || values_.count(operand.read))
       continue;
-    ArrayRef<int64_t> s = operands_[j].strides;
+    ArrayRef<int64_t> s = operand.strides;
     if (!llvm::all_of(s.drop_front(dim + 1), [](int64_t x) { return x == 0; }))
       continue;
-    values_[arg] =
-        loadElement(b_, operands_[j], address(j, offsets[j]), accessGroup_);
+    values_[operand.read] =
+        loadElement(b_, operand, address(j, offsets[j]), accessGroup_);
   }
 }
 
@@ -183,7 +255,8 @@ void Emitter::emitElement(ArrayRef<llvm::Value *> offsets) {
   Block &body = fusion_.getBodyBlock();
   SmallVector<Operation *> ops;
   for (Operation &op : body.without_terminator())
-    ops.push_back(&op);
+    if (!isa<SliceOp>(op)) // loaded as operands
+      ops.push_back(&op);
   emitElementOps(ops, values_, b_);
   auto yield = cast<YieldOp>(body.getTerminator());
   size_t numInputs = fusion_.getInputs().size();
@@ -239,7 +312,7 @@ void Emitter::emitLoops(size_t dim, SmallVector<llvm::Value *> offsets,
 std::optional<KernelLaunch> Emitter::emit(StringRef symbol, std::string &why) {
   Block &body = fusion_.getBodyBlock();
   for (Operation &op : body.without_terminator())
-    if (!canEmitElementOp(&op, why))
+    if (!isa<SliceOp>(op) && !canEmitElementOp(&op, why))
       return std::nullopt;
   auto yield = cast<YieldOp>(body.getTerminator());
   for (Value v : yield.getValues())
@@ -253,7 +326,13 @@ std::optional<KernelLaunch> Emitter::emit(StringRef symbol, std::string &why) {
   i64_ = b_.getInt64Ty();
   llvm::Function *fn = createKernelFunction(module_, symbol);
   b_.SetInsertPoint(&fn->getEntryBlock());
-  bases_ = loadBufferBases(b_, fn, operands_.size());
+  size_t numBuffers =
+      fusion_.getInputs().size() + fusion_.getNumResults();
+  bases_ = loadBufferBases(b_, fn, numBuffers);
+  for (size_t j = numBuffers; j < operands_.size(); ++j)
+    bases_.push_back(b_.CreateInBoundsGEP(
+        operands_[j].storage, bases_[operands_[j].buffer],
+        b_.getInt64(operands_[j].offset)));
   accessGroup_ = llvm::MDNode::getDistinct(ctx_, {});
 
   KernelLaunch launch;
