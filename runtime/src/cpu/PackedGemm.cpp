@@ -259,6 +259,82 @@ void gemmPanelF32(int64_t m, int64_t n, int64_t k, const float *a,
   }
 }
 
+namespace {
+
+class ActivationMatmul final : public PreparedCall {
+public:
+  Status run(const float *, float *) const override {
+    return internalError("op 'matmul': a product of two operands run with one");
+  }
+
+  Status runOperands(std::span<const float *const> in, float *y) const override {
+    if (in.size() < 2)
+      return internalError("op 'matmul': ", in.size(), " operands, expected 2");
+    const float *a = in[0], *b = in[1];
+    const int64_t panels = gemmPanelsF32(n_), tasks = batches_ * panels;
+    auto body = [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t bi = t / panels;
+        gemmPanelF32(m_, n_, k_, a + bi * aStride_, k_, b + bi * bStride_,
+                     transB_ ? 1 : n_, transB_ ? k_ : 1, y + bi * m_ * n_, n_,
+                     t % panels);
+      }
+    };
+    ThreadPool &pool = ThreadPool::global();
+    // Below ~2^20 multiply-adds in all, waking the pool costs more than
+    // it saves (eager matmul's threshold).
+    if (pool.numThreads() > 1 && tasks > 1 &&
+        batches_ * m_ * n_ * k_ >= (int64_t(1) << 20))
+      pool.parallelFor(0, tasks, 1, body);
+    else
+      body(0, tasks);
+    return Status();
+  }
+
+  std::string implementation() const override {
+    return "kiln:panel_gemm:avx512 (two operands)";
+  }
+
+  int64_t batches_ = 1, m_ = 0, k_ = 0, n_ = 0, aStride_ = 0, bStride_ = 0;
+  bool transB_ = false;
+};
+
+} // namespace
+
+Expected<std::unique_ptr<PreparedCall>>
+prepareActivationMatmul(const Shape &a, const Shape &b, bool transposeB,
+                        const Shape &y) {
+  using None = std::unique_ptr<PreparedCall>;
+  if (!haveAvx512() || a.size() < 2 || b.size() < 2 || y.size() < 2 ||
+      a.size() > y.size() || b.size() > y.size())
+    return None();
+  const size_t r = y.size();
+  const int64_t m = y[r - 2], n = y[r - 1], k = a.back();
+  if (a[a.size() - 2] != m || (transposeB ? b[b.size() - 1] : b[b.size() - 2]) != k ||
+      (transposeB ? b[b.size() - 2] : b[b.size() - 1]) != n || m <= 0 || n <= 0)
+    return None();
+  // Each operand's batch dims: all of y's, or none (one shared matrix).
+  int64_t batches = 1;
+  for (size_t d = 0; d + 2 < r; ++d)
+    batches *= y[d];
+  auto batched = [&](const Shape &s) -> std::optional<bool> {
+    if (s.size() == 2)
+      return false;
+    if (s.size() != r || !std::equal(s.begin(), s.end() - 2, y.begin()))
+      return std::nullopt;
+    return true;
+  };
+  std::optional<bool> aBatched = batched(a), bBatched = batched(b);
+  if (!aBatched || !bBatched)
+    return None();
+  auto call = std::make_unique<ActivationMatmul>();
+  call->batches_ = batches, call->m_ = m, call->k_ = k, call->n_ = n;
+  call->aStride_ = *aBatched ? m * k : 0;
+  call->bStride_ = *bBatched ? k * n : 0;
+  call->transB_ = transposeB;
+  return std::unique_ptr<PreparedCall>(std::move(call));
+}
+
 Expected<std::unique_ptr<PreparedCall>>
 preparePackedGemm(int64_t m, int64_t k, int64_t n, const Tensor &w,
                   bool transposeW, const Tensor &bias,
@@ -283,6 +359,11 @@ preparePackedGemm(int64_t m, int64_t k, int64_t n, const Tensor &w,
 }
 
 #else // !__x86_64__
+
+Expected<std::unique_ptr<PreparedCall>>
+prepareActivationMatmul(const Shape &, const Shape &, bool, const Shape &) {
+  return std::unique_ptr<PreparedCall>();
+}
 
 bool haveGemmPanelF32() { return false; }
 int64_t gemmPanelsF32(int64_t) { return 0; }

@@ -35,6 +35,16 @@ preparePackedGemm(int64_t m, int64_t k, int64_t n, const Tensor &w,
                   bool transposeW, const Tensor &bias,
                   std::string_view activation);
 
+/// y[batch..., m, n] = a[batch..., m, k] b[batch..., k, n] (b given as
+/// [..., n, k] when `transposeB`) for two non-constant f32 operands, as
+/// attention's Q K^T and P V are in a compiled module: the panel kernel
+/// below over (batch, panel) pairs, spread over the pool. `a` and `b` may
+/// also be single matrices shared by every batch; nullptr for any other
+/// broadcasting, a transposed `a`, or a CPU without AVX-512F.
+Expected<std::unique_ptr<PreparedCall>>
+prepareActivationMatmul(const Shape &a, const Shape &b, bool transposeB,
+                        const Shape &y);
+
 /// The same kernel on operands read where they lie, for products whose
 /// right operand is not a constant (attention's Q K^T and P V, eager
 /// matmul): no packing of B when its rows are contiguous, a copy of one

@@ -26,6 +26,7 @@
 #include "kiln/NNOps.h"
 
 #include <memory>
+#include <span>
 #include <string_view>
 
 namespace kiln::cpu {
@@ -35,6 +36,12 @@ public:
   virtual ~PreparedCall() = default;
   /// y = op(x), both contiguous f32 of the shapes given at preparation.
   virtual Status run(const float *x, float *y) const = 0;
+  /// y = op(operands...): calls with more than one non-constant operand
+  /// (a product of two activations) override this; the others take x.
+  virtual Status runOperands(std::span<const float *const> operands,
+                             float *y) const {
+    return run(operands[0], y);
+  }
   /// What oneDNN picked, for reports ("brg:avx512_core", ...).
   virtual std::string implementation() const = 0;
 };

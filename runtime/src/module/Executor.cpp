@@ -501,7 +501,7 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
       if (op.native)
         KILN_RETURN_IF_ERROR(runNativeKernel(op, fn, pointers, arena_, temps));
       else
-        KILN_RETURN_IF_ERROR(runPreparedCall(op, fn, pointers[0], arena_, temps));
+        KILN_RETURN_IF_ERROR(runPreparedCall(op, fn, pointers, arena_, temps));
       continue;
     }
     // A reshape within the arena moves no data when the plan gave the

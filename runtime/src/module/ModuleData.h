@@ -89,8 +89,9 @@ struct OpData {
   /// A `cpu_kernel` op: generated code over [0, outer) in grain-sized chunks.
   NativeKernelFn native = nullptr;
   int64_t outer = 0, grain = 1;
-  /// A gemm/matmul/conv2d with constant weights, prepared at load
-  /// (PreparedCalls.cpp): operand 0 in, result 0 out, one library call.
+  /// A gemm/matmul/conv2d with constant weights, or an f32 matmul of two
+  /// activations, prepared at load (PreparedCalls.cpp): result 0 out, one
+  /// kernel call.
   std::shared_ptr<const cpu::PreparedCall> prepared;
 };
 
@@ -148,9 +149,11 @@ Status runNativeKernel(const OpData &op, const FunctionData &fn,
 /// constants (PreparedCalls.cpp); ops it cannot prepare are left as they
 /// are. Fails only on an out-of-memory or similar runtime error.
 Status prepareLibraryCalls(ModuleData &data);
-/// Runs op.prepared on operand 0's data `x` (contiguous f32), writing the
-/// result where the plan put it.
-Status runPreparedCall(const OpData &op, const FunctionData &fn, const void *x,
+/// Runs op.prepared on its operands' data (contiguous f32; operand 0 for
+/// calls with constant weights, all of them for a product of two
+/// activations), writing the result where the plan put it.
+Status runPreparedCall(const OpData &op, const FunctionData &fn,
+                       std::span<void *const> operands,
                        const std::shared_ptr<Storage> &arena,
                        std::vector<Tensor> &temps);
 

@@ -17,6 +17,7 @@
 #include "KernelAdapters.h"
 #include "ModuleData.h"
 
+#include "../cpu/PackedGemm.h"
 #include "../cpu/PreparedCall.h"
 
 #include "kiln/Support/Shapes.h"
@@ -42,6 +43,12 @@ prepareGemmOp(const ModuleData &data, const FunctionData &fn, const OpData &op,
   const Tensor *w = constantOperand(data, fn, op, 1);
   const TensorSpec &x = fn.values[op.operands[0]].spec;
   const TensorSpec &y = fn.values[op.results[0]].spec;
+  if (!w && !isGemm && op.operands.size() == 2 && x.dtype == DType::F32 &&
+      y.dtype == DType::F32 && fn.values[op.operands[1]].spec.dtype == DType::F32 &&
+      !a.getBool("transpose_lhs", false))
+    // Two activations (attention): Kiln's panel kernel into the arena.
+    return cpu::prepareActivationMatmul(x.shape, fn.values[op.operands[1]].spec.shape,
+                                        a.getBool("transpose_rhs", false), y.shape);
   if (!w || w->rank() != 2 || x.dtype != DType::F32 || y.dtype != DType::F32 ||
       x.shape.size() < 2 || a.getBool("transpose_lhs", false))
     return std::unique_ptr<cpu::PreparedCall>();
@@ -121,32 +128,39 @@ Status prepareLibraryCalls(ModuleData &data) {
   return Status::ok();
 }
 
-Status runPreparedCall(const OpData &op, const FunctionData &fn, const void *x,
+Status runPreparedCall(const OpData &op, const FunctionData &fn,
+                       std::span<void *const> operands,
                        const std::shared_ptr<Storage> &arena,
                        std::vector<Tensor> &temps) {
   const ValueData &v = fn.values[op.results[0]];
   if (v.bytes == 0)
     return Status::ok();
   float *y;
-  Tensor copy;
+  std::vector<const float *> in;
+  for (void *p : operands)
+    in.push_back(static_cast<const float *>(p));
+  std::vector<Tensor> copies;
   if (v.storage == format::Storage::Arena) {
     y = reinterpret_cast<float *>(static_cast<uint8_t *>(arena->data()) + v.index);
-    // The plan never gives a GEMM's result its operand's bytes; if a file
+    // The plan never gives a GEMM's result an operand's bytes; if a file
     // does, read from a copy rather than overwrite the input mid-call.
-    const ValueData &in = fn.values[op.operands[0]];
-    const auto *xb = static_cast<const uint8_t *>(x);
     const auto *yb = reinterpret_cast<const uint8_t *>(y);
-    if (xb < yb + v.bytes && yb < xb + in.bytes) {
-      KILN_ASSIGN_OR_RETURN(copy, Tensor::empty(in.spec.shape, in.spec.dtype));
-      std::memcpy(copy.rawData(), x, in.bytes);
-      x = copy.rawData();
+    for (size_t i = 0; i < in.size(); ++i) {
+      const ValueData &iv = fn.values[op.operands[i]];
+      const auto *xb = reinterpret_cast<const uint8_t *>(in[i]);
+      if (xb < yb + v.bytes && yb < xb + iv.bytes) {
+        KILN_ASSIGN_OR_RETURN(Tensor copy, Tensor::empty(iv.spec.shape, iv.spec.dtype));
+        std::memcpy(copy.rawData(), in[i], iv.bytes);
+        in[i] = copy.data<float>();
+        copies.push_back(std::move(copy));
+      }
     }
   } else {
     KILN_ASSIGN_OR_RETURN(Tensor t, Tensor::empty(v.spec.shape, v.spec.dtype));
     y = t.data<float>();
     temps[op.results[0]] = std::move(t);
   }
-  Status st = op.prepared->run(static_cast<const float *>(x), y);
+  Status st = op.prepared->runOperands(in, y);
   if (!st.isOk())
     return std::move(st).withContext(strCat("function '", fn.name, "'"));
   return Status::ok();

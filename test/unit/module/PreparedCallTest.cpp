@@ -147,6 +147,41 @@ TEST(PreparedGemm, PackedKernelEveryActivation) {
   EXPECT_FALSE(*call);
 }
 
+TEST(PreparedGemm, ActivationMatmulMatchesTheReference) {
+  if (!__builtin_cpu_supports("avx512f"))
+    GTEST_SKIP() << "the panel GEMM needs AVX-512F";
+  struct Case {
+    Shape a, b;
+    bool transB;
+  };
+  // Attention's per-head products (B transposed: Q K^T; plain: P V), a
+  // shared right matrix, and sizes past a 6-row block, a 64-column panel
+  // and a 128-long k slice; the last is big enough to run over the pool.
+  const Case cases[] = {{{2, 4, 16, 16}, {2, 4, 16, 16}, true},
+                        {{2, 4, 16, 16}, {2, 4, 16, 16}, false},
+                        {{3, 13, 150}, {150, 70}, false},
+                        {{3, 13, 150}, {70, 150}, true},
+                        {{2, 4, 128, 64}, {2, 4, 128, 64}, true}};
+  for (const Case &c : cases) {
+    Tensor a = randomF32(c.a, 8), b = randomF32(c.b, 9);
+    Tensor want = *ref::matmul(*a.to(DType::F64), *b.to(DType::F64), false, c.transB);
+    SCOPED_TRACE(::testing::Message() << a.toString(0) << " x " << b.toString(0));
+    auto call = cpu::prepareActivationMatmul(c.a, c.b, c.transB, want.shape());
+    ASSERT_TRUE(call) << call.status().message();
+    ASSERT_TRUE(*call) << "not prepared";
+    Tensor y = *Tensor::full(want.shape(), std::nan(""), DType::F32);
+    const float *operands[] = {a.data<float>(), b.data<float>()};
+    ASSERT_TRUE((*call)->runOperands(operands, y.data<float>()).isOk());
+    EXPECT_TRUE(closeTo(*y.to(DType::F64), want, widened(c.a.back())));
+    // Run with one operand, it says so instead of reading past the span.
+    EXPECT_FALSE((*call)->run(a.data<float>(), y.data<float>()).isOk());
+  }
+  // Broadcasting other than a shared matrix is left to the eager kernel.
+  auto call = cpu::prepareActivationMatmul({2, 4, 8, 8}, {1, 4, 8, 8}, false, {2, 4, 8, 8});
+  ASSERT_TRUE(call);
+  EXPECT_FALSE(*call);
+}
+
 TEST(PreparedGemm, UnknownActivationOrDtypeIsNotPrepared) {
   Tensor w = randomF32({8, 8}, 4);
   auto call = cpu::prepareGemm(2, 8, 8, w, false, Tensor(), "swishy");
