@@ -37,8 +37,22 @@ namespace {
 /// Elements per parallel step of a 1-D kernel.
 constexpr int64_t kBlock = 4096;
 /// Elements a thread should get at least, so that small kernels stay on
-/// the calling thread.
+/// the calling thread; divided by 1 + 4 per transcendental op of the
+/// kernel (an exp or tanh costs ~20 adds): an LSTM step's gate kernel (32x128,
+/// five of them) took ~16 us on one thread and is worth splitting.
 constexpr int64_t kMinElementsPerChunk = 32768;
+
+/// The transcendental ops in a fused body (see kMinElementsPerChunk).
+int64_t transcendentalOps(Block &body) {
+  int64_t n = 0;
+  for (Operation &op : body.without_terminator()) {
+    StringRef name = op.getName().stripDialect();
+    n += llvm::is_contained({"exp", "log", "tanh", "sigmoid", "gelu", "silu",
+                             "softplus", "erf", "elu", "sin", "cos", "pow"},
+                            name);
+  }
+  return n;
+}
 
 struct Operand : ElementStorage {
   SmallVector<int64_t> strides; // per collapsed dimension, in elements
@@ -336,25 +350,30 @@ std::optional<KernelLaunch> Emitter::emit(StringRef symbol, std::string &why) {
   accessGroup_ = llvm::MDNode::getDistinct(ctx_, {});
 
   KernelLaunch launch;
+  const int64_t chunk =
+      kMinElementsPerChunk / (1 + 4 * transcendentalOps(body));
   SmallVector<llvm::Value *> zero(operands_.size(), b_.getInt64(0));
   int64_t total = 1;
   for (int64_t d : dims_)
     total *= d;
   if (oneDimensional_) {
     // One loop, cut into blocks: [begin, end) counts blocks.
-    launch.outer = (dims_[0] + kBlock - 1) / kBlock;
-    llvm::Value *lo = b_.CreateMul(fn->getArg(1), b_.getInt64(kBlock));
+    // Blocks of kBlock, smaller for costly elements so that a kernel of a
+    // few thousand can still be split (multiples of 64: whole vectors).
+    const int64_t block = std::clamp<int64_t>(chunk / 2 / 64 * 64, 512, kBlock);
+    launch.outer = (dims_[0] + block - 1) / block;
+    llvm::Value *lo = b_.CreateMul(fn->getArg(1), b_.getInt64(block));
     llvm::Value *hi = b_.CreateBinaryIntrinsic(
-        llvm::Intrinsic::smin, b_.CreateMul(fn->getArg(2), b_.getInt64(kBlock)),
+        llvm::Intrinsic::smin, b_.CreateMul(fn->getArg(2), b_.getInt64(block)),
         b_.getInt64(dims_[0]));
     emitLoops(0, zero, lo, hi);
-    launch.grain = std::max<int64_t>(1, kMinElementsPerChunk / kBlock);
+    launch.grain = std::max<int64_t>(1, chunk / block);
   } else {
     launch.outer = dims_[0];
     emitLoops(0, zero, fn->getArg(1), fn->getArg(2));
     int64_t inner = dims_[0] == 0 ? 0 : total / dims_[0];
     launch.grain =
-        inner == 0 ? 1 : std::max<int64_t>(1, kMinElementsPerChunk / inner);
+        inner == 0 ? 1 : std::max<int64_t>(1, chunk / inner);
   }
   b_.CreateRetVoid();
   emitKernelSignature(fusion_, module_, symbol, launch);

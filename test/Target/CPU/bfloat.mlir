@@ -7,11 +7,11 @@
 // CHECK-LABEL: define void @kiln_kernel_0(
 // CHECK: load <8 x i16>
 // CHECK: shl nuw <8 x i32>
-// CHECK: _ZGVdN8v_tanhf
+// CHECK: _ZGVdN8v_erff
 // CHECK: add <8 x i32> {{.*}}<i32 32767,
 // CHECK: store <8 x i16>
 func.func @brain(%x: tensor<16x64xbf16>, %y: tensor<64xbf16>) -> tensor<16x64xbf16> {
   %a = kiln.add %x, %y : tensor<16x64xbf16>, tensor<64xbf16>
-  %b = kiln.tanh %a : tensor<16x64xbf16>
+  %b = kiln.gelu %a : tensor<16x64xbf16>
   return %b : tensor<16x64xbf16>
 }
