@@ -22,7 +22,12 @@
 
 #include "kiln/Support/Shapes.h"
 
+#include <compare>
 #include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace kiln {
 
@@ -105,15 +110,55 @@ prepareMaxPoolOp(const FunctionData &fn, const OpData &op, const OpAttrs &a) {
                                y.shape);
 }
 
+/// What makes two GEMM ops the same call: the constant weights and bias
+/// (by address: constants do not move while the module lives), the shape,
+/// the layout and the epilogue.
+struct GemmKey {
+  const void *w, *bias;
+  std::vector<int64_t> x, y;
+  bool transW;
+  std::string activation;
+  auto operator<=>(const GemmKey &) const = default;
+};
+
+std::optional<GemmKey> gemmKey(const ModuleData &data, const FunctionData &fn,
+                               const OpData &op, const OpAttrs &a, bool isGemm) {
+  const Tensor *w = constantOperand(data, fn, op, 1);
+  if (!w)
+    return std::nullopt;
+  const Tensor *b = constantOperand(data, fn, op, 2);
+  return GemmKey{w->rawData(), b ? b->rawData() : nullptr,
+                 fn.values[op.operands[0]].spec.shape,
+                 fn.values[op.results[0]].spec.shape,
+                 a.getBool("transpose_rhs", false),
+                 std::string(isGemm ? a.getString("activation", "none") : "none")};
+}
+
 } // namespace
 
 Status prepareLibraryCalls(ModuleData &data) {
+  // An unrolled recurrence runs one GEMM per step against the same
+  // weights: those ops share one prepared call (one packed copy of the
+  // weights, one timing of the candidates). Fifty copies of an LSTM's
+  // 256 KB recurrent matrix had each step stream its weights from memory
+  // instead of L2, and made the load-time choice per step, inconsistently.
+  std::map<GemmKey, std::shared_ptr<const cpu::PreparedCall>> gemms;
   for (FunctionData &fn : data.functions)
     for (OpData &op : fn.ops) {
       if (op.native || op.results.size() != 1 || op.operands.empty())
         continue;
       OpAttrs a(op.op);
       std::string_view name = a.opName();
+      std::optional<GemmKey> key;
+      if (name == "gemm" || name == "matmul")
+        key = gemmKey(data, fn, op, a, name == "gemm");
+      if (key) {
+        auto it = gemms.find(*key);
+        if (it != gemms.end()) {
+          op.prepared = it->second;
+          continue;
+        }
+      }
       Expected<std::unique_ptr<cpu::PreparedCall>> call =
           name == "gemm" || name == "matmul"
               ? prepareGemmOp(data, fn, op, a, name == "gemm")
@@ -124,6 +169,8 @@ Status prepareLibraryCalls(ModuleData &data) {
         return call.takeStatus().withContext(
             strCat("function '", fn.name, "', op '", name, "'"));
       op.prepared = std::move(*call);
+      if (key)
+        gemms.emplace(std::move(*key), op.prepared);
     }
   return Status::ok();
 }
