@@ -24,6 +24,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <algorithm>
 #include <set>
 
 namespace mlir::kiln {
@@ -98,6 +99,30 @@ Value sliceOperand(OpBuilder &builder, SliceOp slice, Value operand) {
   }
   if (whole)
     return operand;
+  // A slice of a slice (an unrolled recurrence's step t of its input
+  // projection, split into gates) is one slice of the first one's input,
+  // so that the kernel reads that input at an offset instead of the inner
+  // slice being copied out first.
+  if (auto inner = operand.getDefiningOp<SliceOp>();
+      inner && isFusableSlice(inner) && tensorOf(inner.getInput()).hasStaticShape()) {
+    ArrayRef<int64_t> src = tensorOf(inner.getInput()).getShape();
+    SmallVector<int64_t> s2, e2, k2;
+    for (size_t k = 0; k < in.size(); ++k) {
+      int64_t k1 = inner.getSteps().empty() ? 1 : inner.getSteps()[k];
+      auto resolve = [](int64_t v, int64_t n) {
+        return std::clamp<int64_t>(v < 0 ? v + n : v, 0, n);
+      };
+      int64_t s1 = resolve(inner.getStarts()[k], src[k]);
+      int64_t a = resolve(starts[k], in[k]), b = std::max(a, resolve(ends[k], in[k]));
+      s2.push_back(s1 + a * k1);
+      e2.push_back(b > a ? s1 + (b - 1) * k1 + 1 : s2.back());
+      k2.push_back(k1 * steps[k]);
+    }
+    return builder.create<SliceOp>(slice.getLoc(), inner.getInput(),
+                                   builder.getDenseI64ArrayAttr(s2),
+                                   builder.getDenseI64ArrayAttr(e2),
+                                   builder.getDenseI64ArrayAttr(k2));
+  }
   return builder.create<SliceOp>(slice.getLoc(), operand,
                                  builder.getDenseI64ArrayAttr(starts),
                                  builder.getDenseI64ArrayAttr(ends),

@@ -423,3 +423,27 @@ func.func @slice_source_stays_input(%x: tensor<4x4xf32>, %y: tensor<4x8xf32>)
   %sum = kiln.sum %m {axes = array<i64: 1>} : tensor<4x4xf32>
   return %r, %sum : tensor<4x4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// A slice of a slice (step t of an unrolled recurrence's input projection,
+// split into gates) is read as one slice of the projection: the kernel
+// takes the projection itself, no copy of step t's rows is made.
+// CHECK-LABEL: func.func @step_of_projection
+// CHECK-SAME:    (%[[P:.*]]: tensor<8x16xf32>, %[[Y:.*]]: tensor<4x16xf32>)
+// CHECK-NOT:     kiln.slice %[[P]]
+// CHECK:         kiln.fusion "loop"(%[[P]], %[[Y]])
+// CHECK-NEXT:    ^bb0(%[[A:.*]]: tensor<8x16xf32>, %{{.*}}: tensor<4x16xf32>):
+// CHECK:         kiln.slice %[[A]] {ends = array<i64: 8, 8>, starts = array<i64: 4, 0>, steps = array<i64: 1, 1>}
+// CHECK:         kiln.slice %[[A]] {ends = array<i64: 8, 16>, starts = array<i64: 4, 8>, steps = array<i64: 1, 1>}
+// CHECK:         kiln.yield
+func.func @step_of_projection(%p: tensor<8x16xf32>, %y: tensor<4x16xf32>) -> tensor<4x8xf32> {
+  %s = kiln.slice %p {starts = array<i64: 4, 0>, ends = array<i64: 8, 16>} : tensor<8x16xf32>
+  %a = kiln.add %s, %y : tensor<4x16xf32>, tensor<4x16xf32>
+  %i = kiln.slice %a {starts = array<i64: 0, 0>, ends = array<i64: 4, 8>} : tensor<4x16xf32>
+  %g = kiln.slice %a {starts = array<i64: 0, 8>, ends = array<i64: 4, 16>} : tensor<4x16xf32>
+  %si = kiln.sigmoid %i : tensor<4x8xf32>
+  %tg = kiln.tanh %g : tensor<4x8xf32>
+  %r = kiln.mul %si, %tg : tensor<4x8xf32>, tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}

@@ -840,3 +840,47 @@ func.func @last_step_of_sequence(%h0: tensor<4x8xf32>, %h1: tensor<4x8xf32>, %h2
   %7 = kiln.gather %6, %i {axis = 1 : i64} : tensor<4x3x8xf32>, tensor<i64>
   return %7 : tensor<4x8xf32>
 }
+
+// -----
+
+// A slice of a slice is one slice of the first one's input, steps
+// multiplied; negative bounds resolve against each slice's own input.
+// CHECK-LABEL: func.func @slice_of_slice
+// CHECK: %[[S:.*]] = kiln.slice %arg0 {ends = array<i64: 5, 10>, starts = array<i64: 2, 3>, steps = array<i64: 1, 2>} : tensor<8x12xf32>
+// CHECK-NEXT: return %[[S]]
+func.func @slice_of_slice(%x: tensor<8x12xf32>) -> tensor<3x4xf32> {
+  %0 = kiln.slice %x {starts = array<i64: 1, 1>, ends = array<i64: 7, 11>, steps = array<i64: 1, 2>} : tensor<8x12xf32>
+  %1 = kiln.slice %0 {starts = array<i64: 1, 1>, ends = array<i64: -2, 5>} : tensor<6x5xf32>
+  return %1 : tensor<3x4xf32>
+}
+
+// -----
+
+// Step t of an unrolled recurrence's input projection: x[t] of [T, N, C]
+// reshaped to [N, C] is a range of rows of x viewed as [T*N, C]; the view
+// folds into the reshape that made x.
+// CHECK-LABEL: func.func @reshape_of_contiguous_slice
+// CHECK: %[[S:.*]] = kiln.slice %arg0 {ends = array<i64: 12, 16>, starts = array<i64: 8, 0>} : tensor<20x16xf32>
+// CHECK-NEXT: return %[[S]] : tensor<4x16xf32>
+func.func @reshape_of_contiguous_slice(%p: tensor<20x16xf32>) -> tensor<4x16xf32> {
+  %x = kiln.reshape %p : tensor<20x16xf32> -> tensor<5x4x16xf32>
+  %0 = kiln.slice %x {starts = array<i64: 2, 0, 0>, ends = array<i64: 3, 4, 16>} : tensor<5x4x16xf32>
+  %1 = kiln.reshape %0 : tensor<1x4x16xf32> -> tensor<4x16xf32>
+  return %1 : tensor<4x16xf32>
+}
+
+// -----
+
+// Not a contiguous run (a partial inner dim), a strided slice, or a result
+// that is not whole rows: the reshape of the slice stays.
+// CHECK-LABEL: func.func @reshape_of_slice_kept
+// CHECK-COUNT-3: kiln.reshape
+func.func @reshape_of_slice_kept(%x: tensor<5x4x16xf32>) -> (tensor<4x8xf32>, tensor<2x16xf32>, tensor<1x32xf32>) {
+  %0 = kiln.slice %x {starts = array<i64: 2, 0, 0>, ends = array<i64: 3, 4, 8>} : tensor<5x4x16xf32>
+  %1 = kiln.reshape %0 : tensor<1x4x8xf32> -> tensor<4x8xf32>
+  %2 = kiln.slice %x {starts = array<i64: 2, 0, 0>, ends = array<i64: 3, 4, 16>, steps = array<i64: 1, 2, 1>} : tensor<5x4x16xf32>
+  %3 = kiln.reshape %2 : tensor<1x2x16xf32> -> tensor<2x16xf32>
+  %4 = kiln.slice %x {starts = array<i64: 2, 1, 0>, ends = array<i64: 3, 3, 16>} : tensor<5x4x16xf32>
+  %5 = kiln.reshape %4 : tensor<1x2x16xf32> -> tensor<1x32xf32>
+  return %1, %3, %5 : tensor<4x8xf32>, tensor<2x16xf32>, tensor<1x32xf32>
+}

@@ -292,11 +292,117 @@ struct SliceOfConcat : OpRewritePattern<SliceOp> {
     return rewriter.notifyMatchFailure(op, "spans several concat operands");
   }
 };
+
+/// slice(slice(x)) -> slice(x), both with positive steps: the outer
+/// slice's element i of a dim is the inner's element i, which is x's
+/// start + i * step. One slice is one offset read in a fused kernel; a
+/// chain of two left the inner one to be copied out.
+struct SliceOfSlice : OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<SliceOp>();
+    if (!inner)
+      return rewriter.notifyMatchFailure(op, "input is not a slice");
+    RankedTensorType x = inner.getInput().getType(), mid = inner.getType();
+    if (!x.hasStaticShape() || !mid.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    const int64_t rank = x.getRank();
+    shapes::Shape innerSteps = sliceSteps(inner.getSteps(), rank);
+    shapes::Shape outerSteps = sliceSteps(op.getSteps(), rank);
+    SmallVector<int64_t> starts(rank), ends(rank), steps(rank);
+    for (int64_t d = 0; d < rank; ++d) {
+      if (innerSteps[d] <= 0 || outerSteps[d] <= 0)
+        return rewriter.notifyMatchFailure(op, "a negative step");
+      auto [s1, e1] = positiveStepRange(inner.getStarts()[d], inner.getEnds()[d],
+                                        x.getDimSize(d));
+      auto [s2, e2] = positiveStepRange(op.getStarts()[d], op.getEnds()[d],
+                                        mid.getDimSize(d));
+      starts[d] = s1 + s2 * innerSteps[d];
+      // The last element taken, plus one: within x, whatever the steps.
+      ends[d] = e2 > s2 ? s1 + (e2 - 1) * innerSteps[d] + 1 : starts[d];
+      steps[d] = innerSteps[d] * outerSteps[d];
+    }
+    rewriter.replaceOpWithNewOp<SliceOp>(
+        op, op.getType(), inner.getInput(), rewriter.getDenseI64ArrayAttr(starts),
+        rewriter.getDenseI64ArrayAttr(ends), rewriter.getDenseI64ArrayAttr(steps));
+    return success();
+  }
+};
+
+/// reshape(slice(x)) -> slice(reshape(x)) when the slice is one contiguous
+/// run of x's elements (unit extent before some dim, full extent after it,
+/// step 1) and the result is 2-D [rows, cols] with the run made of whole
+/// rows of x viewed as [*, cols]: the slice becomes a range of rows of that
+/// view. An unrolled recurrence reads step t's input projection this way
+/// (x[t] of [T, N, 4H], reshaped to [N, 4H]); as a row slice of the [T*N,
+/// 4H] projection it is an offset read in the step's fused kernel instead
+/// of a copy. Only when x is not already that view (no rewrite loops).
+struct ReshapeOfContiguousSlice : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto slice = op.getInput().getDefiningOp<SliceOp>();
+    if (!slice)
+      return rewriter.notifyMatchFailure(op, "input is not a slice");
+    // Slices of these have patterns of their own (SliceOfConcat, ...) that
+    // remove more: they go first.
+    if (Operation *src = slice.getInput().getDefiningOp();
+        src && isa<ConcatOp, TransposeOp, SliceOp>(src))
+      return rewriter.notifyMatchFailure(op, "the slice itself simplifies");
+    RankedTensorType to = op.getType();
+    RankedTensorType x = slice.getInput().getType();
+    if (to.getRank() != 2 || !x.hasStaticShape() || !to.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "not a static 2-D result");
+    const int64_t rank = x.getRank(), cols = to.getDimSize(1);
+    shapes::Shape steps = sliceSteps(slice.getSteps(), rank);
+    // The run: starts and extents per dim, checked for contiguity.
+    SmallVector<int64_t> start(rank), extent(rank);
+    for (int64_t d = 0; d < rank; ++d) {
+      if (steps[d] != 1)
+        return rewriter.notifyMatchFailure(op, "a step other than 1");
+      auto [s, e] = positiveStepRange(slice.getStarts()[d], slice.getEnds()[d],
+                                      x.getDimSize(d));
+      start[d] = s;
+      extent[d] = e - s;
+    }
+    int64_t split = 0; // dims before it have extent 1, after it are full
+    while (split < rank - 1 && extent[split] == 1)
+      ++split;
+    for (int64_t d = split + 1; d < rank; ++d)
+      if (extent[d] != x.getDimSize(d))
+        return rewriter.notifyMatchFailure(op, "not a contiguous run");
+    int64_t offset = 0, stride = 1, total = 1;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      offset += start[d] * stride;
+      stride *= x.getDimSize(d);
+    }
+    total = stride;
+    const int64_t n = to.getNumElements();
+    if (cols <= 0 || n == 0 || offset % cols || n % cols || total % cols)
+      return rewriter.notifyMatchFailure(op, "the run is not whole rows");
+    if (rank == 2 && x.getDimSize(1) == cols)
+      return rewriter.notifyMatchFailure(op, "already a row slice");
+    auto view = rewriter.create<ReshapeOp>(
+        op.getLoc(), RankedTensorType::get({total / cols, cols}, x.getElementType()),
+        slice.getInput());
+    rewriter.replaceOpWithNewOp<SliceOp>(
+        op, to, view, rewriter.getDenseI64ArrayAttr({offset / cols, 0}),
+        rewriter.getDenseI64ArrayAttr({(offset + n) / cols, cols}),
+        rewriter.getDenseI64ArrayAttr({}));
+    return success();
+  }
+};
 } // namespace
+
+void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                            MLIRContext *context) {
+  patterns.add<ReshapeOfContiguousSlice>(context);
+}
 
 void SliceOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                           MLIRContext *context) {
-  patterns.add<SliceOfTranspose, SliceOfConcat>(context);
+  patterns.add<SliceOfTranspose, SliceOfConcat, SliceOfSlice>(context);
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor) {
