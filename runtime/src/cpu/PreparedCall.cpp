@@ -33,6 +33,9 @@ namespace kiln::cpu {
 
 namespace {
 
+/// Products of at most this many rows run on Kiln's packed kernel.
+constexpr int64_t kPackedGemmMaxRows = 256;
+
 /// The index of the fastest candidate: each one's best of three runs after
 /// a warm-up (a failed run rules it out). The candidates take turns, run by
 /// run, so that a burst of load from another process (this machine is
@@ -640,23 +643,21 @@ prepareGemm(int64_t m, int64_t k, int64_t n, const Tensor &w, bool transposeW,
     KILN_ASSIGN_OR_RETURN(bc, bias.contiguous());
   }
   if (m > kGemvMaxRows) {
-    // Kiln's packed kernel and oneDNN's, timed here on zeros, the fastest
-    // kept: the packed one wins where oneDNN's per-call overhead and
-    // blocking dominate (few rows, small k), oneDNN on large products.
+    // Kiln's packed kernel up to kPackedGemmMaxRows rows, oneDNN above. A
+    // fixed rule, not a timing at load: the two sum in different orders,
+    // and a timed choice (which load noise flips) made the same file give
+    // different last bits in different processes. Single-threaded they
+    // run alike (175-190 GFLOP/s from 32 to 192 rows here); the packed one
+    // has no per-call setup, and oneDNN's blocking wins on large products
+    // (1024x256x256: 333 vs 224 GFLOP/s on two threads).
     KILN_ASSIGN_OR_RETURN(Tensor wc, w.contiguous());
-    std::vector<std::unique_ptr<PreparedCall>> candidates;
-    KILN_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCall> packed,
-                          preparePackedGemm(m, k, n, wc, transposeW, bc, activation));
-    candidates.push_back(std::move(packed));
-    KILN_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCall> dnnl,
-                          prepareDnnlGemm(m, k, n, wc, transposeW, bc, activation));
-    candidates.push_back(std::move(dnnl));
-    std::erase(candidates, nullptr);
-    if (candidates.size() <= 1)
-      return candidates.empty() ? std::unique_ptr<PreparedCall>()
-                                : std::move(candidates[0]);
-    std::vector<float> x(size_t(m * k)), y(size_t(m * n));
-    return std::move(candidates[fastestCandidate(candidates, x.data(), y.data())]);
+    if (m <= kPackedGemmMaxRows) {
+      KILN_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCall> packed,
+                            preparePackedGemm(m, k, n, wc, transposeW, bc, activation));
+      if (packed)
+        return packed;
+    }
+    return prepareDnnlGemm(m, k, n, wc, transposeW, bc, activation);
   }
   std::optional<ActivationFn> act = activationFn(activation);
   if (!act)

@@ -96,8 +96,8 @@ void checkGemm(const GemmCase &c, GemmPreparer prepare = cpu::prepareGemm) {
 }
 
 TEST(PreparedGemm, MatchesTheReferenceOnEveryPath) {
-  // Rows 1-4: the GEMV; more: oneDNN, split by columns (n = 200, 513),
-  // by rows (128 rows or more) or not at all (small products, n = 65).
+  // Rows 1-4: the GEMV; up to 256: Kiln's packed kernel (where AVX-512);
+  // more: oneDNN, split by rows (257 and 300 rows below).
   for (int64_t m : {1, 3, 4, 5, 40, 64})
     for (auto [k, n] : {std::pair<int64_t, int64_t>{7, 10}, {300, 200},
                         {300, 65}, {1, 65}})
@@ -107,6 +107,9 @@ TEST(PreparedGemm, MatchesTheReferenceOnEveryPath) {
     checkGemm({131, 100, 65, transW, transW, "relu"});
   for (int64_t m : {1, 16})
     checkGemm({m, 784, 513, true, true, "relu"});
+  for (bool transW : {false, true})
+    checkGemm({257, 100, 65, transW, !transW, "relu6"});
+  checkGemm({300, 150, 200, true, true, "gelu"});
 }
 
 TEST(PreparedGemm, EveryActivationOnBothPaths) {
