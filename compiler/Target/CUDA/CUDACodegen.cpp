@@ -50,7 +50,10 @@ bool resultMayAliasInput(FusionOp fusion) {
 /// A reduction reads a whole row before writing it, and a loop kernel
 /// element i before writing element i: either is safe in place only when
 /// the result and the input are the same bytes with the same layout. Any
-/// other overlap would let a write clobber an element still to be read.
+/// other overlap would let a write clobber an element still to be read, and
+/// so would any overlap with an input that a slice reads: a slice reads
+/// element i of its input at an offset, never in step with the result
+/// (PlanMemory keeps them apart; this check does not rely on it).
 bool overlapIsSafe(FusionOp fusion, std::string &why) {
   auto bytes = [](Value v) {
     auto t = cast<RankedTensorType>(v.getType());
@@ -61,11 +64,18 @@ bool overlapIsSafe(FusionOp fusion, std::string &why) {
     int64_t ro = arenaOffset(r);
     if (ro < 0)
       continue;
-    for (Value in : fusion.getInputs()) {
+    for (auto [in, arg] :
+         llvm::zip(fusion.getInputs(), fusion.getBodyBlock().getArguments())) {
       int64_t io = arenaOffset(in);
       if (io < 0)
         continue;
       bool overlap = io < ro + bytes(r) && ro < io + bytes(in);
+      bool readAtOffset = llvm::any_of(
+          arg.getUsers(), [](Operation *u) { return isa<SliceOp>(u); });
+      if (overlap && readAtOffset) {
+        why = "a result overlaps an input that a slice reads at an offset";
+        return false;
+      }
       if (overlap && !(io == ro && in.getType() == r.getType())) {
         why = "a result overlaps an input in the arena with another layout";
         return false;

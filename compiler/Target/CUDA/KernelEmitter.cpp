@@ -8,6 +8,17 @@
 // variant, which moves 4 consecutive elements with one access per operand
 // whose innermost stride is 1 and one scalar load for broadcast ones.
 //
+// A kiln.slice of an input (positive steps; kiln-fuse-elementwise puts them
+// in loop fusions) is one more read, as on the CPU: the input's buffer at a
+// constant element offset, with the input's row-major strides times the
+// steps, broadcast into the result's index space like any input. An input
+// read only through slices is never loaded directly. In the `_vec` variant a
+// slice is read 4 elements at once only when its offset and every stride
+// but the innermost (1) are multiples of 4, so each access is as aligned as
+// the buffer (the launcher checks that); other slices are read one element
+// per lane. Several results (c_t and h_t of an LSTM step) are several `out`
+// buffers written from one body call.
+//
 // Reduction fusions: the root (the op the fusion yields) reduces trailing
 // dims of its input; rows = the leading dims. One block per row; the
 // elementwise producers are evaluated from the inputs at (row, col) inside
@@ -126,6 +137,17 @@ bool Emitter::checkBody(std::string &why) {
       hasDropout_ = true;
       continue;
     }
+    if (isa<SliceOp>(op)) {
+      // Read at an offset by the loop emitter; a reduction's producers are
+      // evaluated at (row, col), which has no slice indexing.
+      if (fusion_.getKind() != "loop") {
+        why = "a slice inside a reduction fusion";
+        return false;
+      }
+      if (!elementTypeOf(op.getResult(0).getType(), why))
+        return false;
+      continue;
+    }
     if (!canEmitScalar(&op, why))
       return false;
   }
@@ -231,20 +253,95 @@ std::optional<CUDAKernelInfo> Emitter::emitLoop(llvm::raw_ostream &os,
       return std::nullopt;
     }
   ArrayRef<int64_t> shape = resultType.getShape();
+  Block &body = fusion_.getBodyBlock();
+
+  /// A value the body takes from memory: a block argument read in step with
+  /// the result, or a slice of one read at a constant element offset.
+  struct Read {
+    Value value;
+    size_t input = 0;   // reads in<input>
+    int64_t offset = 0; // elements from the start of in<input>
+    std::string id;     // "2" for input 2, "2_1" for its second slice
+  };
+  SmallVector<Read> reads;
+  // Strides against the result's index space: per read, then per result.
   SmallVector<SmallVector<int64_t>> full;
-  SmallVector<Value> values(fusion_.getInputs());
-  values.append(fusion_->result_begin(), fusion_->result_end());
-  for (Value v : values) {
+  // Slices first: a fusion they make unemittable says so by name.
+  SmallVector<Read> sliceReads;
+  SmallVector<SmallVector<int64_t>> sliceStrides;
+  SmallVector<unsigned> slicesOf(numInputs_, 0);
+  for (Operation &o : body.without_terminator()) {
+    auto slice = dyn_cast<SliceOp>(o);
+    if (!slice)
+      continue;
+    auto arg = dyn_cast<BlockArgument>(slice.getInput());
+    if (!arg || arg.getOwner() != &body) {
+      why = "a slice of a value computed in the kernel";
+      return std::nullopt;
+    }
+    ArrayRef<int64_t> in = slice.getInput().getType().getShape();
+    ArrayRef<int64_t> out = slice.getType().getShape();
+    if (out.size() > shape.size()) {
+      why = "a slice of higher rank than the result";
+      return std::nullopt;
+    }
+    // The offset of the first element selected and, per dim of the slice,
+    // the input's row-major stride times the step (as the CPU emitter).
+    Read read{slice.getResult(), arg.getArgNumber(), 0,
+              std::to_string(arg.getArgNumber()) + "_" +
+                  std::to_string(slicesOf[arg.getArgNumber()]++)};
+    SmallVector<int64_t> natural(in.size());
+    int64_t step = 1;
+    for (size_t k = in.size(); k-- > 0;) {
+      int64_t sliceStep = slice.getSteps().empty() ? 1 : slice.getSteps()[k];
+      if (sliceStep <= 0) {
+        // The fusion pass takes positive steps only; a reversed read would
+        // need its start clamped as kiln.slice does for negative steps.
+        why = "a slice with a negative step";
+        return std::nullopt;
+      }
+      int64_t start = slice.getStarts()[k];
+      start = std::clamp<int64_t>(start < 0 ? start + in[k] : start, 0, in[k]);
+      read.offset += start * step;
+      natural[k] = step * sliceStep;
+      step *= in[k];
+    }
+    SmallVector<int64_t> s(shape.size(), 0);
+    for (size_t i = 0; i < out.size(); ++i) {
+      size_t d = shape.size() - 1 - i, k = out.size() - 1 - i;
+      if (out[k] == shape[d])
+        s[d] = out[k] == 1 ? 0 : natural[k];
+      else if (out[k] != 1) {
+        why = "a slice that does not broadcast to the result";
+        return std::nullopt;
+      }
+    }
+    sliceReads.push_back(std::move(read));
+    sliceStrides.push_back(std::move(s));
+  }
+  for (auto [j, arg] : llvm::enumerate(body.getArguments())) {
+    // An input read only through slices (or not at all) is never loaded.
+    if (llvm::all_of(arg.getUsers(),
+                     [](Operation *u) { return isa<SliceOp>(u); }))
+      continue;
     SmallVector<int64_t> s;
-    if (!broadcastStrides(cast<RankedTensorType>(v.getType()), shape, s)) {
+    if (!broadcastStrides(cast<RankedTensorType>(arg.getType()), shape, s)) {
       why = "an input that does not broadcast to the result";
       return std::nullopt;
     }
+    reads.push_back({arg, j, 0, std::to_string(j)});
+    full.push_back(std::move(s));
+  }
+  llvm::append_range(reads, sliceReads);
+  llvm::append_range(full, sliceStrides);
+  for (Value r : fusion_.getResults()) {
+    SmallVector<int64_t> s;
+    broadcastStrides(cast<RankedTensorType>(r.getType()), shape, s);
     full.push_back(std::move(s));
   }
   // Collapse (as Target/CPU/KernelEmitter.cpp).
   SmallVector<int64_t> dims;
-  SmallVector<SmallVector<int64_t>> strides(values.size());
+  SmallVector<SmallVector<int64_t>> strides(full.size());
   for (size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 1)
       continue;
@@ -271,29 +368,35 @@ std::optional<CUDAKernelInfo> Emitter::emitLoop(llvm::raw_ostream &os,
   SmallVector<int64_t> contiguous(rank, 1);
   for (size_t d = rank - 1; d > 0; --d)
     contiguous[d - 1] = contiguous[d] * dims[d];
-  std::string it = idxType(total);
+  // A slice addresses its input, which may be larger than the result.
+  int64_t extent = total;
+  for (Value in : fusion_.getInputs())
+    extent = std::max(extent, cast<RankedTensorType>(in.getType()).getNumElements());
+  std::string it = idxType(extent);
 
   // The body: register values in, register values out.
   os << "static __device__ __forceinline__ void " << name_ << "_body("
      << (hasDropout_ ? "long long idx, " : "");
-  Block &body = fusion_.getBodyBlock();
   DenseMap<Value, std::string> names;
-  for (auto [j, arg] : llvm::enumerate(body.getArguments())) {
-    os << (j ? ", " : "") << types_[j].reg << " a" << j;
-    names[arg] = "a" + std::to_string(j);
+  for (auto [r, read] : llvm::enumerate(reads)) {
+    os << (r ? ", " : "") << types_[read.input].reg << " a" << read.id;
+    names[read.value] = "a" + read.id;
   }
   for (size_t k = 0; k < fusion_.getNumResults(); ++k)
-    os << ", " << types_[numInputs_ + k].reg << " &r" << k;
+    os << (reads.empty() && k == 0 ? "" : ", ") << types_[numInputs_ + k].reg
+       << " &r" << k;
   os << ") {\n";
   SmallVector<Operation *> ops;
   for (Operation &op : body.without_terminator())
-    ops.push_back(&op);
+    if (!isa<SliceOp>(op)) // read by the kernel, passed in
+      ops.push_back(&op);
   emitOps(os, ops, names, "  ");
   for (auto [k, v] : llvm::enumerate(yield.getValues()))
     os << "  r" << k << " = " << names.lookup(v) << ";\n";
   os << "}\n\n";
 
-  // Offset of operand j at linear element index `i` (coordinates c<d>).
+  // Element offset of operand j (a read, then a result) at linear element
+  // index `i` (coordinates c<d>), without the read's constant offset.
   auto isContiguous = [&](size_t j) {
     for (size_t d = 0; d < rank; ++d)
       if (strides[j][d] != contiguous[d] && dims[d] != 1)
@@ -312,12 +415,19 @@ std::optional<CUDAKernelInfo> Emitter::emitLoop(llvm::raw_ostream &os,
                                        std::to_string(strides[j][d]));
     return s.empty() ? std::string("0") : s;
   };
-  // Coordinates are computed only for the dims some input needs.
+  // The address of read r's element at linear index `i`.
+  auto address = [&](size_t r, const std::string &i) {
+    std::string a = "in" + std::to_string(reads[r].input);
+    if (reads[r].offset)
+      a += " + " + std::to_string(reads[r].offset);
+    return a + " + " + offset(r, i);
+  };
+  // Coordinates are computed only for the dims some read needs.
   SmallVector<bool> needDim(rank, false);
-  for (size_t j = 0; j < numInputs_; ++j)
-    if (!isContiguous(j))
+  for (size_t r = 0; r < reads.size(); ++r)
+    if (!isContiguous(r))
       for (size_t d = 0; d < rank; ++d)
-        needDim[d] = needDim[d] || strides[j][d] != 0;
+        needDim[d] = needDim[d] || strides[r][d] != 0;
   auto emitCoords = [&](const std::string &i, const std::string &indent) {
     size_t lowest = rank;
     for (size_t d = 0; d < rank && lowest == rank; ++d)
@@ -336,6 +446,15 @@ std::optional<CUDAKernelInfo> Emitter::emitLoop(llvm::raw_ostream &os,
         os << indent << "t /= " << dims[d] << ";\n";
     }
   };
+  auto emitCall = [&](const std::string &index,
+                      llvm::function_ref<std::string(size_t)> arg) {
+    os << name_ << "_body(" << (hasDropout_ ? index + ", " : "");
+    for (size_t r = 0; r < reads.size(); ++r)
+      os << (r ? ", " : "") << arg(r);
+    for (size_t k = 0; k < fusion_.getNumResults(); ++k)
+      os << (reads.empty() && k == 0 ? "" : ", ") << "r" << k;
+    os << ");\n";
+  };
 
   // Scalar kernel: one element per thread per step.
   CUDAKernelInfo info;
@@ -349,25 +468,32 @@ std::optional<CUDAKernelInfo> Emitter::emitLoop(llvm::raw_ostream &os,
   os << "  for (" << it << " i = " << it << "(blockIdx.x) * blockDim.x + threadIdx.x; i < "
      << total << "; i += " << it << "(gridDim.x) * blockDim.x) {\n";
   emitCoords("i", "    ");
-  for (size_t j = 0; j < numInputs_; ++j)
-    os << "    const " << types_[j].reg << " a" << j << " = kiln_ld(in" << j
-       << " + " << offset(j, "i") << ");\n";
+  for (auto [r, read] : llvm::enumerate(reads))
+    os << "    const " << types_[read.input].reg << " a" << read.id
+       << " = kiln_ld(" << address(r, "i") << ");\n";
   for (size_t k = 0; k < fusion_.getNumResults(); ++k)
     os << "    " << types_[numInputs_ + k].reg << " r" << k << ";\n";
-  os << "    " << name_ << "_body(" << (hasDropout_ ? "i, " : "");
-  for (size_t j = 0; j < numInputs_; ++j)
-    os << (j ? ", " : "") << "a" << j;
-  for (size_t k = 0; k < fusion_.getNumResults(); ++k)
-    os << ", r" << k;
-  os << ");\n";
+  os << "    ";
+  emitCall("i", [&](size_t r) { return "a" + reads[r].id; });
   for (size_t k = 0; k < fusion_.getNumResults(); ++k)
     os << "    kiln_st(out" << k << " + i, r" << k << ");\n";
   os << "  }\n}\n";
 
   // Vector variant: 4 consecutive elements of the innermost dim per step.
+  // Lanes share every coordinate but the innermost, so lane l of a read is
+  // at its lane-0 address + l * its innermost stride.
+  enum class Access { Broadcast, Vector, PerLane };
+  SmallVector<Access> access;
+  for (size_t r = 0; r < reads.size(); ++r) {
+    int64_t inner = strides[r].back();
+    bool aligned = reads[r].offset % kVector == 0;
+    for (size_t d = 0; d + 1 < rank; ++d)
+      aligned = aligned && strides[r][d] % kVector == 0;
+    access.push_back(inner == 0                ? Access::Broadcast
+                     : inner == 1 && aligned ? Access::Vector
+                                             : Access::PerLane);
+  }
   bool vectorizable = dims.back() % kVector == 0 && total >= kVector;
-  for (size_t j = 0; vectorizable && j < types_.size(); ++j)
-    vectorizable = strides[j].back() == 0 || strides[j].back() == 1;
   if (vectorizable) {
     int64_t vectors = total / kVector;
     info.hasVectorVariant = true;
@@ -381,15 +507,22 @@ std::optional<CUDAKernelInfo> Emitter::emitLoop(llvm::raw_ostream &os,
        << it << "(gridDim.x) * blockDim.x) {\n";
     os << "    const " << it << " i = q * " << kVector << ";\n";
     emitCoords("i", "    ");
-    for (size_t j = 0; j < numInputs_; ++j) {
-      const ElementType &t = types_[j];
-      if (strides[j].back() == 1) {
-        os << "    const kiln_vec<" << t.storage << ", " << kVector << "> x" << j
-           << " = *reinterpret_cast<const kiln_vec<" << t.storage << ", "
-           << kVector << "> *>(in" << j << " + " << offset(j, "i") << ");\n";
-      } else {
-        os << "    const " << t.reg << " s" << j << " = kiln_ld(in" << j << " + "
-           << offset(j, "i") << ");\n";
+    for (auto [r, read] : llvm::enumerate(reads)) {
+      const ElementType &t = types_[read.input];
+      switch (access[r]) {
+      case Access::Vector:
+        os << "    const kiln_vec<" << t.storage << ", " << kVector << "> x"
+           << read.id << " = *reinterpret_cast<const kiln_vec<" << t.storage
+           << ", " << kVector << "> *>(" << address(r, "i") << ");\n";
+        break;
+      case Access::Broadcast:
+        os << "    const " << t.reg << " s" << read.id << " = kiln_ld("
+           << address(r, "i") << ");\n";
+        break;
+      case Access::PerLane:
+        os << "    const " << t.storage << " *p" << read.id << " = "
+           << address(r, "i") << ";\n";
+        break;
       }
     }
     for (size_t k = 0; k < fusion_.getNumResults(); ++k)
@@ -398,14 +531,22 @@ std::optional<CUDAKernelInfo> Emitter::emitLoop(llvm::raw_ostream &os,
     os << "#pragma unroll\n    for (int l = 0; l < " << kVector << "; ++l) {\n";
     for (size_t k = 0; k < fusion_.getNumResults(); ++k)
       os << "      " << types_[numInputs_ + k].reg << " r" << k << ";\n";
-    os << "      " << name_ << "_body(" << (hasDropout_ ? "i + l, " : "");
-    for (size_t j = 0; j < numInputs_; ++j)
-      os << (j ? ", " : "")
-         << (strides[j].back() == 1 ? "kiln_ld(&x" + std::to_string(j) + ".v[l])"
-                                    : "s" + std::to_string(j));
-    for (size_t k = 0; k < fusion_.getNumResults(); ++k)
-      os << ", r" << k;
-    os << ");\n";
+    os << "      ";
+    emitCall("i + l", [&](size_t r) -> std::string {
+      const std::string &id = reads[r].id;
+      int64_t inner = strides[r].back();
+      switch (access[r]) {
+      case Access::Vector:
+        return "kiln_ld(&x" + id + ".v[l])";
+      case Access::Broadcast:
+        return "s" + id;
+      case Access::PerLane:
+        break;
+      }
+      return "kiln_ld(p" + id + " + " +
+             (inner == 1 ? std::string("l") : "l * " + std::to_string(inner)) +
+             ")";
+    });
     for (size_t k = 0; k < fusion_.getNumResults(); ++k)
       os << "      kiln_st(&y" << k << ".v[l], r" << k << ");\n";
     os << "    }\n";
