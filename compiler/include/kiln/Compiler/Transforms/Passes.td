@@ -30,6 +30,26 @@ def FuseElementwise : Pass<"kiln-fuse-elementwise", "func::FuncOp"> {
     elementwise roots, "reduction" for reductions, softmax, log_softmax and
     layer_norm roots.
 
+    Static slices (positive steps, non-empty):
+      - are first moved above the elementwise ops they select from,
+        `slice(add(a, b))` -> `add(slice(a), slice(b))` (a broadcast dim of
+        an operand stays whole), when the op is read only by such slices
+        whose users are elementwise and the slices together select no more
+        elements than the op computes (no added work). Dropout and
+        broadcast_to are not crossed; a slice that lands on a slice merges
+        with it into one slice of the inner one's input.
+      - join loop groups (never reductions) as reads: the CPU and CUDA
+        code generators read the sliced input's buffer at a fixed element
+        offset with its strides times the steps. The sliced value always
+        stays an input (a value some member slices never joins the group);
+        a shared slice is recomputed in each group, and a slice left
+        without users is erased.
+    A producer that is also read after the root, with the root's shape,
+    joins as an extra result of a loop group (multi-output fusion) instead
+    of keeping a kernel of its own. So an LSTM step, whose gate
+    pre-activations are one [B, 4H] sum cut into four column blocks, is one
+    kernel reading the two GEMM results and c_{t-1} and storing h_t and c_t.
+
     Before:
     ```mlir
     %0 = kiln.add %x, %b : tensor<8x64xf32>, tensor<64xf32>
@@ -45,6 +65,34 @@ def FuseElementwise : Pass<"kiln-fuse-elementwise", "func::FuncOp"> {
       %2 = kiln.add %1, %d ...
       kiln.yield %2 : tensor<8x64xf32>
     }
+    ```
+
+    Slices and an extra result, before:
+    ```mlir
+    %g = kiln.add %x, %y : tensor<2x8xf32>, tensor<2x8xf32>
+    %i = kiln.slice %g {starts = array<i64: 0, 0>, ends = array<i64: 2, 4>} : tensor<2x8xf32>
+    %f = kiln.slice %g {starts = array<i64: 0, 4>, ends = array<i64: 2, 8>} : tensor<2x8xf32>
+    %c1 = kiln.mul %i, %c : tensor<2x4xf32>, tensor<2x4xf32>
+    %s = kiln.sigmoid %f : tensor<2x4xf32>
+    %h = kiln.mul %s, %c1 : tensor<2x4xf32>, tensor<2x4xf32>
+    return %h, %c1 ...
+    ```
+    After (the add computed per block on slices of x and y):
+    ```mlir
+    %r:2 = kiln.fusion "loop" (%x, %y, %c) : (...) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+    ^bb0(%a: tensor<2x8xf32>, %b: tensor<2x8xf32>, %d: tensor<2x4xf32>):
+      %0 = kiln.slice %a {starts = array<i64: 0, 0>, ...}
+      %1 = kiln.slice %b {starts = array<i64: 0, 0>, ...}
+      %2 = kiln.add %0, %1 ...
+      %3 = kiln.slice %a {starts = array<i64: 0, 4>, ...}
+      %4 = kiln.slice %b {starts = array<i64: 0, 4>, ...}
+      %5 = kiln.add %3, %4 ...
+      %6 = kiln.mul %2, %d ...
+      %7 = kiln.sigmoid %5 ...
+      %8 = kiln.mul %7, %6 ...
+      kiln.yield %8, %6 : tensor<2x4xf32>, tensor<2x4xf32>
+    }
+    return %r#0, %r#1 ...
     ```
   }];
   let dependentDialects = ["::mlir::kiln::KilnDialect"];
