@@ -345,10 +345,13 @@ struct ReshapeOfContiguousSlice : OpRewritePattern<ReshapeOp> {
     auto slice = op.getInput().getDefiningOp<SliceOp>();
     if (!slice)
       return rewriter.notifyMatchFailure(op, "input is not a slice");
-    // Slices of these have patterns of their own (SliceOfConcat, ...) that
-    // remove more: they go first.
-    if (Operation *src = slice.getInput().getDefiningOp();
-        src && isa<ConcatOp, TransposeOp, SliceOp>(src))
+    // Slices of these (also through reshapes, which fold away) have
+    // patterns of their own (SliceOfConcat, ...) that remove more: they go
+    // first, whatever order the driver visits the ops in.
+    Operation *src = slice.getInput().getDefiningOp();
+    while (src && isa<ReshapeOp, SqueezeOp, ExpandDimsOp>(src))
+      src = src->getOperand(0).getDefiningOp();
+    if (src && isa<ConcatOp, TransposeOp, SliceOp>(src))
       return rewriter.notifyMatchFailure(op, "the slice itself simplifies");
     RankedTensorType to = op.getType();
     RankedTensorType x = slice.getInput().getType();
