@@ -12,9 +12,11 @@
 #    loop kernels within DESIGN.md tolerances of the CPU backend's kernels;
 # 4. bandwidth: fused elementwise / layer_norm / softmax GB/s next to the
 #    device's copy bandwidth (goal: elementwise >= 85 % of copy);
-# 5. NVRTC + ptxas for sm_80/sm_90 (ctest -L cuda), as in CI.
-# Not yet measurable (no code for them yet): cuBLASLt GEMM TFLOP/s, compiled
-# vs eager transformer block on CUDA.
+# 5. Kiln's cuBLASLt GEMM path, TFLOP/s (bf16/f16/TF32/f32, 8192^3 and
+#    4096^3), beside torch.matmul (cuBLAS alone) when python3 has torch;
+# 6. NVRTC + ptxas for sm_80/sm_90 (ctest -L cuda), as in CI.
+# Not yet measurable (no code for it yet): compiled vs eager transformer
+# block on CUDA (the .kiln executor has no CUDA dispatch).
 set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build-gpu}
@@ -28,7 +30,7 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,m
 step "build ($build)"
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DKILN_ENABLE_CUDA=ON -DKILN_BUILD_EXAMPLES=OFF >/dev/null || exit 1
-ninja -C "$build" KilnCudaTests kiln-cuda-compile || exit 1
+ninja -C "$build" KilnCudaTests kiln-cuda-compile kiln-cublaslt-bench || exit 1
 
 step "unit tests (GPU tests must run, not skip)"
 out=$("$build/bin/KilnCudaTests" 2>&1); rc=$?
@@ -51,11 +53,34 @@ step "bandwidth"
 check "$build/bin/kiln-cuda-compile" "$src/tools/gpu-check/elementwise-bench.mlir" \
   --run --require-gpu --repeats 50
 
+step "GEMM: Kiln's cuBLASLt path, then cuBLAS alone (torch.matmul), same method"
+check "$build/bin/kiln-cublaslt-bench" 8192 4096
+if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+  python3 - <<'PY'
+import time, torch
+for n in (8192, 4096):
+    for name, dt, tf32 in (("bf16", torch.bfloat16, False), ("f16", torch.float16, False),
+                           ("f32 (TF32 allowed)", torch.float32, True), ("f32", torch.float32, False)):
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        a = (torch.rand(n, n, device="cuda") * 2 - 1).to(dt)
+        b = (torch.rand(n, n, device="cuda") * 2 - 1).to(dt)
+        ts = []
+        for r in range(13):
+            torch.cuda.synchronize(); t0 = time.perf_counter(); a @ b
+            torch.cuda.synchronize(); t = (time.perf_counter() - t0) * 1e3
+            if r >= 3: ts.append(t)
+        m = sorted(ts)[len(ts) // 2]
+        print(f"torch {name:20s} {n:6d}: median {m:8.3f} ms  {2 * n**3 / (m * 1e-3) / 1e12:7.1f} TFLOP/s")
+PY
+else
+  echo "torch with CUDA not found: no cuBLAS-alone column"
+fi
+
 step "NVRTC + ptxas (as in CI)"
 check ctest --test-dir "$build" -L cuda --output-on-failure -j4
 
 step "summary"
-echo "not measured yet: cuBLASLt GEMM TFLOP/s (no cuBLASLt path), compiled vs eager"
-echo "transformer block on CUDA (the .kiln executor has no CUDA dispatch yet)"
+echo "not measured yet: compiled vs eager transformer block on CUDA (the .kiln"
+echo "executor has no CUDA dispatch yet)"
 if [ $failed -eq 0 ]; then echo "GPU CHECK PASSED"; else echo "GPU CHECK FAILED"; fi
 exit $failed

@@ -1,9 +1,13 @@
 //===- Driver.cpp - The CUDA driver API, loaded at run time ---------------===//
 #include "Driver.h"
 
+#include <cudaTypedefs.h>
+
 #include <cstdlib>
+#include <type_traits>
 #include <dlfcn.h>
 #include <mutex>
+#include <string_view>
 
 namespace kiln::cuda {
 
@@ -33,6 +37,26 @@ const char *fallbackErrorName(CUresult r) {
     return "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH";
   default: return nullptr;
   }
+}
+
+/// The CUDA version whose ABI of `name` matches its declaration in cuda.h,
+/// which is what the table's pointer types are (decltype(&::name)). For
+/// most entry points that is the toolkit's own version. cuGetProcAddress
+/// at 13000 returns cuCtxSynchronize's CUDA 13 form, which takes a
+/// CUcontext (PFN_cuCtxSynchronize_v13000), while cuda.h still declares
+/// the argument-free one: called through our pointer it read a garbage
+/// context and failed with CONTEXT_IS_DESTROYED on an H200. List each
+/// entry point whose newest typedef in cudaTypedefs.h (PFN_<name>_v13000
+/// and later) differs from the cuda.h declaration we call it by.
+#if CUDA_VERSION >= 13000
+static_assert(std::is_same_v<decltype(&::cuCtxSynchronize),
+                             PFN_cuCtxSynchronize_v2000>,
+              "cuda.h's cuCtxSynchronize changed: revisit abiVersion()");
+#endif
+int abiVersion(const char *name) {
+  if (std::string_view(name) == "cuCtxSynchronize")
+    return 12000;
+  return CUDA_VERSION;
 }
 
 StatusCode codeFor(CUresult r) {
@@ -112,13 +136,14 @@ Expected<std::unique_ptr<Driver>> Driver::load(const std::string &library) {
   auto resolve = [&](const char *name) -> void * {
     void *fn = nullptr;
     CUresult r;
+    const int version = abiVersion(name);
     if (getProcV2) {
       CUdriverProcAddressQueryResult found;
-      r = getProcV2(name, &fn, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &found);
+      r = getProcV2(name, &fn, version, CU_GET_PROC_ADDRESS_DEFAULT, &found);
       if (found != CU_GET_PROC_ADDRESS_SUCCESS)
         return nullptr;
     } else {
-      r = getProcV1(name, &fn, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT);
+      r = getProcV1(name, &fn, version, CU_GET_PROC_ADDRESS_DEFAULT);
     }
     return r == CUDA_SUCCESS ? fn : nullptr;
   };

@@ -144,13 +144,18 @@ TEST(CudaDevice, CompilesLoadsAndLaunches) {
   ASSERT_TRUE(dev->copyToHost(out.data(), *y, n * 4).isOk());
   for (int i = 0; i < n; i += 997)
     ASSERT_EQ(out[i], 4.0f) << i;
+  Status synced = dev->synchronize();
+  EXPECT_TRUE(synced.isOk()) << "after the launch: " << synced;
   // Bad source: the NVRTC log in the status, the device still usable.
   auto bad = dev->compileModule("__global__ void k( {", "bad.cu");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("NVRTC log"), std::string::npos);
+  synced = dev->synchronize();
+  EXPECT_TRUE(synced.isOk()) << "after a failed NVRTC compile: " << synced;
   auto garbage = dev->loadModule("not a module");
   EXPECT_FALSE(garbage.ok());
-  EXPECT_TRUE(dev->synchronize().isOk());
+  synced = dev->synchronize();
+  EXPECT_TRUE(synced.isOk()) << "after a refused module image: " << synced;
   EXPECT_TRUE(dev->unloadModule(*module).isOk());
   dev->allocator().deallocate(*x, n * 2);
   dev->allocator().deallocate(*y, n * 4);
