@@ -137,6 +137,20 @@ struct AlignedFloats {
   float *data;
 };
 
+/// Packs B ([k, n], or [n, k] when transposed) into [panel][k][64] at
+/// dst (zeros past n already there).
+void packPanels(const float *b, int64_t k, int64_t n, bool transposed,
+                float *dst) {
+  for (int64_t p = 0; p * kPanel < n; ++p) {
+    float *panel = dst + p * k * kPanel;
+    int64_t cols = std::min<int64_t>(kPanel, n - p * kPanel);
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < cols; ++j)
+        panel[kk * kPanel + j] = transposed ? b[(p * kPanel + j) * k + kk]
+                                            : b[kk * n + p * kPanel + j];
+  }
+}
+
 class PackedGemm final : public PreparedCall {
 public:
   PackedGemm(int64_t m, int64_t k, int64_t n)
@@ -169,14 +183,7 @@ public:
 
   /// Packs W ([k, n], or [n, k] when transposed) into the panels.
   void pack(const float *w, bool transposed) {
-    for (int64_t p = 0; p < panels_; ++p) {
-      float *dst = packed_.data + p * k_ * kPanel;
-      int64_t cols = std::min<int64_t>(kPanel, n_ - p * kPanel);
-      for (int64_t kk = 0; kk < k_; ++kk)
-        for (int64_t j = 0; j < cols; ++j)
-          dst[kk * kPanel + j] = transposed ? w[(p * kPanel + j) * k_ + kk]
-                                            : w[kk * n_ + p * kPanel + j];
-    }
+    packPanels(w, k_, n_, transposed, packed_.data);
   }
 
   Tensor bias_; // [n] f32 or undefined
@@ -301,6 +308,44 @@ public:
 
 } // namespace
 
+struct PackedPanelsF32::Data {
+  explicit Data(size_t n) : floats(n) {}
+  AlignedFloats floats;
+};
+
+PackedPanelsF32::PackedPanelsF32(const float *b, int64_t k, int64_t n,
+                                 bool transposed)
+    : k_(k), n_(n), data_(std::make_unique<Data>(size_t(gemmPanelsF32(n) * k * kPanel))) {
+  packPanels(b, k, n, transposed, data_->floats.data);
+}
+
+PackedPanelsF32::~PackedPanelsF32() = default;
+
+void PackedPanelsF32::multiply(int64_t m, const float *a, int64_t lda,
+                               int64_t p, float *c, int64_t ldc,
+                               bool accumulate) const {
+  __mmask16 lanes[kVectors];
+  panelLanes(n_, p, lanes);
+  const float *panel = data_->floats.data + p * k_ * kPanel;
+  const int64_t blocks = (m + kMaxRows - 1) / kMaxRows;
+  if (k_ == 0) {
+    if (!accumulate)
+      for (int64_t r = 0; r < m; ++r)
+        std::fill(c + r * ldc + p * kPanel,
+                  c + r * ldc + std::min(n_, (p + 1) * kPanel), 0.f);
+    return;
+  }
+  for (int64_t k0 = 0; k0 < k_; k0 += kSlice) {
+    const int64_t kc = std::min(kSlice, k_ - k0);
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      const int64_t r0 = m * blk / blocks, r1 = m * (blk + 1) / blocks;
+      gemmBlock(a + r0 * lda + k0, lda, r1 - r0, panel + k0 * kPanel, kPanel,
+                kc, c + r0 * ldc + p * kPanel, ldc, lanes, nullptr,
+                k0 == 0 && !accumulate, k0 + kc == k_, ClampActivation::None);
+    }
+  }
+}
+
 Expected<std::unique_ptr<PreparedCall>>
 prepareActivationMatmul(const Shape &a, const Shape &b, bool transposeB,
                         const Shape &y) {
@@ -359,6 +404,13 @@ preparePackedGemm(int64_t m, int64_t k, int64_t n, const Tensor &w,
 }
 
 #else // !__x86_64__
+
+struct PackedPanelsF32::Data {};
+PackedPanelsF32::PackedPanelsF32(const float *, int64_t k, int64_t n, bool)
+    : k_(k), n_(n) {}
+PackedPanelsF32::~PackedPanelsF32() = default;
+void PackedPanelsF32::multiply(int64_t, const float *, int64_t, int64_t,
+                               float *, int64_t, bool) const {}
 
 Expected<std::unique_ptr<PreparedCall>>
 prepareActivationMatmul(const Shape &, const Shape &, bool, const Shape &) {

@@ -25,6 +25,8 @@
 
 #include "PreparedCall.h"
 
+#include <memory>
+
 namespace kiln::cpu {
 
 /// The GEMM act(x[m, k] W + bias) with W the constant [k, n] (or [n, k]
@@ -61,6 +63,32 @@ int64_t gemmPanelsF32(int64_t n);
 void gemmPanelF32(int64_t m, int64_t n, int64_t k, const float *a,
                   int64_t lda, const float *b, int64_t brs, int64_t bcs,
                   float *c, int64_t ldc, int64_t p);
+
+/// A right operand B[k, n] packed once into the panel kernel's layout,
+/// for products repeated against it while it lives: an LSTM's recurrent
+/// weights over its steps (eager's lstm_sequence multiplies them by
+/// h_{t-1} every step; OpenBLAS ran those 32x128x512 products at a
+/// fraction of the core). Only where haveGemmPanelF32().
+class PackedPanelsF32 {
+public:
+  /// B given as [k, n], or as [n, k] when `transposed`.
+  PackedPanelsF32(const float *b, int64_t k, int64_t n, bool transposed);
+  ~PackedPanelsF32();
+  PackedPanelsF32(const PackedPanelsF32 &) = delete;
+  PackedPanelsF32 &operator=(const PackedPanelsF32 &) = delete;
+
+  int64_t panels() const { return gemmPanelsF32(n_); }
+  /// Columns [64 p, 64 p + 64) (within n) of C[m, n] = A[m, k] B, or
+  /// C += A B when `accumulate`, on the calling thread; A's rows lda
+  /// apart, C's ldc apart. Callers spread panels over the pool.
+  void multiply(int64_t m, const float *a, int64_t lda, int64_t p, float *c,
+                int64_t ldc, bool accumulate) const;
+
+private:
+  struct Data;
+  int64_t k_, n_;
+  std::unique_ptr<Data> data_;
+};
 
 } // namespace kiln::cpu
 

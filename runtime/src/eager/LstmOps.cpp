@@ -19,6 +19,9 @@
 #include "../autograd/Record.h"
 #include "EagerUtil.h"
 #include "RecurrentKernels.h"
+#include "../cpu/PackedGemm.h"
+
+#include <memory>
 
 #include <vector>
 
