@@ -104,6 +104,37 @@ void panelLanes(int64_t n, int64_t p, __mmask16 *lanes) {
   }
 }
 
+/// Row blocks [b0, b1) of `blocks` (as even as possible: 32 rows are
+/// 5+5+5+5+6+6) of panel p of C[m, n] = A[m, k] B (+ bias, then `act`), or
+/// C += A B when `accumulate`: every slice of k in turn over the blocks, so
+/// the panel's slice stays in cache across them. The panel's rows are ldb
+/// apart; `bias`, when given, starts at the panel's first column. With
+/// k = 0 the blocks get the bias or zeros (accumulating leaves them).
+void panelProduct(int64_t m, int64_t k, int64_t n, const float *a,
+                  int64_t lda, const float *panel, int64_t ldb, int64_t p,
+                  float *c, int64_t ldc, const float *bias, bool accumulate,
+                  ClampActivation act, int64_t blocks, int64_t b0, int64_t b1) {
+  __mmask16 lanes[kVectors];
+  panelLanes(n, p, lanes);
+  c += p * kPanel;
+  if (k == 0) {
+    const int64_t cols = std::min(kPanel, n - p * kPanel);
+    for (int64_t r = m * b0 / blocks; r < m * b1 / blocks && !accumulate; ++r)
+      for (int64_t j = 0; j < cols; ++j)
+        c[r * ldc + j] = bias ? bias[j] : 0.f;
+    return;
+  }
+  for (int64_t k0 = 0; k0 < k; k0 += kSlice) {
+    const int64_t kc = std::min(kSlice, k - k0);
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r0 = m * b / blocks, r1 = m * (b + 1) / blocks;
+      gemmBlock(a + r0 * lda + k0, lda, r1 - r0, panel + k0 * ldb, ldb, kc,
+                c + r0 * ldc, ldc, lanes, bias, k0 == 0 && !accumulate,
+                k0 + kc == k, act);
+    }
+  }
+}
+
 /// A non-clamping epilogue activation, run over each finished row segment
 /// while it is still in cache: the vectorized functions of VecMath.h.
 using ArrayFn = void (*)(const float *, float *, int64_t);
@@ -196,21 +227,10 @@ private:
   /// cache across them.
   void runTask(int64_t p, int64_t g, int64_t groups, const float *x,
                float *y) const {
-    __mmask16 lanes[kVectors];
-    panelLanes(n_, p, lanes);
-    const float *panel = packed_.data + p * k_ * kPanel;
     const float *bias = bias_.defined() ? bias_.data<float>() + p * kPanel : nullptr;
     const int64_t b0 = rowBlocks_ * g / groups, b1 = rowBlocks_ * (g + 1) / groups;
-    for (int64_t k0 = 0; k0 < k_; k0 += kSlice) {
-      const int64_t kc = std::min(kSlice, k_ - k0);
-      for (int64_t b = b0; b < b1; ++b) {
-        // Blocks as even as possible: 32 rows are 5+5+5+5+6+6.
-        const int64_t r0 = m_ * b / rowBlocks_, r1 = m_ * (b + 1) / rowBlocks_;
-        gemmBlock(x + r0 * k_ + k0, k_, r1 - r0, panel + k0 * kPanel, kPanel, kc,
-                  y + r0 * n_ + p * kPanel, n_, lanes, bias, k0 == 0,
-                  k0 + kc == k_, act_);
-      }
-    }
+    panelProduct(m_, k_, n_, x, k_, packed_.data + p * k_ * kPanel, kPanel, p,
+                 y, n_, bias, false, act_, rowBlocks_, b0, b1);
     if (arrayAct_) {
       const int64_t r0 = m_ * b0 / rowBlocks_, r1 = m_ * b1 / rowBlocks_;
       const int64_t c0 = p * kPanel, cols = std::min(kPanel, n_ - c0);
@@ -232,17 +252,9 @@ int64_t gemmPanelsF32(int64_t n) { return (n + kPanel - 1) / kPanel; }
 void gemmPanelF32(int64_t m, int64_t n, int64_t k, const float *a,
                   int64_t lda, const float *b, int64_t brs, int64_t bcs,
                   float *c, int64_t ldc, int64_t p) {
-  __mmask16 lanes[kVectors];
-  panelLanes(n, p, lanes);
-  if (k == 0) {
-    for (int64_t r = 0; r < m; ++r)
-      std::fill(c + r * ldc + p * kPanel,
-                c + r * ldc + std::min(n, (p + 1) * kPanel), 0.f);
-    return;
-  }
   const float *panel = b + p * kPanel * bcs;
   int64_t ldb = brs;
-  if (bcs != 1) {
+  if (bcs != 1 && k > 0) {
     // B transposed (k contiguous per column): the panel's columns copied
     // into rows of 64 first, the packed layout the kernel streams.
     thread_local std::vector<float> packed;
@@ -255,15 +267,8 @@ void gemmPanelF32(int64_t m, int64_t n, int64_t k, const float *a,
     ldb = kPanel;
   }
   const int64_t blocks = (m + kMaxRows - 1) / kMaxRows;
-  for (int64_t k0 = 0; k0 < k; k0 += kSlice) {
-    const int64_t kc = std::min(kSlice, k - k0);
-    for (int64_t blk = 0; blk < blocks; ++blk) {
-      const int64_t r0 = m * blk / blocks, r1 = m * (blk + 1) / blocks;
-      gemmBlock(a + r0 * lda + k0, lda, r1 - r0, panel + k0 * ldb, ldb, kc,
-                c + r0 * ldc + p * kPanel, ldc, lanes, nullptr, k0 == 0,
-                k0 + kc == k, ClampActivation::None);
-    }
-  }
+  panelProduct(m, k, n, a, lda, panel, ldb, p, c, ldc, nullptr, false,
+               ClampActivation::None, blocks, 0, blocks);
 }
 
 namespace {
@@ -324,26 +329,10 @@ PackedPanelsF32::~PackedPanelsF32() = default;
 void PackedPanelsF32::multiply(int64_t m, const float *a, int64_t lda,
                                int64_t p, float *c, int64_t ldc,
                                bool accumulate) const {
-  __mmask16 lanes[kVectors];
-  panelLanes(n_, p, lanes);
-  const float *panel = data_->floats.data + p * k_ * kPanel;
   const int64_t blocks = (m + kMaxRows - 1) / kMaxRows;
-  if (k_ == 0) {
-    if (!accumulate)
-      for (int64_t r = 0; r < m; ++r)
-        std::fill(c + r * ldc + p * kPanel,
-                  c + r * ldc + std::min(n_, (p + 1) * kPanel), 0.f);
-    return;
-  }
-  for (int64_t k0 = 0; k0 < k_; k0 += kSlice) {
-    const int64_t kc = std::min(kSlice, k_ - k0);
-    for (int64_t blk = 0; blk < blocks; ++blk) {
-      const int64_t r0 = m * blk / blocks, r1 = m * (blk + 1) / blocks;
-      gemmBlock(a + r0 * lda + k0, lda, r1 - r0, panel + k0 * kPanel, kPanel,
-                kc, c + r0 * ldc + p * kPanel, ldc, lanes, nullptr,
-                k0 == 0 && !accumulate, k0 + kc == k_, ClampActivation::None);
-    }
-  }
+  panelProduct(m, k_, n_, a, lda, data_->floats.data + p * k_ * kPanel, kPanel,
+               p, c, ldc, nullptr, accumulate, ClampActivation::None, blocks, 0,
+               blocks);
 }
 
 Expected<std::unique_ptr<PreparedCall>>
