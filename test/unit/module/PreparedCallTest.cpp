@@ -22,6 +22,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <vector>
 
 namespace kiln {
 namespace {
@@ -148,6 +150,53 @@ TEST(PreparedGemm, PackedKernelEveryActivation) {
   auto call = cpu::preparePackedGemm(8, 8, 8, w, false, Tensor(), "swishy");
   ASSERT_TRUE(call);
   EXPECT_FALSE(*call);
+}
+
+// The packed kernel's every element is one fused multiply-add chain over k
+// in order, from the bias (or zero): the same bits whatever the block of
+// rows (1 to 6 rows, masked or full panels), the split over the pool (by
+// rows for weights that fit a core's cache, by panels for larger ones) or
+// the thread count. A compiled module's results may not depend on them
+// (e2e/steady-state.test compares runs of separate processes bit for bit).
+TEST(PreparedGemm, PackedKernelIsAFixedChainOfFmas) {
+  if (!__builtin_cpu_supports("avx512f"))
+    GTEST_SKIP() << "the packed GEMM needs AVX-512F";
+  struct Case {
+    int64_t m, k, n;
+  };
+  std::vector<Case> cases;
+  for (int64_t m = 1; m <= 13; ++m) // every block height and remainder
+    cases.push_back({m, 129, 70});
+  // An LSTM step (split by rows over the pool), odd rows around it, and
+  // weights too big for a core's cache (split by panels).
+  for (int64_t m : {31, 32, 37})
+    cases.push_back({m, 128, 512});
+  cases.push_back({64, 784, 513});
+  cases.push_back({250, 32, 512});
+  for (const Case &c : cases)
+    for (bool bias : {false, true}) {
+      SCOPED_TRACE(::testing::Message()
+                   << c.m << "x" << c.k << "x" << c.n << (bias ? " +bias" : ""));
+      Tensor x = randomF32({c.m, c.k}, 11), w = randomF32({c.k, c.n}, 12);
+      Tensor b = bias ? randomF32({c.n}, 13) : Tensor();
+      auto call = cpu::preparePackedGemm(c.m, c.k, c.n, w, false, b, "none");
+      ASSERT_TRUE(call && *call);
+      std::vector<float> y(size_t(c.m * c.n), std::nanf(""));
+      ASSERT_TRUE((*call)->run(x.data<float>(), y.data()).isOk());
+      const float *xd = x.data<float>(), *wd = w.data<float>();
+      int64_t mismatches = 0;
+      for (int64_t i = 0; i < c.m; ++i)
+        for (int64_t j = 0; j < c.n; ++j) {
+          float acc = bias ? b.data<float>()[j] : 0.f;
+          for (int64_t q = 0; q < c.k; ++q)
+            acc = std::fma(xd[i * c.k + q], wd[q * c.n + j], acc);
+          float got = y[size_t(i * c.n + j)];
+          if (std::memcmp(&acc, &got, sizeof acc) != 0 && mismatches++ < 3)
+            ADD_FAILURE() << "y[" << i << ", " << j << "] = " << got
+                          << ", the chain gives " << acc;
+        }
+      EXPECT_EQ(mismatches, 0);
+    }
 }
 
 TEST(PreparedGemm, ActivationMatmulMatchesTheReference) {
