@@ -58,6 +58,11 @@ public:
   void parallelFor(int64_t begin, int64_t end, int64_t grain,
                    const RangeFn &fn);
 
+  /// The chunk size parallelFor uses for `n` items of `grain` on `threads`
+  /// threads: at least the grain (or n), and where the grain allows, a
+  /// whole number of equal chunks per thread (at most four each).
+  static int64_t balancedChunk(int64_t n, int64_t grain, int threads);
+
 private:
   explicit ThreadPool(int numThreads);
   struct Job;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <numeric>
@@ -35,6 +36,35 @@ TEST(ThreadPool, RespectsGrain) {
     chunks++;
   });
   EXPECT_LE(chunks.load(), 4);
+}
+
+// Chunks hold at least the grain, and split the range evenly over the
+// threads where the grain leaves room: an LSTM step's 32 gate rows with a
+// grain of 12 are two chunks of 16 on two threads (not 12 + 12 + 8, which
+// gave one thread twice the other's work).
+TEST(ThreadPool, BalancedChunks) {
+  EXPECT_EQ(ThreadPool::balancedChunk(32, 12, 2), 16);
+  EXPECT_EQ(ThreadPool::balancedChunk(32, 1, 2), 4);    // four a thread
+  EXPECT_EQ(ThreadPool::balancedChunk(1000, 250, 3), 334);
+  EXPECT_EQ(ThreadPool::balancedChunk(5, 7, 4), 5);      // under one grain
+  EXPECT_EQ(ThreadPool::balancedChunk(100, 30, 2), 50);  // 3 rounded to 2
+  for (int threads : {1, 2, 3, 4, 7})
+    for (int64_t n = 1; n <= 300; n += 7)
+      for (int64_t grain : {1, 2, 3, 5, 12, 64}) {
+        int64_t chunk = ThreadPool::balancedChunk(n, grain, threads);
+        int64_t chunks = (n + chunk - 1) / chunk;
+        SCOPED_TRACE(::testing::Message() << "n=" << n << " grain=" << grain
+                                          << " threads=" << threads);
+        EXPECT_GE(chunk, std::min(n, grain));
+        EXPECT_LE(chunks, 4 * threads);
+        // The most items a thread gets of its home block (parallelFor deals
+        // ceil(chunks / threads) chunks a thread), against an even split
+        // over as many threads as the grain allows: within one chunk.
+        int64_t perThread = (chunks + threads - 1) / threads;
+        int64_t most = std::min(n, perThread * chunk);
+        int64_t users = std::min<int64_t>(threads, std::max<int64_t>(1, n / grain));
+        EXPECT_LE(most, (n + users - 1) / users + chunk - 1);
+      }
 }
 
 TEST(ThreadPool, NestedCallsRunInline) {
