@@ -83,11 +83,12 @@ struct OpProfile {
 };
 
 namespace detail {
-/// Internal to the executor: a slice or transpose within the arena as
+/// Internal to the executor: a slice or transpose into the arena as
 /// copies of contiguous runs, gathered over up to four outer dims.
 struct ViewCopy {
   static constexpr int kMaxDims = 4;
-  int64_t from = -1, to = 0; // arena byte offsets; from < 0: not learned
+  int64_t from = -1, to = 0; // byte offsets; from < 0: not learned
+  int input = -1; // from is in this (contiguous) function input; -1: arena
   int64_t runBytes = 0;
   int dims = 0;
   int64_t counts[kMaxDims] = {}, strides[kMaxDims] = {}; // outermost first; bytes
@@ -122,8 +123,9 @@ private:
   std::shared_ptr<Storage> arena_; // arena_size bytes, from the allocator
   SessionOptions options_;
   std::vector<OpProfile> profile_;
-  /// Per op: a slice or transpose within the arena, learned on the first
-  /// run, replayed as copies of contiguous runs (Executor.cpp).
+  /// Per op: a slice or transpose of an arena value or an input into the
+  /// arena, learned on the first run, replayed as copies of contiguous
+  /// runs (Executor.cpp).
   std::vector<detail::ViewCopy> viewCopies_;
 };
 

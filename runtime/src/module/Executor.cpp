@@ -336,15 +336,18 @@ std::vector<OpProfile> describeOps(const FunctionData &fn) {
   return rows;
 }
 
-/// How to copy the view `t` of the arena into v's slot: runs of its
-/// contiguous innermost bytes, gathered over at most ViewCopy::kMaxDims
-/// outer dims; from = -1 when it is not that simple (negative strides, too
-/// many dims, or a source that overlaps the slot): it then runs as an op
-/// each time.
+/// How to copy the view `t` of the arena, or of the contiguous function
+/// input `source` (index `input`), into v's slot: runs of its contiguous
+/// innermost bytes, gathered over at most ViewCopy::kMaxDims outer dims;
+/// from = -1 when it is not that simple (negative strides, too many dims,
+/// or a source that overlaps the slot): it then runs as an op each time.
 detail::ViewCopy learnViewCopy(const std::shared_ptr<Storage> &arena,
-                               const ValueData &v, const Tensor &t) {
+                               const ValueData &v, const Tensor &t,
+                               const Tensor *source = nullptr, int input = -1) {
   detail::ViewCopy c;
-  if (t.storage().get() != arena.get() || v.bytes == 0)
+  const void *base = source ? source->rawData() : arena->data();
+  if (t.storage().get() != (source ? source->storage() : arena).get() ||
+      v.bytes == 0 || (source && !source->isContiguous()))
     return c;
   const Shape &shape = t.shape();
   const Strides &strides = t.strides();
@@ -368,12 +371,13 @@ detail::ViewCopy learnViewCopy(const std::shared_ptr<Storage> &arena,
     ++c.dims;
   }
   int64_t from = static_cast<const uint8_t *>(t.rawData()) -
-                 static_cast<const uint8_t *>(arena->data());
+                 static_cast<const uint8_t *>(base);
   int64_t to = int64_t(v.index);
-  if (from < to + int64_t(v.bytes) && to < from + span)
+  if (from < 0 || (!source && from < to + int64_t(v.bytes) && to < from + span))
     return detail::ViewCopy(); // reads its own slot
   c.from = from;
   c.to = to;
+  c.input = source ? input : -1;
   c.runBytes = run * size;
   return c;
 }
@@ -381,12 +385,13 @@ detail::ViewCopy learnViewCopy(const std::shared_ptr<Storage> &arena,
 /// Replays a learned ViewCopy: the runs in the view's order, an odometer
 /// over the outer dims. 4- and 8-byte runs (a transpose that moves the
 /// innermost dim) copy as one load and store each.
-void replayViewCopy(uint8_t *base, const detail::ViewCopy &c) {
+void replayViewCopy(const uint8_t *source, uint8_t *base,
+                    const detail::ViewCopy &c) {
   int64_t total = 1;
   for (int d = 0; d < c.dims; ++d)
     total *= c.counts[d];
   int64_t idx[detail::ViewCopy::kMaxDims] = {};
-  const uint8_t *src = base + c.from;
+  const uint8_t *src = source + c.from;
   uint8_t *dst = base + c.to;
   int64_t off = 0;
   const int64_t run = c.runBytes;
@@ -515,15 +520,27 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
         std::memmove(base + to.index, base + from.index, to.bytes);
       continue;
     }
-    // A slice or transpose within the arena replays the copies it learned
+    // A slice or transpose into the arena replays the copies it learned
     // the first time (the eager op builds a view, its attributes and a
-    // result tensor each time: ~2 us for a 2K-float attention transpose).
+    // result tensor each time: ~2 us for a 2K-float attention transpose,
+    // 42 us for a batch-first LSTM's [32, 50, 32] input). Its operand is
+    // in the arena, or a function input that is contiguous now as it was
+    // then (a later run may pass a strided one).
+    const bool viewOp = (op.handler == sliceHandler || op.handler == transposeHandler) &&
+                        !op.operands.empty() && !op.results.empty();
+    const ValueData *from = viewOp ? &fn.values[op.operands[0]] : nullptr;
+    const Tensor *input = from && from->storage == format::Storage::Input
+                              ? &inputs[from->index]
+                              : nullptr;
     const bool arenaView =
-        (op.handler == sliceHandler || op.handler == transposeHandler) &&
-        fn.values[op.operands[0]].storage == format::Storage::Arena &&
+        from &&
+        (from->storage == format::Storage::Arena || (input && input->isContiguous())) &&
         fn.values[op.results[0]].storage == format::Storage::Arena;
-    if (arenaView && viewCopies_[i].from >= 0) {
-      replayViewCopy(static_cast<uint8_t *>(arena_->data()), viewCopies_[i]);
+    if (arenaView && viewCopies_[i].from >= 0 &&
+        (viewCopies_[i].input >= 0) == (input != nullptr)) {
+      uint8_t *base = static_cast<uint8_t *>(arena_->data());
+      replayViewCopy(input ? static_cast<const uint8_t *>(input->rawData()) : base,
+                     base, viewCopies_[i]);
       continue;
     }
     if (arenaView) { // first run: learn from the view (no copy), then copy
@@ -540,7 +557,8 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
       }
       const ValueData &v = fn.values[op.results[0]];
       if (view && view->dtype() == v.spec.dtype && view->shape() == v.spec.shape) {
-        viewCopies_[i] = learnViewCopy(arena_, v, *view);
+        viewCopies_[i] = input ? learnViewCopy(arena_, v, *view, input, int(from->index))
+                               : learnViewCopy(arena_, v, *view);
         KILN_RETURN_IF_ERROR(storeInArena(arena_, v, *view));
         continue;
       } // else the op table's slice or transpose reports the error

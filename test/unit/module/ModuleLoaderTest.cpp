@@ -458,6 +458,51 @@ TestModule convModule(std::vector<TestAttr> attrs,
   return m;
 }
 
+// A transpose and a slice of a function input into the arena (a
+// batch-first LSTM's first op): the executor learns their copies on the
+// first run and replays them from each run's own input, and runs them as
+// ops again when an input comes strided.
+TEST(ModuleLoaderViews, InputViewsIntoTheArenaFollowEachRunsInput) {
+  TestModule m;
+  m.values = {{F32, {2, 3, 4}, In, 0},
+              {F32, {3, 2, 4}, fb::Storage::Arena, 0},
+              {F32, {2, 2, 2}, fb::Storage::Arena, 128}};
+  m.ops = {{"transpose", {0}, {1}, {ints("permutation", {1, 0, 2})}},
+           {"slice", {0}, {2},
+            {ints("starts", {0, 1, 1}), ints("ends", {2, 3, 4}),
+             ints("steps", {1, 1, 2})}}};
+  m.inputs = {0};
+  m.outputs = {1, 2};
+  m.arenaSize = 192;
+  auto mod = kiln::Module::loadBytes(buildTestModule(m), "views.kiln");
+  ASSERT_TRUE(mod.ok()) << mod.status().toString();
+  auto s = (*mod)->newSession("main");
+  ASSERT_TRUE(s.ok()) << s.status().toString();
+  auto check = [&](const kiln::Tensor &x, const char *what) {
+    SCOPED_TRACE(what);
+    auto out = s->run({x});
+    ASSERT_TRUE(out.ok()) << out.status().toString();
+    auto t = x.permute({1, 0, 2});
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ((*out)[0].toDoubles(), t->toDoubles());
+    std::vector<int64_t> starts = {0, 1, 1}, ends = {2, 3, 4}, steps = {1, 1, 2};
+    auto v = x.slice(starts, ends, steps);
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ((*out)[1].toDoubles(), v->toDoubles());
+  };
+  std::vector<float> a(24), b(24);
+  for (int i = 0; i < 24; ++i)
+    a[size_t(i)] = float(i), b[size_t(i)] = float(100 - 3 * i);
+  check(*kiln::Tensor::fromVector<float>(a, {2, 3, 4}), "first run: learns");
+  check(*kiln::Tensor::fromVector<float>(b, {2, 3, 4}), "replayed, new input");
+  // The same shape, strided: a permuted view of a [2, 4, 3] tensor.
+  auto strided = kiln::Tensor::fromVector<float>(b, {2, 4, 3})->permute({0, 2, 1});
+  ASSERT_TRUE(strided.ok());
+  ASSERT_FALSE(strided->isContiguous());
+  check(*strided, "strided input: run as ops");
+  check(*kiln::Tensor::fromVector<float>(a, {2, 3, 4}), "replayed again");
+}
+
 TEST(ModuleLoaderShapes, ValidConvLoadsAndRuns) {
   auto m = kiln::Module::loadBytes(
       buildTestModule(convModule({ints("strides", {1, 1})})), "conv.kiln");
