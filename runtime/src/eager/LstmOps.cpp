@@ -19,6 +19,7 @@
 #include "../autograd/Record.h"
 #include "EagerUtil.h"
 #include "RecurrentKernels.h"
+#include "../cpu/Avx512.h"
 #include "../cpu/PackedGemm.h"
 
 #include <memory>
@@ -71,8 +72,8 @@ struct LstmSaved {
   Tensor h0, c0, w;
 };
 
-// The kernels, once for the x86-64 baseline and once for AVX2 (8 f32 lanes),
-// picked at run time. GCC only: clang ignores #pragma GCC target (it would
+// The kernels, once for the x86-64 baseline, once for AVX2 (8 f32 lanes)
+// and once for AVX-512F (16), picked at run time. GCC only: clang ignores #pragma GCC target (it would
 // need target attributes on every lambda), so it builds the baseline.
 namespace baseline {
 #define KILN_RNN_FLOAT_LANES 4
@@ -100,8 +101,33 @@ template void lstmBackwardKernel<float>(const float *, const float *,
                                         int64_t, int64_t, int64_t);
 } // namespace avx2
 #pragma GCC pop_options
+// And for AVX-512F (16 lanes), where the gate math of a step is about half
+// the time: the same operations, with a * b + c not contracted into an FMA
+// (AVX-512F brings FMA; the AVX2 build has none), so that the results are
+// the AVX2 and baseline builds' bit for bit.
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+#pragma GCC optimize("fp-contract=off")
+namespace avx512 {
+#define KILN_RNN_FLOAT_LANES 16
+#include "RecurrentLanes.inc"
+#include "LstmKernels.inc"
+#undef KILN_RNN_FLOAT_LANES
+template void lstmForwardKernel<float>(const float *, const float *,
+                                       const float *, const float *,
+                                       const float *, float *, float *,
+                                       int64_t, int64_t, int64_t);
+template void lstmBackwardKernel<float>(const float *, const float *,
+                                        const float *, const float *,
+                                        const float *, const float *, float *,
+                                        float *, float *, float *, float *,
+                                        int64_t, int64_t, int64_t);
+} // namespace avx512
+#pragma GCC pop_options
 #define KILN_RNN_FLOAT_KERNEL(name)                                            \
-  (haveAvx2() ? avx2::name<float> : baseline::name<float>)
+  (cpu::haveAvx512() ? avx512::name<float>                                     \
+   : haveAvx2()      ? avx2::name<float>                                       \
+                     : baseline::name<float>)
 #else
 #define KILN_RNN_FLOAT_KERNEL(name) baseline::name<float>
 #endif

@@ -9,6 +9,9 @@
 #include "GradCheck.h"
 
 #include "kiln/RecurrentOps.h"
+#include "kiln/ThreadPool.h"
+
+#include <cstring>
 
 using namespace kiln;
 using namespace kiln::gradcheck;
@@ -154,6 +157,41 @@ TEST(RecurrentOps, LstmMatchesComposedOps) {
                     .value();
   EXPECT_EQ(half.dtype(), DType::F16);
   expectClose(half, want, 1e-2);
+}
+
+// The f32 forward at widths past the vector lanes (16 with AVX-512, 8
+// with AVX2) plus a scalar tail, at batches that take the packed W^T path
+// (8 rows and more) with each step split into row groups over the pool:
+// against the f64 composition, and the same bits whatever the pool's size
+// (each product element is one FMA chain, each gate elementwise).
+TEST(RecurrentOps, LstmF32RowGroupsMatchComposedOps) {
+  for (auto [n, hid] : {std::pair<int64_t, int64_t>{8, 37}, {13, 16}, {32, 128},
+                        {33, 70}}) {
+    SCOPED_TRACE(::testing::Message() << "batch " << n << ", hidden " << hid);
+    Tensor x = uniform({n, 3, 4 * hid}, 51, -2, 2), h = uniform({n, hid}, 52),
+           c = uniform({n, hid}, 53), w = uniform({4 * hid, hid}, 54, -0.3, 0.3),
+           b = uniform({4 * hid}, 55);
+    Tensor want = lstmComposed((x + b).value(), h, c, w).value();
+    Tensor got = lstmSequence(as(x, DType::F32), as(h, DType::F32),
+                              as(c, DType::F32), as(w, DType::F32),
+                              as(b, DType::F32))
+                     .value();
+    expectClose(got, want, 2e-6); // as the small cases above: worst 6.6e-7
+    // Every step on the calling thread (a pool worker runs nested work
+    // inline): bit for bit the split run's result.
+    Tensor serial;
+    ThreadPool::global().parallelFor(0, 2, 1, [&](int64_t p0, int64_t) {
+      if (p0 == 0)
+        serial = lstmSequence(as(x, DType::F32), as(h, DType::F32),
+                              as(c, DType::F32), as(w, DType::F32),
+                              as(b, DType::F32))
+                     .value();
+    });
+    ASSERT_TRUE(serial.defined());
+    EXPECT_EQ(std::memcmp(serial.rawData(), got.rawData(),
+                          size_t(got.numel()) * sizeof(float)),
+              0);
+  }
 }
 
 TEST(RecurrentOps, GruMatchesComposedOps) {
