@@ -25,6 +25,8 @@ void mlir::kiln::buildPipeline(OpPassManager &pm,
   OpPassManager &fn = pm.nest<func::FuncOp>();
   if (options.fusion) {
     fn.addPass(createFuseEpilogues());
+    if (options.convLayout == "nhwc")
+      fn.addPass(createConvLayout());
     fn.addPass(createFuseElementwise());
     if (options.report)
       fn.addPass(createFusionReport());
@@ -39,6 +41,7 @@ void mlir::kiln::registerPipelines() {
   PassPipelineRegistration<PipelineOptions>(
       "kiln-pipeline",
       "Kiln's compile pipeline: canonicalize, CSE, lower precision, fuse "
-      "epilogues and elementwise chains, plan memory",
+      "epilogues, channels-last convolutions, fuse elementwise chains, plan "
+      "memory",
       buildPipeline);
 }

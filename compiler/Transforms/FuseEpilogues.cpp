@@ -119,6 +119,8 @@ struct ConvBias : OpRewritePattern<Conv2DOp> {
       return rewriter.notifyMatchFailure(conv, "no same-shape add");
     Value other = add.getLhs() == conv.getResult() ? add.getRhs() : add.getLhs();
     auto t = cast<RankedTensorType>(other.getType());
+    if (conv.getLayout() != "nchw") // kiln-conv-layout runs after this pass
+      return rewriter.notifyMatchFailure(conv, "bias folding expects NCHW");
     int64_t channels = conv.getType().getDimSize(1);
     // Per-channel: [C, 1, 1] or [1, C, 1, 1].
     ArrayRef<int64_t> s = t.getShape();
@@ -135,7 +137,7 @@ struct ConvBias : OpRewritePattern<Conv2DOp> {
     auto fused = rewriter.create<Conv2DOp>(
         add.getLoc(), conv.getInput(), conv.getWeight(), bias,
         conv.getStridesAttr(), conv.getPadsAttr(), conv.getDilationsAttr(),
-        conv.getGroupsAttr(), conv.getActivationAttr());
+        conv.getGroupsAttr(), conv.getActivationAttr(), conv.getLayoutAttr());
     rewriter.replaceOp(add, fused.getResult());
     rewriter.eraseOp(conv);
     return success();
@@ -159,7 +161,8 @@ struct ConvActivation : OpRewritePattern<Conv2DOp> {
     auto fused = rewriter.create<Conv2DOp>(
         actOp->getLoc(), conv.getInput(), conv.getWeight(), conv.getBias(),
         conv.getStridesAttr(), conv.getPadsAttr(), conv.getDilationsAttr(),
-        conv.getGroupsAttr(), rewriter.getStringAttr(activation));
+        conv.getGroupsAttr(), rewriter.getStringAttr(activation),
+        conv.getLayoutAttr());
     rewriter.replaceOp(actOp, fused.getResult());
     rewriter.eraseOp(conv);
     return success();

@@ -344,6 +344,54 @@ ShapeOr pool2d(Dims input, const Window2D &win) {
   return Shape{input[0], input[1], (*hw)[0], (*hw)[1]};
 }
 
+std::optional<Layout2D> parseLayout2D(std::string_view name) {
+  if (name == "nchw")
+    return Layout2D::NCHW;
+  if (name == "nhwc")
+    return Layout2D::NHWC;
+  return std::nullopt;
+}
+
+Shape nhwcToNchw(Dims s) {
+  if (s.size() != 4)
+    return Shape(s.begin(), s.end());
+  return Shape{s[0], s[3], s[1], s[2]};
+}
+
+Shape nchwToNhwc(Dims s) {
+  if (s.size() != 4)
+    return Shape(s.begin(), s.end());
+  return Shape{s[0], s[2], s[3], s[1]};
+}
+
+/// A rule over NCHW shapes applied to an input and result in `layout`.
+template <typename Rule>
+static ShapeOr inLayout(Dims input, Layout2D layout, const char *what,
+                        Rule rule) {
+  if (layout == Layout2D::NCHW)
+    return rule(input);
+  if (input.size() != 4)
+    return ShapeOr::error(std::string(what) + " must have rank 4 (NHWC), got " +
+                          toString(input));
+  Shape nchw = nhwcToNchw(input);
+  ShapeOr out = rule(Dims(nchw));
+  if (!out)
+    return out;
+  return nchwToNhwc(*out);
+}
+
+ShapeOr conv2d(Dims input, Dims weight, const Window2D &win, int64_t groups,
+               Layout2D layout) {
+  return inLayout(input, layout, "conv2d input", [&](Dims nchw) {
+    return conv2d(nchw, weight, win, groups);
+  });
+}
+
+ShapeOr pool2d(Dims input, const Window2D &win, Layout2D layout) {
+  return inLayout(input, layout, "pooling input",
+                  [&](Dims nchw) { return pool2d(nchw, win); });
+}
+
 ShapeOr transpose(Dims input, Dims permutation) {
   int64_t rank = input.size();
   if ((int64_t)permutation.size() != rank)

@@ -76,6 +76,11 @@ static cl::opt<bool> report("report",
                             cl::desc("Print the kernels formed and the memory plan"));
 static cl::opt<bool> emitMlir("emit-mlir",
                               cl::desc("Also print the compiled IR to stdout"));
+static cl::opt<std::string> convLayout(
+    "conv-layout",
+    cl::desc("Activation layout of convolution chains: nhwc (channels last, "
+             "the default) or nchw (as imported)"),
+    cl::value_desc("layout"), cl::init("nhwc"));
 static cl::opt<std::string> cpu(
     "cpu",
     cl::desc("CPU the fused kernels are compiled for: x86-64-v3 (AVX2+FMA), "
@@ -168,6 +173,11 @@ static LogicalResult parameterBytes(Location loc, StringRef name,
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "Kiln compiler: kiln IR -> .kiln\n");
+  if (convLayout != "nhwc" && convLayout != "nchw") {
+    llvm::errs() << "kiln-compile: --conv-layout must be nhwc or nchw, got '"
+                 << convLayout << "'\n";
+    return 1;
+  }
 
   DialectRegistry registry;
   registry.insert<mlir::kiln::KilnDialect, func::FuncDialect>();
@@ -225,6 +235,7 @@ int main(int argc, char **argv) {
   options.report.setValue(report);
   options.inPlace.setValue(!noInPlace);
   options.precision.setValue(precision);
+  options.convLayout.setValue(convLayout);
   mlir::kiln::buildPipeline(pm, options);
   if (failed(pm.run(*module)))
     return 1;

@@ -207,6 +207,8 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   mlir::kiln::PipelineOptions options;
   options.precision.setValue(precision);
+  // NHWC convolutions are a CPU layout (oneDNN's and Kiln's CPU kernels).
+  options.convLayout.setValue("nchw");
   mlir::kiln::buildPipeline(pm, options);
   if (failed(pm.run(*module)))
     return 1;

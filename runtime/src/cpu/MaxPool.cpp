@@ -194,10 +194,88 @@ private:
   shapes::Window2D win_; // without padding
 };
 
+#if defined(__x86_64__)
+/// Max pooling of NHWC activations (kiln-conv-layout's): channels are the
+/// contiguous dim, so each output pixel is a few 16-channel vectors, each
+/// combined over the window's taps in row-major order (the eager order, so
+/// the same element wins) and padded taps skipped, as the eager rule does.
+class PreparedNhwcMaxPool final : public PreparedCall {
+public:
+  PreparedNhwcMaxPool(Shape xs, Shape ys, shapes::Window2D win)
+      : xs_(std::move(xs)), ys_(std::move(ys)), win_(std::move(win)) {}
+
+  Status run(const float *x, float *y) const override {
+    const int64_t h = xs_[1], w = xs_[2], c = xs_[3], oh = ys_[1], ow = ys_[2];
+    const int64_t rows = ys_[0] * oh; // (image, output row) pairs
+    // Chunks of >= 16K output floats.
+    const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 14) / (ow * c));
+    auto body = [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        poolRow(x + (r / oh) * h * w * c, y + r * ow * c, r % oh);
+    };
+    if (rows <= grain)
+      body(0, rows);
+    else
+      ThreadPool::global().parallelFor(0, rows, grain, body);
+    return Status();
+  }
+
+  std::string implementation() const override {
+    return "kiln:max_pool:avx512 (NHWC)";
+  }
+
+private:
+  __attribute__((target("avx512f"))) void poolRow(const float *image, float *out,
+                                                  int64_t row) const {
+    const int64_t h = xs_[1], w = xs_[2], c = xs_[3], ow = ys_[2];
+    const int64_t kh = win_.kernel[0], kw = win_.kernel[1];
+    const int64_t top = row * win_.strides[0] - win_.pads[0];
+    for (int64_t j = 0; j < ow; ++j, out += c) {
+      const int64_t left = j * win_.strides[1] - win_.pads[1];
+      for (int64_t c0 = 0; c0 < c; c0 += 16) {
+        __mmask16 lanes = lowLanes(std::min<int64_t>(c - c0, 16));
+        __m512 acc = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+        for (int64_t a = 0; a < kh; ++a) {
+          int64_t ih = top + a * win_.dilations[0];
+          if (ih < 0 || ih >= h)
+            continue;
+          for (int64_t b = 0; b < kw; ++b) {
+            int64_t iw = left + b * win_.dilations[1];
+            if (iw < 0 || iw >= w)
+              continue;
+            acc = combine(acc, _mm512_maskz_loadu_ps(
+                                   lanes, image + (ih * w + iw) * c + c0));
+          }
+        }
+        _mm512_mask_storeu_ps(out + c0, lanes, acc);
+      }
+    }
+  }
+
+  Shape xs_, ys_;
+  shapes::Window2D win_;
+};
+#endif
+
 } // namespace
 
 Expected<std::unique_ptr<PreparedCall>>
-prepareMaxPool2d(const Shape &xs, const shapes::Window2D &win, const Shape &ys) {
+prepareMaxPool2d(const Shape &xs, const shapes::Window2D &win, const Shape &ys,
+                 shapes::Layout2D layout) {
+  if (layout == shapes::Layout2D::NHWC) {
+    shapes::ShapeOr expect = shapes::pool2d(xs, win, layout);
+    if (!expect || *expect != ys || !haveAvx512())
+      return std::unique_ptr<PreparedCall>();
+    for (int64_t d : ys)
+      if (d == 0)
+        return std::unique_ptr<PreparedCall>();
+#if defined(__x86_64__)
+    return std::unique_ptr<PreparedCall>(
+        std::make_unique<PreparedNhwcMaxPool>(xs, ys, win));
+#else
+    return std::unique_ptr<PreparedCall>();
+#endif
+  }
   if (xs.size() != 4 || ys.size() != 4 || xs[0] != ys[0] || xs[1] != ys[1] ||
       shapes::checkWindow(win))
     return std::unique_ptr<PreparedCall>();

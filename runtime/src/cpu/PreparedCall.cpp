@@ -399,13 +399,12 @@ public:
 
   std::string implementation() const override {
     return parts_.empty() ? ""
-                          : std::string(parts_[0].pd.impl_info_str()) +
-                                (plain_ ? " (NCHW)" : " (reordered)");
+                          : std::string(parts_[0].pd.impl_info_str()) + layout_;
   }
 
   Tensor bias_;
   std::vector<Part> parts_;
-  bool plain_ = false;
+  const char *layout_ = " (reordered)"; // how it meets the activations
 };
 
 } // namespace
@@ -429,7 +428,8 @@ buildConv(bool plain, const Shape &xs, const Tensor &wc, const Tensor &bc,
   const size_t parts =
       partsFor(items, byChannel ? 16 : 1, n * f * yPlane * kPerOut);
   auto call = std::make_unique<PreparedConv>(bc);
-  call->plain_ = plain;
+  if (plain)
+    call->layout_ = " (NCHW)";
   try {
     dnnl::primitive_attr attr = userScratchpad();
     attr.set_post_ops(postOps);
@@ -484,12 +484,108 @@ buildConv(bool plain, const Shape &xs, const Tensor &wc, const Tensor &bc,
   return call;
 }
 
+/// The convolution on NHWC activations (kiln-conv-layout's), which
+/// oneDNN's brgemm kernels take as they are: no reorders either way. Split
+/// by images; for one image by output channels when the weights outweigh
+/// the activations (ResNet's 512-channel 7x7 layers: each core then reads
+/// half of the 9.4 MB, and writes its channels of each pixel with the
+/// pixel stride), else by output rows (each part reads the input rows its
+/// windows cover, with its own top and bottom padding). nullptr when
+/// oneDNN has no kernel.
+std::unique_ptr<PreparedConv>
+buildConvNhwc(const Shape &xs, const Tensor &wc, const Tensor &bc,
+              const Window2D &win, int64_t groups, const Shape &ys,
+              const dnnl::post_ops &postOps) {
+  const int64_t n = xs[0], h = xs[1], w = xs[2], c = xs[3];
+  const int64_t oh = ys[1], ow = ys[2], f = ys[3];
+  const int64_t kPerOut = wc.numel() / f;
+  const bool byChannels =
+      n == 1 && groups == 1 && f >= 32 && wc.numel() > h * w * c + oh * ow * f;
+  const bool byRows = n == 1 && !byChannels;
+  // Channel slices in multiples of 16 (oneDNN's weight blocks).
+  const int64_t items = byChannels ? f / 16 : byRows ? oh : n;
+  const size_t parts = partsFor(items, 1, n * f * oh * ow * kPerOut);
+  const int64_t sh = win.strides[0], kh = wc.shape()[2], dh = win.dilations[0];
+  auto call = std::make_unique<PreparedConv>(bc);
+  call->layout_ = " (NHWC)";
+  try {
+    dnnl::primitive_attr attr = userScratchpad();
+    attr.set_post_ops(postOps);
+    PackedWeights packed;
+    memory::dims strides = {win.strides[0], win.strides[1]};
+    memory::dims dilates = {win.dilations[0] - 1, win.dilations[1] - 1};
+    memory::dims wei = groups == 1
+                           ? memory::dims{f, wc.shape()[1], kh, wc.shape()[3]}
+                           : memory::dims{groups, f / groups, wc.shape()[1], kh,
+                                          wc.shape()[3]};
+    for (size_t p = 0; p < parts; ++p) {
+      int64_t lo = items * int64_t(p) / int64_t(parts);
+      int64_t hi = items * int64_t(p + 1) / int64_t(parts);
+      // Output channels [f0, f1) (the last slice takes the remainder).
+      int64_t f0 = byChannels ? lo * 16 : 0;
+      int64_t f1 = !byChannels ? f : p + 1 == parts ? f : hi * 16;
+      int64_t nb = byRows || byChannels ? 1 : hi - lo, r0 = byRows ? lo : 0,
+              r1 = byRows ? hi : oh;
+      if (byChannels)
+        wei[0] = f1 - f0;
+      memory user(memory::desc(wei, dt::f32, groups == 1 ? tag::oihw : tag::goihw),
+                  engine(), const_cast<float *>(wc.data<float>() + f0 * kPerOut));
+      memory::desc biasMd =
+          bc.defined() ? memory::desc({f1 - f0}, dt::f32, tag::x) : memory::desc();
+      // Input rows [a, b) of the windows of output rows [r0, r1).
+      int64_t padTop = win.pads[0], padBottom = win.pads[2], a = 0, b = h;
+      if (byRows && parts > 1) {
+        int64_t in0 = r0 * sh - win.pads[0];
+        int64_t in1 = (r1 - 1) * sh - win.pads[0] + (kh - 1) * dh + 1;
+        a = std::max<int64_t>(in0, 0), b = std::min(in1, h);
+        if (b <= a)
+          return nullptr; // a part of padding only: not worth a split
+        padTop = a - in0, padBottom = in1 - b;
+      }
+      memory::dims src = {nb, c, b - a, w}, dst = {nb, f1 - f0, r1 - r0, ow};
+      memory::desc srcMd(src, dt::f32, tag::nhwc), dstMd(dst, dt::f32, tag::nhwc);
+      dnnl::convolution_forward::desc desc(
+          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+          srcMd, memory::desc(wei, dt::f32, tag::any), biasMd, dstMd, strides,
+          dilates, {padTop, win.pads[1]}, {padBottom, win.pads[3]});
+      dnnl::convolution_forward::primitive_desc pd(desc, attr, engine());
+      if (std::string_view(pd.impl_info_str()).starts_with("ref"))
+        return nullptr; // oneDNN's reference loops: the op table is faster
+      // A channel slice is computed plain and then reordered into its
+      // place, each pixel's slice at the pixel stride (given the strided
+      // result itself, oneDNN falls back on its reference loops).
+      memory::desc userDst =
+          byChannels
+              ? memory::desc(dst, dt::f32, memory::dims{oh * ow * f, 1, ow * f, f})
+              : dstMd;
+      PreparedConv::Part part{byRows ? a * w * c : byChannels ? 0 : lo * h * w * c,
+                              byRows ? r0 * ow * f : byChannels ? f0 : lo * oh * ow * f,
+                              f0,
+                              srcMd,
+                              userDst,
+                              pd,
+                              dnnl::convolution_forward(pd),
+                              std::nullopt,
+                              std::nullopt,
+                              nullptr};
+      if (byChannels)
+        part.dstReorder = dnnl::reorder(dnnl::reorder::primitive_desc(
+            engine(), pd.dst_desc(), engine(), userDst));
+      part.weights = packed.get(f0, pd.weights_desc(), user);
+      call->parts_.push_back(std::move(part));
+    }
+  } catch (const dnnl::error &) {
+    return nullptr;
+  }
+  return call;
+}
+
 } // namespace
 
 Expected<std::unique_ptr<PreparedCall>>
 prepareConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
               const Window2D &win, int64_t groups, const Shape &ys,
-              std::string_view activation) {
+              std::string_view activation, shapes::Layout2D layout) {
   std::optional<dnnl::post_ops> postOps = activationPostOps(activation);
   if (!postOps || xs.size() != 4 || ys.size() != 4 || w.rank() != 4 ||
       w.dtype() != DType::F32 || groups < 1 ||
@@ -502,6 +598,15 @@ prepareConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
   Tensor bc;
   if (bias.defined()) {
     KILN_ASSIGN_OR_RETURN(bc, bias.contiguous());
+  }
+  if (layout == shapes::Layout2D::NHWC) {
+    // The shapes must be the ones the window gives (a file that says
+    // otherwise is left to the eager kernel's checks).
+    shapes::ShapeOr expect = shapes::conv2d(xs, wc.shape(), win, groups, layout);
+    if (!expect || *expect != ys)
+      return std::unique_ptr<PreparedCall>();
+    return std::unique_ptr<PreparedCall>(
+        buildConvNhwc(xs, wc, bc, win, groups, ys, *postOps));
   }
   // oneDNN's own layouts win for wide layers, but cost two reorders per
   // call, and for few channels they lose badly (LeNet's 1->6 5x5 on 32
@@ -550,7 +655,9 @@ prepareDnnlGemm(int64_t, int64_t, int64_t, const Tensor &, bool,
 Expected<std::unique_ptr<PreparedCall>>
 prepareConv2d(const Shape &xs, const Tensor &w, const Tensor &bias,
               const Window2D &win, int64_t groups, const Shape &ys,
-              std::string_view activation) {
+              std::string_view activation, shapes::Layout2D layout) {
+  if (layout != shapes::Layout2D::NCHW)
+    return std::unique_ptr<PreparedCall>(); // the op table's transposes
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCall> direct,
                         prepareDirectConv2d(xs, w, bias, win, groups, ys, activation));
   if (direct)

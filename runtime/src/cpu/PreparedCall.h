@@ -54,20 +54,24 @@ Expected<std::unique_ptr<PreparedCall>>
 prepareGemm(int64_t m, int64_t k, int64_t n, const Tensor &w, bool transposeW,
             const Tensor &bias, std::string_view activation);
 
-/// act(conv2d(x, W) + bias) for NCHW x of `inputShape`, OIHW constant W,
-/// result of `outputShape`; `activation` as for prepareGemm; nullptr when
-/// not applicable, as for prepareGemm.
+/// act(conv2d(x, W) + bias) for x of `inputShape` in `layout` (NCHW or
+/// NHWC), OIHW constant W, result of `outputShape` in the same layout;
+/// `activation` as for prepareGemm; nullptr when not applicable, as for
+/// prepareGemm.
 Expected<std::unique_ptr<PreparedCall>>
 prepareConv2d(const Shape &inputShape, const Tensor &w, const Tensor &bias,
               const Window2D &win, int64_t groups, const Shape &outputShape,
-              std::string_view activation = "none");
+              std::string_view activation = "none",
+              shapes::Layout2D layout = shapes::Layout2D::NCHW);
 
-/// max_pool2d of NCHW f32 x of `inputShape` into `outputShape`, when the
-/// vectorized kernel (MaxPool.h) covers `win` on this CPU; else nullptr
-/// (the op table's eager kernel runs it). No argmax: nothing records.
+/// max_pool2d of f32 x of `inputShape` in `layout` into `outputShape`,
+/// when a vectorized kernel (MaxPool.h; any window in NHWC) covers `win` on
+/// this CPU; else nullptr (the op table's eager kernel runs it). No argmax:
+/// nothing records.
 Expected<std::unique_ptr<PreparedCall>>
 prepareMaxPool2d(const Shape &inputShape, const Window2D &win,
-                 const Shape &outputShape);
+                 const Shape &outputShape,
+                 shapes::Layout2D layout = shapes::Layout2D::NCHW);
 
 } // namespace kiln::cpu
 

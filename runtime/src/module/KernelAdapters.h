@@ -10,6 +10,7 @@
 #include "ModuleData.h"
 
 #include "kiln/NNOps.h"
+#include "kiln/Support/Shapes.h"
 
 namespace kiln::adapters {
 
@@ -39,6 +40,39 @@ inline Window2D windowOf(const OpAttrs &a, std::vector<int64_t> kernel) {
   w.dilations = a.getInts("dilations", {1, 1});
   w.ceilMode = a.getBool("ceil_mode", false);
   return w;
+}
+
+/// conv2d's and max_pool2d's `layout` ("nchw" when absent).
+inline Expected<shapes::Layout2D> layoutOf(const OpAttrs &a) {
+  std::string_view name = a.getString("layout", "nchw");
+  if (auto layout = shapes::parseLayout2D(name))
+    return *layout;
+  return invalidArgument("layout must be \"nchw\" or \"nhwc\", got \"", name,
+                         "\"");
+}
+
+/// `kernel`, a kernel over NCHW activations, applied to `x` in `layout`.
+/// For NHWC it runs between two transposes: the correct, slow path that
+/// unprepared runs and the reference take (the prepared NHWC calls of
+/// cpu/PreparedCall.h are the fast one).
+template <typename Kernel>
+Expected<Tensor> inLayout(const Expected<shapes::Layout2D> &layout,
+                          const Tensor &x, const char *op, Kernel kernel) {
+  if (!layout)
+    return layout.status();
+  if (*layout == shapes::Layout2D::NCHW)
+    return kernel(x);
+  if (x.rank() != 4)
+    return invalidArgument("op '", op, "': NHWC input must have rank 4, got ",
+                           shapes::toString(x.shape()));
+  static constexpr int64_t toNchw[] = {0, 3, 1, 2}, toNhwc[] = {0, 2, 3, 1};
+  KILN_ASSIGN_OR_RETURN(Tensor nchw, x.permute(toNchw));
+  KILN_ASSIGN_OR_RETURN(nchw, nchw.contiguous());
+  Expected<Tensor> y = kernel(nchw);
+  if (!y)
+    return y;
+  KILN_ASSIGN_OR_RETURN(Tensor nhwc, y->permute(toNhwc));
+  return nhwc.contiguous();
 }
 
 } // namespace kiln::adapters

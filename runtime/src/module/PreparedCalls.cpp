@@ -96,8 +96,11 @@ prepareConvOp(const ModuleData &data, const FunctionData &fn, const OpData &op,
   Window2D win = adapters::windowOf(a, {w->shape()[2], w->shape()[3]});
   if (shapes::checkWindow(win))
     return std::unique_ptr<cpu::PreparedCall>(); // the eager kernel says why
+  Expected<shapes::Layout2D> layout = adapters::layoutOf(a);
+  if (!layout)
+    return std::unique_ptr<cpu::PreparedCall>(); // the eager kernel says why
   return cpu::prepareConv2d(x.shape, *w, bias, win, a.getInt("groups", 1),
-                            y.shape, a.getString("activation", "none"));
+                            y.shape, a.getString("activation", "none"), *layout);
 }
 
 Expected<std::unique_ptr<cpu::PreparedCall>>
@@ -106,8 +109,11 @@ prepareMaxPoolOp(const FunctionData &fn, const OpData &op, const OpAttrs &a) {
   const TensorSpec &y = fn.values[op.results[0]].spec;
   if (op.operands.size() != 1 || x.dtype != DType::F32 || y.dtype != DType::F32)
     return std::unique_ptr<cpu::PreparedCall>();
+  Expected<shapes::Layout2D> layout = adapters::layoutOf(a);
+  if (!layout)
+    return std::unique_ptr<cpu::PreparedCall>();
   return cpu::prepareMaxPool2d(x.shape, adapters::windowOf(a, a.getInts("kernel")),
-                               y.shape);
+                               y.shape, *layout);
 }
 
 /// What makes two GEMM ops the same call: the constant weights and bias

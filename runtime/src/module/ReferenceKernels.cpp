@@ -123,9 +123,11 @@ std::unordered_map<std::string_view, OpKernel> buildTable() {
     return one(refActivate(std::move(acc), a.getString("activation", "none")));
   };
   t["conv2d"] = [](const OpAttrs &a, Operands in, Specs) {
-    return one(refActivate(ref::conv2d(in[0], in[1], optional(in, 2),
-                                       windowOf(a, {1, 1}), a.getInt("groups", 1)),
-                           a.getString("activation", "none")));
+    return one(inLayout(layoutOf(a), in[0], "conv2d", [&](const Tensor &x) {
+      return refActivate(ref::conv2d(x, in[1], optional(in, 2),
+                                     windowOf(a, {1, 1}), a.getInt("groups", 1)),
+                         a.getString("activation", "none"));
+    }));
   };
   t["conv_transpose2d"] = [](const OpAttrs &a, Operands in, Specs) {
     std::vector<int64_t> outputPadding = a.getInts("output_padding", {0, 0});
@@ -134,7 +136,9 @@ std::unordered_map<std::string_view, OpKernel> buildTable() {
                                     a.getInt("groups", 1)));
   };
   t["max_pool2d"] = [](const OpAttrs &a, Operands in, Specs) {
-    return one(ref::pool2d(in[0], windowOf(a, a.getInts("kernel")), true, false));
+    return one(inLayout(layoutOf(a), in[0], "max_pool2d", [&](const Tensor &x) {
+      return ref::pool2d(x, windowOf(a, a.getInts("kernel")), true, false);
+    }));
   };
   t["avg_pool2d"] = [](const OpAttrs &a, Operands in, Specs) {
     Window2D w = windowOf(a, a.getInts("kernel"));

@@ -105,8 +105,9 @@ std::unordered_map<std::string_view, ShapeRule> buildRules() {
       w.kernel = {in[1].shape[2], in[1].shape[3]};
     if (auto err = shapes::checkWindow(w))
       return invalidArgument(*err);
-    return one(
-        shapes::conv2d(in[0].shape, in[1].shape, w, a.getInt("groups", 1)));
+    KILN_ASSIGN_OR_RETURN(shapes::Layout2D layout, adapters::layoutOf(a));
+    return one(shapes::conv2d(in[0].shape, in[1].shape, w,
+                              a.getInt("groups", 1), layout));
   };
   t["conv_transpose2d"] = [](const OpAttrs &a, Specs in, Specs) -> Shapes {
     shapes::Window2D w = adapters::windowOf(a, {1, 1});
@@ -118,9 +119,10 @@ std::unordered_map<std::string_view, ShapeRule> buildRules() {
                                        a.getInt("groups", 1),
                                        a.getInts("output_padding", {0, 0})));
   };
-  t["max_pool2d"] = [](const OpAttrs &a, Specs in, Specs) {
+  t["max_pool2d"] = [](const OpAttrs &a, Specs in, Specs) -> Shapes {
+    KILN_ASSIGN_OR_RETURN(shapes::Layout2D layout, adapters::layoutOf(a));
     return one(shapes::pool2d(in[0].shape,
-                              adapters::windowOf(a, a.getInts("kernel"))));
+                              adapters::windowOf(a, a.getInts("kernel")), layout));
   };
   t["avg_pool2d"] = [](const OpAttrs &a, Specs in, Specs) {
     shapes::Window2D w = adapters::windowOf(a, a.getInts("kernel"));

@@ -762,3 +762,40 @@ func.func @dropout_nan_ratio(%x: tensor<2x3xf32>) {
   %0 = kiln.dropout %x {ratio = 0x7FF8000000000000 : f64} : tensor<2x3xf32>
   return
 }
+
+// -----
+
+// layout is "nchw" or "nhwc", and the message says which it got.
+func.func @conv2d_bad_layout(%x: tensor<1x8x8x3xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x6x6x4xf32> {
+  // expected-error @+1 {{'kiln.conv2d' op layout must be "nchw" or "nhwc", got "nwhc"}}
+  %0 = kiln.conv2d %x, %w {layout = "nwhc"} : tensor<1x8x8x3xf32>, tensor<4x3x3x3xf32>
+  return %0 : tensor<1x6x6x4xf32>
+}
+
+// -----
+
+// An NHWC conv2d reads its channels from the last dim: here 8, not the
+// weight's 3.
+func.func @conv2d_nhwc_channels(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x1x6x4xf32> {
+  // expected-error @+1 {{'kiln.conv2d' op conv2d weight [4, 3, 3, 3] expects 3 input channels, input has 8}}
+  %0 = kiln.conv2d %x, %w {layout = "nhwc"} : tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>
+  return %0 : tensor<1x1x6x4xf32>
+}
+
+// -----
+
+// The bias of an NHWC conv2d still has one value per output channel (the
+// last dim of the result).
+func.func @conv2d_nhwc_bias(%x: tensor<1x8x8x3xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<6xf32>) -> tensor<1x6x6x4xf32> {
+  // expected-error @+1 {{'kiln.conv2d' op bias must have shape [4] (one value per output channel)}}
+  %0 = kiln.conv2d %x, %w, %b {layout = "nhwc"} : tensor<1x8x8x3xf32>, tensor<4x3x3x3xf32>, tensor<6xf32>
+  return %0 : tensor<1x6x6x4xf32>
+}
+
+// -----
+
+func.func @max_pool2d_nhwc_rank(%x: tensor<8x8x3xf32>) -> tensor<4x4x3xf32> {
+  // expected-error @+1 {{'kiln.max_pool2d' op pooling input must have rank 4 (NHWC), got [8, 8, 3]}}
+  %0 = kiln.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, layout = "nhwc"} : tensor<8x8x3xf32>
+  return %0 : tensor<4x4x3xf32>
+}

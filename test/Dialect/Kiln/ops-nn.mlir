@@ -51,7 +51,7 @@ func.func @matmul(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %at: tensor<3x2xf32>
 // CHECK: kiln.conv2d %{{.*}}, %{{.*}} {pads = array<i64: 0, 1, 2, 3>} : tensor<1x1x5x5xf64>, tensor<1x1x1x1xf64>
 // CHECK: return %{{.*}} : tensor<1x16x6x6xf32>, tensor<1x16x6x6xf32>, tensor<1x16x6x6xf32>, tensor<1x16x4x4xf32>, tensor<1x16x4x4xf32>, tensor<2x6x6x6xf16>, tensor<1x1x7x9xf64>
 // GENERIC-LABEL: sym_name = "conv2d"
-// GENERIC: "kiln.conv2d"(%{{.*}}, %{{.*}}, %{{.*}}) {activation = "none", dilations = array<i64: 1, 1>, groups = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x3x8x8xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>) -> tensor<1x16x4x4xf32>
+// GENERIC: "kiln.conv2d"(%{{.*}}, %{{.*}}, %{{.*}}) {activation = "none", dilations = array<i64: 1, 1>, groups = 1 : i64, layout = "nchw", pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x3x8x8xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>) -> tensor<1x16x4x4xf32>
 func.func @conv2d(%x: tensor<1x3x8x8xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<16xf32>,
                   %xh: tensor<2x3x8x8xf16>, %wh: tensor<6x1x3x3xf16>, %xd: tensor<1x1x5x5xf64>, %wd: tensor<1x1x1x1xf64>)
     -> (tensor<1x16x6x6xf32>, tensor<1x16x6x6xf32>, tensor<1x16x6x6xf32>, tensor<1x16x4x4xf32>, tensor<1x16x4x4xf32>,
@@ -67,6 +67,22 @@ func.func @conv2d(%x: tensor<1x3x8x8xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<
   %6 = kiln.conv2d %xd, %wd {pads = array<i64: 0, 1, 2, 3>} : tensor<1x1x5x5xf64>, tensor<1x1x1x1xf64>
   return %0, %1, %2, %3, %4, %5, %6 : tensor<1x16x6x6xf32>, tensor<1x16x6x6xf32>, tensor<1x16x6x6xf32>,
       tensor<1x16x4x4xf32>, tensor<1x16x4x4xf32>, tensor<2x6x6x6xf16>, tensor<1x1x7x9xf64>
+}
+
+// -----
+
+// conv2d and max_pool2d on NHWC activations (kiln-conv-layout's): channels
+// last in the input and the result, the weight still OIHW, the bias per
+// output channel.
+// CHECK-LABEL: func.func @nhwc
+// CHECK: kiln.conv2d %{{.*}}, %{{.*}}, %{{.*}} {layout = "nhwc", pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<1x8x8x3xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>
+// CHECK: kiln.max_pool2d %{{.*}} {kernel = array<i64: 3, 3>, layout = "nhwc", pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : tensor<1x4x4x16xf32>
+// CHECK: return %{{.*}} : tensor<1x2x2x16xf32>
+func.func @nhwc(%x: tensor<1x8x8x3xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x2x2x16xf32> {
+  %0 = kiln.conv2d %x, %w, %b {layout = "nhwc", strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>}
+      : tensor<1x8x8x3xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>
+  %1 = kiln.max_pool2d %0 {kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, layout = "nhwc"} : tensor<1x4x4x16xf32>
+  return %1 : tensor<1x2x2x16xf32>
 }
 
 // -----

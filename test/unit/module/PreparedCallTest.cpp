@@ -248,18 +248,26 @@ TEST(PreparedGemm, UnknownActivationOrDtypeIsNotPrepared) {
 }
 
 struct ConvCase {
-  Shape x;
+  Shape x; // NCHW, also for an NHWC call (whose input is its permutation)
   int64_t f, kh, kw, groups;
   Window2D win;
   bool bias;
   std::string act = "none";
+  shapes::Layout2D layout = shapes::Layout2D::NCHW;
 };
 
+/// `t` permuted and made contiguous.
+Tensor permuted(const Tensor &t, std::initializer_list<int64_t> p) {
+  return *t.permute(p)->contiguous();
+}
+
 void checkConv(const ConvCase &c) {
+  const bool nhwc = c.layout == shapes::Layout2D::NHWC;
   SCOPED_TRACE(::testing::Message()
                << "x " << c.x[0] << "x" << c.x[1] << "x" << c.x[2] << "x"
                << c.x[3] << " f " << c.f << " k " << c.kh << "x" << c.kw
-               << " groups " << c.groups << " " << c.act);
+               << " groups " << c.groups << " " << c.act
+               << (nhwc ? " NHWC" : ""));
   Tensor x = randomF32(c.x, 5);
   Tensor w = randomF32({c.f, c.x[1] / c.groups, c.kh, c.kw}, 6);
   Tensor b = c.bias ? randomF32({c.f}, 7) : Tensor();
@@ -269,7 +277,12 @@ void checkConv(const ConvCase &c) {
                              c.bias ? *b.to(DType::F64) : Tensor(), win,
                              c.groups);
   want = activate(want, c.act);
-  auto call = cpu::prepareConv2d(c.x, w, b, win, c.groups, want.shape(), c.act);
+  if (nhwc) {
+    x = permuted(x, {0, 2, 3, 1});
+    want = permuted(want, {0, 2, 3, 1});
+  }
+  auto call = cpu::prepareConv2d(x.shape(), w, b, win, c.groups, want.shape(),
+                                 c.act, c.layout);
   ASSERT_TRUE(call) << call.status().message();
   if (!*call)
     GTEST_SKIP() << "oneDNN is not linked into this runtime";
@@ -302,6 +315,45 @@ TEST(PreparedConv, MatchesTheReferenceSplitByBatchAndByChannel) {
   checkConv({{4, 32, 14, 14}, 32, 3, 3, 32, padded, true}); // depthwise
   checkConv({{1, 32, 14, 14}, 64, 3, 3, 4, strided, true}); // grouped, 1 image
   checkConv({{2, 1, 5, 5}, 3, 1, 1, 1, plain, true});       // too small to split
+}
+
+TEST(PreparedConv, NhwcMatchesTheReferenceSplitByBatchAndByRows) {
+  // One image splits by output rows, each part with its own top and bottom
+  // padding (when the activations outweigh the weights): padded, strided with uneven pads, dilated, and row counts
+  // that do not divide evenly; the rest by batch. Depthwise, grouped and
+  // 1x1 layers as MobileNetV2 has them, and an image stem.
+  const auto nhwc = shapes::Layout2D::NHWC;
+  Window2D plain = window({1, 1}, {0, 0, 0, 0}, {1, 1});
+  Window2D padded = window({1, 1}, {1, 1, 1, 1}, {1, 1});
+  Window2D strided = window({2, 2}, {1, 0, 2, 1}, {1, 1});
+  Window2D dilated = window({1, 2}, {2, 2, 2, 2}, {2, 2});
+  checkConv({{1, 32, 20, 20}, 64, 3, 3, 1, padded, true, "relu", nhwc});
+  checkConv({{1, 16, 21, 19}, 40, 3, 3, 1, strided, true, "relu6", nhwc});
+  checkConv({{1, 8, 17, 16}, 24, 3, 3, 1, dilated, false, "none", nhwc});
+  checkConv({{1, 3, 33, 31}, 32, 3, 3, 1, window({2, 2}, {1, 1, 1, 1}, {1, 1}),
+             true, "relu6", nhwc}); // stem
+  checkConv({{1, 96, 15, 15}, 96, 3, 3, 96, strided, true, "relu6", nhwc});
+  checkConv({{1, 144, 7, 7}, 24, 1, 1, 1, plain, true, "none", nhwc});
+  checkConv({{3, 32, 14, 14}, 32, 3, 3, 32, padded, true, "relu6", nhwc});
+  checkConv({{2, 32, 14, 14}, 64, 3, 3, 4, strided, true, "none", nhwc});
+  checkConv({{2, 1, 5, 5}, 3, 1, 1, 1, plain, true, "none", nhwc}); // no split
+  // Weights heavier than the activations: one image split by output
+  // channels (16 and 48 of 64; 16 and 24 of 40, a slice not a multiple of
+  // 16), each part writing its channels of every pixel.
+  checkConv({{1, 64, 4, 4}, 64, 3, 3, 1, padded, true, "relu", nhwc});
+  checkConv({{1, 64, 6, 6}, 40, 3, 3, 1, padded, true, "none", nhwc});
+}
+
+TEST(PreparedConv, NhwcShapesThatDisagreeAreNotPrepared) {
+  // A result shape the window does not give is left to the eager kernel's
+  // checks (and its message), as for NCHW.
+  Tensor w = randomF32({16, 8, 3, 3}, 1);
+  Window2D win = window({1, 1}, {0, 0, 0, 0}, {1, 1});
+  win.kernel = {3, 3};
+  auto call = cpu::prepareConv2d({1, 10, 10, 8}, w, Tensor(), win, 1,
+                                 {1, 16, 8, 8}, "none", shapes::Layout2D::NHWC);
+  ASSERT_TRUE(call) << call.status().message();
+  EXPECT_EQ(*call, nullptr);
 }
 
 TEST(PreparedConv, EveryActivationAsAPostOp) {

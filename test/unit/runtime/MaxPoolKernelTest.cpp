@@ -212,5 +212,49 @@ TEST(MaxPoolKernel, PaddedWindowsPreparedWithTheEagerBits) {
   }
 }
 
+TEST(MaxPoolKernel, NhwcPreparedWithTheEagerBits) {
+  if (!haveFastKernel())
+    GTEST_SKIP() << "no AVX-512 on this CPU: the eager loops run instead";
+  // NHWC (kiln-conv-layout's): the NCHW eager result permuted, bit for bit,
+  // with channel counts below, at and past a vector (3, 16, 37, 64),
+  // padding, ceil mode, dilation and special values.
+  struct Case {
+    Shape xs; // NCHW
+    Window2D win;
+  };
+  Window2D resnet = poolWindow(3, 3, 2, 2);
+  resnet.pads = {1, 1, 1, 1};
+  Window2D ceil = poolWindow(3, 3, 2, 2, /*ceilMode=*/true);
+  ceil.pads = {1, 1, 1, 1};
+  Window2D dilated = poolWindow(2, 3, 1, 2);
+  dilated.dilations = {2, 1};
+  for (const Case &c : {Case{{1, 64, 28, 28}, resnet}, Case{{2, 37, 9, 11}, ceil},
+                        Case{{3, 3, 8, 8}, poolWindow(2, 2, 2, 2)},
+                        Case{{2, 16, 10, 9}, dilated}}) {
+    SCOPED_TRACE(::testing::Message() << "x " << c.xs[1] << "x" << c.xs[2]
+                                      << "x" << c.xs[3]);
+    Tensor x = specialValues(c.xs, 11);
+    Tensor eager = *maxPool2d(*x.to(DType::F64), c.win);
+    Tensor want = *eager.to(DType::F32)->permute({0, 2, 3, 1})->contiguous();
+    Tensor xNhwc = *x.permute({0, 2, 3, 1})->contiguous();
+    auto call = cpu::prepareMaxPool2d(xNhwc.shape(), c.win, want.shape(),
+                                      shapes::Layout2D::NHWC);
+    ASSERT_TRUE(call) << call.status().message();
+    ASSERT_TRUE(*call);
+    EXPECT_EQ((*call)->implementation(), "kiln:max_pool:avx512 (NHWC)");
+    Tensor y = *Tensor::full(want.shape(), std::nan(""), DType::F32);
+    ASSERT_TRUE((*call)->run(xNhwc.data<float>(), y.data<float>()).isOk());
+    for (int64_t i = 0; i < y.numel(); ++i)
+      ASSERT_TRUE(sameBits(y.data<float>()[i], want.data<float>()[i]))
+          << "output " << i << ": " << y.data<float>()[i] << " vs "
+          << want.data<float>()[i];
+  }
+  // An NCHW result shape for an NHWC input is not prepared.
+  auto declined = cpu::prepareMaxPool2d({1, 8, 8, 16}, poolWindow(2, 2, 2, 2),
+                                        {1, 16, 4, 4}, shapes::Layout2D::NHWC);
+  ASSERT_TRUE(declined);
+  EXPECT_FALSE(*declined);
+}
+
 } // namespace
 } // namespace kiln

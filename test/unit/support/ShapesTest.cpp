@@ -69,6 +69,35 @@ TEST(Conv, OutputSizes) {
             (Shape{1, 4, 7, 7}));
 }
 
+TEST(Conv, NhwcLayout) {
+  // The same rules with channels last: input [N, H, W, C], result
+  // [N, oH, oW, F]; the weight stays OIHW.
+  EXPECT_EQ(parseLayout2D("nhwc"), Layout2D::NHWC);
+  EXPECT_EQ(parseLayout2D("nchw"), Layout2D::NCHW);
+  EXPECT_EQ(parseLayout2D("NHWC"), std::nullopt);
+  EXPECT_EQ(parseLayout2D(""), std::nullopt);
+  EXPECT_EQ(nchwToNhwc(Shape{1, 3, 8, 9}), (Shape{1, 8, 9, 3}));
+  EXPECT_EQ(nhwcToNchw(Shape{1, 8, 9, 3}), (Shape{1, 3, 8, 9}));
+  EXPECT_EQ(nhwcToNchw(Shape{2, 3}), (Shape{2, 3}));
+  Window2D s2{{0, 0}, {2, 2}, {1, 1, 1, 1}, {1, 1}};
+  EXPECT_EQ(ok(conv2d(Shape{2, 32, 30, 3}, Shape{16, 3, 3, 3}, s2, 1,
+                      Layout2D::NHWC)),
+            (Shape{2, 16, 15, 16}));
+  EXPECT_EQ(ok(conv2d(Shape{2, 3, 32, 30}, Shape{16, 3, 3, 3}, s2, 1,
+                      Layout2D::NCHW)),
+            (Shape{2, 16, 16, 15}));
+  // An NCHW tensor read as NHWC has the wrong channel count.
+  expectError(conv2d(Shape{1, 3, 8, 8}, Shape{4, 3, 3, 3}, s2, 1,
+                     Layout2D::NHWC),
+              "expects 3 input channels, input has 8");
+  expectError(conv2d(Shape{8, 8, 3}, Shape{4, 3, 3, 3}, s2, 1, Layout2D::NHWC),
+              "rank 4 (NHWC)");
+  Window2D p{{3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}};
+  EXPECT_EQ(ok(pool2d(Shape{1, 112, 112, 64}, p, Layout2D::NHWC)),
+            (Shape{1, 56, 56, 64}));
+  expectError(pool2d(Shape{112, 112, 64}, p, Layout2D::NHWC), "rank 4 (NHWC)");
+}
+
 TEST(Pool, CeilMode) {
   Window2D w{{2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}};
   EXPECT_EQ(ok(pool2d(Shape{1, 1, 5, 5}, w)), (Shape{1, 1, 2, 2}));

@@ -22,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -97,6 +98,21 @@ ShapeOr convTranspose2d(Dims input, Dims weight, const Window2D &win,
                         int64_t groups, Dims outputPadding);
 /// max/avg pooling: input [N, C, H, W] -> [N, C, oH, oW].
 ShapeOr pool2d(Dims input, const Window2D &win);
+
+/// Where the channels of conv2d's and max_pool2d's activations are: NCHW
+/// (the default, ONNX's) or NHWC (channels last, which kiln-conv-layout
+/// gives CPU convolution chains so that the channel dim is the contiguous,
+/// vectorized one and no call reorders its activations). Weights stay OIHW.
+enum class Layout2D { NCHW, NHWC };
+/// "nchw" or "nhwc"; nullopt for anything else.
+std::optional<Layout2D> parseLayout2D(std::string_view name);
+/// [N, H, W, C] -> [N, C, H, W], and back; other ranks are returned as is.
+Shape nhwcToNchw(Dims shape);
+Shape nchwToNhwc(Dims shape);
+/// The rules above with input and result in `layout`.
+ShapeOr conv2d(Dims input, Dims weight, const Window2D &win, int64_t groups,
+               Layout2D layout);
+ShapeOr pool2d(Dims input, const Window2D &win, Layout2D layout);
 
 ShapeOr transpose(Dims input, Dims permutation);
 ShapeOr concat(const std::vector<Shape> &inputs, int64_t axis);

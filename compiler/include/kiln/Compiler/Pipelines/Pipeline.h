@@ -19,6 +19,11 @@ struct PipelineOptions : public PassPipelineOptions<PipelineOptions> {
       *this, "precision",
       llvm::cl::desc("Storage precision: f32 (default), f16 or bf16"),
       llvm::cl::init("f32")};
+  Option<std::string> convLayout{
+      *this, "conv-layout",
+      llvm::cl::desc("Activation layout of CPU convolution chains: nhwc "
+                     "(default) or nchw (as imported)"),
+      llvm::cl::init("nhwc")};
   Option<bool> inPlace{*this, "in-place",
                        llvm::cl::desc("Reuse dying inputs in place"),
                        llvm::cl::init(true)};

@@ -98,6 +98,53 @@ def FuseElementwise : Pass<"kiln-fuse-elementwise", "func::FuncOp"> {
   let dependentDialects = ["::mlir::kiln::KilnDialect"];
 }
 
+def ConvLayout : Pass<"kiln-conv-layout", "func::FuncOp"> {
+  let summary = "Moves CPU convolution chains to channels-last (NHWC) activations";
+  let description = [{
+    ONNX convolutions are NCHW, but the fast CPU kernels (oneDNN's brgemm
+    convolutions, Kiln's depthwise and 1x1 kernels) want the channels
+    contiguous. Called on NCHW activations they either run a slower plain
+    kernel or reorder the input and the result around every call, which on
+    MobileNetV2 costs more than many of its layers compute. This pass gives
+    each f32 conv2d with at least `min-channels` output channels (and at
+    least as many input channels, or at most 4: an image stem) the layout
+    "nhwc" between two transposes, then cancels the transposes along the
+    chain:
+      - transpose(transpose(x)) folds (a conv reading a conv's result);
+      - an NHWC-to-NCHW transpose moves below elementwise ops whose other
+        operands are the same transpose, one-element constants, or values
+        already transposed to NHWC for another op (the residual add and its
+        ReLU), and below max_pool2d, which takes the layout too;
+      - a batch_norm on an NHWC value becomes x * s + t with per-channel
+        s and t, which broadcast along NHWC's last dim (and fuse with the
+        ops after it);
+      - what is left is one transpose in from the graph input and one out
+        where the chain ends (a global pool, a flatten, a return).
+    Run after kiln-fuse-epilogues (bias and activation already folded) and
+    before kiln-fuse-elementwise.
+
+    Before:
+    ```mlir
+    %a = kiln.conv2d %x, %w1, %b1 {activation = "relu"} : tensor<1x32x8x8xf32>, tensor<32x32x1x1xf32>, tensor<32xf32>
+    %c = kiln.conv2d %a, %w2, %b2 : tensor<1x32x8x8xf32>, tensor<32x32x1x1xf32>, tensor<32xf32>
+    %r = kiln.add %c, %x : tensor<1x32x8x8xf32>, tensor<1x32x8x8xf32>
+    ```
+    After:
+    ```mlir
+    %t = kiln.transpose %x {permutation = array<i64: 0, 2, 3, 1>} : tensor<1x32x8x8xf32>
+    %a = kiln.conv2d %t, %w1, %b1 {activation = "relu", layout = "nhwc"} : tensor<1x8x8x32xf32>, ...
+    %c = kiln.conv2d %a, %w2, %b2 {layout = "nhwc"} : tensor<1x8x8x32xf32>, ...
+    %s = kiln.add %c, %t : tensor<1x8x8x32xf32>, tensor<1x8x8x32xf32>
+    %r = kiln.transpose %s {permutation = array<i64: 0, 3, 1, 2>} : tensor<1x8x8x32xf32>
+    ```
+  }];
+  let options = [
+    Option<"minChannels", "min-channels", "int64_t", /*default=*/"16",
+           "Fewest output channels for which a conv2d moves to NHWC">,
+  ];
+  let dependentDialects = ["::mlir::kiln::KilnDialect"];
+}
+
 def FuseEpilogues : Pass<"kiln-fuse-epilogues", "func::FuncOp"> {
   let summary = "Folds bias adds and activations into GEMM and convolution calls";
   let description = [{

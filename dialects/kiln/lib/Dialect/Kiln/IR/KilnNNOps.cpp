@@ -17,17 +17,29 @@ RankedTensorType tensorOf(Value v) { return cast<RankedTensorType>(v.getType());
 /// The bias of a convolution is per output channel: [F], with the input's
 /// element type.
 LogicalResult checkBias(const OpInference &infer, Value bias,
-                        const shapes::ShapeOr &out, Type element) {
+                        const shapes::ShapeOr &out, Type element,
+                        int64_t channelDim = 1) {
   if (!bias || !out)
     return success();
   auto b = tensorOf(bias);
   if (b.getElementType() != element)
     return infer.emitError("bias element type ", b.getElementType(),
                            " must match the input's ", element);
-  if (b.getRank() != 1 || b.getDimSize(0) != (*out)[1])
-    return infer.emitError("bias must have shape [", (*out)[1],
+  if (b.getRank() != 1 || b.getDimSize(0) != (*out)[channelDim])
+    return infer.emitError("bias must have shape [", (*out)[channelDim],
                            "] (one value per output channel)");
   return success();
+}
+
+/// The `layout` attribute of conv2d and max_pool2d.
+FailureOr<shapes::Layout2D> readLayout(const OpInference &infer) {
+  auto name = infer.getString("layout", "nchw");
+  if (failed(name))
+    return failure();
+  if (auto layout = shapes::parseLayout2D(std::string_view(*name)))
+    return *layout;
+  return infer.emitError("layout must be \"nchw\" or \"nhwc\", got \"", *name,
+                         "\"");
 }
 
 /// An axis attribute that must name a dim of `type`.
@@ -78,12 +90,15 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   FailureOr<shapes::Window2D> win = readWindow(infer, /*hasDilations=*/true);
   auto groups = infer.getI64("groups", 1);
   auto activation = infer.getString("activation", "none");
-  if (failed(win) || failed(groups) || failed(activation))
+  FailureOr<shapes::Layout2D> layout = readLayout(infer);
+  if (failed(win) || failed(groups) || failed(activation) || failed(layout))
     return failure();
   auto in = tensorOf(a.getInput()), w = tensorOf(a.getWeight());
   shapes::ShapeOr out = shapes::conv2d(in.getShape(), w.getShape(), *win,
-                                       *groups);
-  if (failed(checkBias(infer, a.getBias(), out, in.getElementType())) ||
+                                       *groups, *layout);
+  int64_t channelDim = *layout == shapes::Layout2D::NHWC ? 3 : 1;
+  if (failed(checkBias(infer, a.getBias(), out, in.getElementType(),
+                       channelDim)) ||
       failed(checkActivation(infer, *activation)))
     return failure();
   return infer.push(out, in.getElementType(), types);
@@ -109,22 +124,25 @@ LogicalResult ConvTranspose2DOp::inferReturnTypes(
 }
 
 /// max_pool2d and avg_pool2d: a required kernel, the window attributes and
-/// ceil_mode.
+/// ceil_mode (and max_pool2d's layout).
 static LogicalResult inferPool(const OpInference &infer, Value input,
-                               bool hasDilations,
+                               bool hasDilations, bool hasLayout,
                                SmallVectorImpl<Type> &types) {
   if (failed(infer.checkOperands()))
     return failure();
   auto kernel = infer.getI64Array("kernel");
   FailureOr<shapes::Window2D> win = readWindow(infer, hasDilations);
   auto ceilMode = infer.getBool("ceil_mode", false);
-  if (failed(kernel) || failed(win) || failed(ceilMode))
+  FailureOr<shapes::Layout2D> layout = shapes::Layout2D::NCHW;
+  if (hasLayout)
+    layout = readLayout(infer);
+  if (failed(kernel) || failed(win) || failed(ceilMode) || failed(layout))
     return failure();
   win->kernel.assign(kernel->begin(), kernel->end());
   win->ceilMode = *ceilMode;
   auto in = tensorOf(input);
-  return infer.push(shapes::pool2d(in.getShape(), *win), in.getElementType(),
-                    types);
+  return infer.push(shapes::pool2d(in.getShape(), *win, *layout),
+                    in.getElementType(), types);
 }
 
 LogicalResult MaxPool2DOp::inferReturnTypes(MLIRContext *,
@@ -132,7 +150,7 @@ LogicalResult MaxPool2DOp::inferReturnTypes(MLIRContext *,
                                             Adaptor a,
                                             SmallVectorImpl<Type> &types) {
   return inferPool(OpInference(loc, getOperationName(), a), a.getInput(),
-                   /*hasDilations=*/true, types);
+                   /*hasDilations=*/true, /*hasLayout=*/true, types);
 }
 
 LogicalResult AvgPool2DOp::inferReturnTypes(MLIRContext *,
@@ -144,7 +162,8 @@ LogicalResult AvgPool2DOp::inferReturnTypes(MLIRContext *,
   // reach the generated getters later.
   if (failed(infer.getBool("count_include_pad", false)))
     return failure();
-  return inferPool(infer, a.getInput(), /*hasDilations=*/false, types);
+  return inferPool(infer, a.getInput(), /*hasDilations=*/false,
+                   /*hasLayout=*/false, types);
 }
 
 LogicalResult GlobalAvgPoolOp::inferReturnTypes(MLIRContext *,

@@ -29,6 +29,11 @@ def Kiln_Conv2DOp : Kiln_InferredOp<"conv2d",
     kiln-fuse-epilogues folds a single-use activation into it so that the
     library call (oneDNN's eltwise post-op) or Kiln's own kernel applies
     it in the same pass.
+
+    `layout` says where the activations keep their channels: "nchw" (the
+    default) or "nhwc" (input [N, H, W, C], result [N, oH, oW, F]); the
+    weight is OIHW either way. kiln-conv-layout moves CPU convolution
+    chains to NHWC.
   }];
   let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$weight,
                        Optional<Kiln_FloatTensor>:$bias,
@@ -36,7 +41,8 @@ def Kiln_Conv2DOp : Kiln_InferredOp<"conv2d",
                        DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$pads,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
                        DefaultValuedAttr<I64Attr, "1">:$groups,
-                       DefaultValuedStrAttr<StrAttr, "none">:$activation);
+                       DefaultValuedStrAttr<StrAttr, "none">:$activation,
+                       DefaultValuedStrAttr<StrAttr, "nchw">:$layout);
   let results = (outs Kiln_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,` type($weight)
@@ -63,13 +69,17 @@ def Kiln_ConvTranspose2DOp : Kiln_InferredOp<"conv_transpose2d",
 
 def Kiln_MaxPool2DOp : Kiln_InferredOp<"max_pool2d",
     [AllElementTypesMatch<["input", "result"]>]> {
-  let summary = "2-D max pooling, NCHW";
+  let summary = "2-D max pooling, NCHW (or NHWC: `layout`)";
+  let description = [{
+    `layout` is "nchw" (the default) or "nhwc", as for kiln.conv2d.
+  }];
   let arguments = (ins Kiln_NumericTensor:$input,
                        DenseI64ArrayAttr:$kernel,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$pads,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
-                       DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
+                       DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+                       DefaultValuedStrAttr<StrAttr, "nchw">:$layout);
   let results = (outs Kiln_NumericTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
