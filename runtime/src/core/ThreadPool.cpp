@@ -15,22 +15,6 @@
 #if KILN_HAVE_OPENBLAS
 extern "C" void openblas_set_num_threads(int numThreads);
 extern "C" int openblas_get_num_threads(void);
-
-namespace {
-/// Stops OpenBLAS's own worker threads once Kiln runs it single-threaded.
-/// It starts them when it is loaded, one per core beside the caller, and
-/// they wait for work spinning on sched_yield for ~2^28 cycles (~0.1 s)
-/// before they sleep: on two cores that took a core's share from the first
-/// tenth of a second of every process (3-4% of the median of a 300-run
-/// LSTM benchmark) for threads that Kiln never uses. OpenBLAS starts them
-/// again if it is ever asked for more threads.
-void stopOpenBlasThreads() {
-  using ShutdownFn = int (*)();
-  if (auto stop = reinterpret_cast<ShutdownFn>(
-          dlsym(RTLD_DEFAULT, "blas_thread_shutdown_")))
-    stop();
-}
-} // namespace
 #endif
 
 namespace kiln {
@@ -96,11 +80,7 @@ int configuredNumThreads() {
 
 void setLibraryThreads(int numThreads) {
 #if KILN_HAVE_OPENBLAS
-  // OpenBLAS's count is one for the process, and setting it restarts the
-  // threads that stopOpenBlasThreads stopped (its lazy re-init after a
-  // fork): each pool worker sets it again.
-  if (openblas_get_num_threads() != numThreads)
-    openblas_set_num_threads(numThreads);
+  openblas_set_num_threads(numThreads);
 #endif
   // oneDNN in Debian uses OpenMP; set its team size if libgomp is loaded
   // (it is whenever oneDNN is). Looked up dynamically so that the runtime
@@ -141,10 +121,6 @@ ThreadPool &ThreadPool::global() {
   static ThreadPool *pool = [] {
     int n = configuredNumThreads();
     setLibraryThreads(1);
-#if KILN_HAVE_OPENBLAS
-    if (openblas_get_num_threads() == 1)
-      stopOpenBlasThreads();
-#endif
     return new ThreadPool(n);
   }();
   return *pool;

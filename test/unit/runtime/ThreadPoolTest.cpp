@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -108,31 +107,6 @@ TEST(ThreadPool, LibrariesRunSingleThreadedInsideThePool) {
       ++wrong;
   });
   EXPECT_EQ(wrong.load(), 0);
-}
-
-/// The threads of this process (Linux), or -1.
-int processThreads() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("Threads:", 0) == 0)
-      return std::atoi(line.c_str() + 8);
-  return -1;
-}
-
-// Setting the libraries' thread counts again (as every pool worker does)
-// starts no threads: OpenBLAS restarts the worker threads that the pool
-// stopped whenever its count is set, so an unchanged count is not set.
-TEST(ThreadPool, SettingLibraryThreadsAgainStartsNoThreads) {
-  ThreadPool::global();
-  int before = processThreads();
-  if (before < 0)
-    GTEST_SKIP() << "no /proc/self/status";
-  setLibraryThreads(1);
-  ThreadPool::global().parallelFor(0, 8, 1, [](int64_t, int64_t) {
-    setLibraryThreads(1);
-  });
-  EXPECT_EQ(processThreads(), before);
 }
 
 TEST(ThreadPool, BadSizeIsAnError) {
