@@ -184,8 +184,11 @@ std::optional<ArrayFn> arrayActivation(std::string_view name) {
   return std::nullopt;
 }
 
-/// One core's L2 in bytes (sysconf; 1 MiB when it does not say): weights
-/// up to half of it stay there beside the activations.
+/// One core's L2 in bytes (sysconf; 1 MiB when it does not say). Weights
+/// split by rows are in every core's L2 whole, so only those up to an
+/// eighth of it are (an LSTM's 128 x 512 recurrent matrix is 256 KiB, an
+/// eighth of this machine's 2 MiB): the other layers of a model share
+/// that L2 (an MLP's 784 x 512 and 512 x 512 layers are 2.6 MiB).
 int64_t coreCacheBytes() {
   static const int64_t bytes = [] {
     long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
@@ -228,12 +231,12 @@ public:
       : m_(m), k_(k), n_(n), panels_((n + kPanel - 1) / kPanel),
         rowBlocks_((m + kMaxRows - 1) / kMaxRows),
         rowMajor_(panels_ * k * kPanel * int64_t(sizeof(float)) <=
-                  coreCacheBytes() / 2),
+                  coreCacheBytes() / 8),
         packed_(size_t(panels_ * k * kPanel)) {}
 
   Status run(const float *x, float *y) const override {
     const int64_t threads = ThreadPool::global().numThreads();
-    // Weights that fit one core's cache: one group of rows a thread, every
+    // Weights small beside one core's cache: one group of rows a thread, every
     // thread over all the panels (task t is panel t % panels of group
     // t / panels, so the pool deals each thread its own rows). The
     // elementwise kernels around the product split the same rows the same

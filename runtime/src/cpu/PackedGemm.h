@@ -13,10 +13,10 @@
 // K is cut into slices of 128 so a panel's slice (32 KB) stays in L1/L2
 // while every row block passes over it; the result is accumulated in y
 // between slices. Work is spread over Kiln's pool by rows when the packed
-// weights fit half a core's L2 (each thread keeps its rows in its cache,
-// as the elementwise kernels around the product split them), else by
-// panels. Each element is one FMA chain over k in order, so neither the
-// blocking nor the split changes a bit of the result.
+// weights are at most an eighth of a core's L2 (each thread keeps its rows
+// in its cache, as the elementwise kernels around the product split them),
+// else by panels. Each element is one FMA chain over k in order, so neither
+// the blocking nor the split changes a bit of the result.
 //
 // Bias optional; activation none, relu or relu6 (ClampActivation.h) in
 // registers, or gelu, gelu_tanh, silu, sigmoid, tanh (VecMath.h) over each
