@@ -442,6 +442,9 @@ TestAttr ints(std::string name, std::vector<int64_t> v) {
 TestAttr integer(std::string name, int64_t v) {
   return {std::move(name), fb::AttrKind::Int, v, 0, "", {}};
 }
+TestAttr string(std::string name, std::string v) {
+  return {std::move(name), fb::AttrKind::String, 0, 0, std::move(v), {}};
+}
 
 /// y = conv2d(x, w) with x: [1, 1, 4, 4] input, w: [1, 1, 3, 3] constant,
 /// y declared `declared`, and the given conv attributes.
@@ -529,6 +532,40 @@ TEST(ModuleLoaderShapes, MutatedConvAttributesAreRejectedAtLoad) {
                   "op #0 (conv2d): ");
   expectLoadError(buildTestModule(convModule({integer("groups", 2)})),
                   "op #0 (conv2d): groups 2 must divide");
+  // The layout: an unknown one is named, and "nhwc" reads the [1, 1, 4, 4]
+  // input as 4 channels of 1 x 4 pixels, which the 1-channel weight does
+  // not take.
+  expectLoadError(buildTestModule(convModule({string("layout", "nchwc")})),
+                  "op #0 (conv2d): layout must be \"nchw\" or \"nhwc\", got "
+                  "\"nchwc\"");
+  expectLoadError(buildTestModule(convModule({string("layout", "nhwc")})),
+                  "op #0 (conv2d): conv2d weight [1, 1, 3, 3] expects 1 input "
+                  "channels, input has 4");
+}
+
+TEST(ModuleLoaderShapes, NhwcConvLoadsAndRuns) {
+  // x [1, 4, 4, 1] NHWC, w [1, 1, 3, 3] of ones: each output is the sum of
+  // a 3x3 window, prepared or through the op table's transposes alike.
+  TestModule m = convModule({string("layout", "nhwc")}, {1, 2, 2, 1});
+  m.values[0].shape = {1, 4, 4, 1};
+  std::vector<float> ones(9, 1.0f);
+  std::memcpy(m.constants[0].bytes.data(), ones.data(), 36);
+  std::vector<float> x(16);
+  for (int i = 0; i < 16; ++i)
+    x[size_t(i)] = float(i);
+  for (bool prepare : {true, false}) {
+    SCOPED_TRACE(prepare ? "prepared" : "op table");
+    kiln::LoadOptions options;
+    options.prepareLibraryCalls = prepare;
+    auto mod = kiln::Module::loadBytes(buildTestModule(m), "nhwc.kiln", options);
+    ASSERT_TRUE(mod.ok()) << mod.status().toString();
+    auto s = (*mod)->newSession("main");
+    ASSERT_TRUE(s.ok()) << s.status().toString();
+    auto out = s->run({*kiln::Tensor::fromVector<float>(x, {1, 4, 4, 1})});
+    ASSERT_TRUE(out.ok()) << out.status().toString();
+    EXPECT_EQ((*out)[0].shape(), (kiln::Shape{1, 2, 2, 1}));
+    EXPECT_EQ((*out)[0].toDoubles(), (std::vector<double>{45, 54, 81, 90}));
+  }
 }
 
 /// One op `name` on one f32 input of `in`, declaring one result `declared`
