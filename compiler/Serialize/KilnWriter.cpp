@@ -102,11 +102,12 @@ public:
   /// never grows (and copies) on the way: each doubling of a 300 MB buffer
   /// cost a copy and fresh zeroed pages. The FlatBuffer holds only the
   /// graph and the generated code.
-  Writer(const ParameterSource &parameters, const NativeCode *native,
+  Writer(const ParameterSource &parameters, llvm::ArrayRef<NativeCode> native,
          size_t payloadHint)
-      : parameters_(parameters), native_(native), builder_(size_t(1) << 20) {
-    if (native_ && native_->sharedObject.empty())
-      native_ = nullptr;
+      : parameters_(parameters), builder_(size_t(1) << 20) {
+    for (const NativeCode &code : native)
+      if (!code.sharedObject.empty())
+        native_.push_back(&code);
     payload_.reserve(payloadHint);
   }
 
@@ -131,8 +132,12 @@ public:
         ::kiln::kKilnFormatMajor, payload_.data(), payload_.size());
     flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::NativeCode>>>
         native;
-    if (native_)
-      native = builder_.CreateVector(std::vector{writeNativeCode(*native_)});
+    if (!native_.empty()) {
+      std::vector<flatbuffers::Offset<fb::NativeCode>> codes;
+      for (const NativeCode *code : native_)
+        codes.push_back(writeNativeCode(*code));
+      native = builder_.CreateVector(codes);
+    }
     auto root = fb::CreateModule(
         builder_, ::kiln::kKilnFormatMajor,
         ::kiln::kKilnFormatMinor,
@@ -466,7 +471,7 @@ private:
       }
       if (auto fusion = dyn_cast<FusionOp>(op)) {
         auto symbol = fusion->getAttrOfType<StringAttr>("kiln.cpu_symbol");
-        if (native_ && symbol) {
+        if (!native_.empty() && symbol) {
           if (failed(writeNativeKernel(fusion, symbol.getValue(), ++kernels)))
             return failure();
           continue;
@@ -489,7 +494,7 @@ private:
   }
 
   const ParameterSource &parameters_;
-  const NativeCode *native_;
+  std::vector<const NativeCode *> native_; // targets with code, best first
   flatbuffers::FlatBufferBuilder builder_;
   /// Grows without zeroing: zeroing hundreds of MB of weights that are
   /// written next was a whole extra pass over them.
@@ -511,7 +516,7 @@ private:
 LogicalResult mlir::kiln::writeKilnFile(ModuleOp module,
                                         const ParameterSource &parameters,
                                         std::vector<uint8_t> &out,
-                                        const NativeCode *native) {
+                                        llvm::ArrayRef<NativeCode> native) {
   return writeKilnFile(
       module, parameters,
       [&](llvm::ArrayRef<llvm::ArrayRef<uint8_t>> pieces) {
@@ -525,7 +530,8 @@ LogicalResult mlir::kiln::writeKilnFile(ModuleOp module,
 
 LogicalResult mlir::kiln::writeKilnFile(ModuleOp module,
                                         const ParameterSource &parameters,
-                                        FileSink sink, const NativeCode *native) {
+                                        FileSink sink,
+                                        llvm::ArrayRef<NativeCode> native) {
   size_t payloadHint = 0;
   module.walk([&](Operation *op) {
     if (!isa<ConstantOp, ParameterOp>(op) || op->getNumResults() != 1)

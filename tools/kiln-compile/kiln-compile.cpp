@@ -4,16 +4,18 @@
 //   kiln-compile model.onnx -o model.kiln [--input-shape x=1x3x224x224]...
 //                [--input-dim batch=1]...
 //                [--precision=f32|f16|bf16] [--no-fusion] [--no-in-place]
-//                [--report] [--emit-mlir] [--time-phases]
-//                [--cpu=x86-64-v3|native|none] [--emit-asm] [--emit-llvm]
+//                [--report] [--emit-mlir] [--time-phases] [--conv-layout=nhwc|nchw]
+//                [--cpu=x86-64-v4,x86-64-v3|native|none] [--emit-asm] [--emit-llvm]
 //
 // Parses and verifies the graph, runs the compile pipeline
 // (compiler/Pipelines) and writes the .kiln file. Parameter values come
 // from DIR/<name>.npy (dtype and shape checked) or, with --random-weights,
 // from a seeded uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) draw (integer
 // parameters: zeros): for tests and benchmarks, never silently.
-// Fused "loop" kernels become native code (compiler/Target/CPU) for --cpu;
-// --cpu=none leaves every fused kernel to the runtime's op-by-op path.
+// Fused kernels become native code (compiler/Target/CPU) for each --cpu
+// target (by default AVX-512 and AVX2 copies; the runtime loads the first
+// the host runs); --cpu=none leaves every fused kernel to the runtime's
+// op-by-op path.
 // A .onnx input is imported by frontends/onnx first (initializers become
 // constants; symbolic input dims are bound with --input-shape/--input-dim).
 // --time-phases prints the wall time of each phase and pass (MLIR's timing
@@ -83,9 +85,11 @@ static cl::opt<std::string> convLayout(
     cl::value_desc("layout"), cl::init("nhwc"));
 static cl::opt<std::string> cpu(
     "cpu",
-    cl::desc("CPU the fused kernels are compiled for: x86-64-v3 (AVX2+FMA), "
-             "native, another x86 CPU name, or none (run them op by op)"),
-    cl::value_desc("cpu"), cl::init("x86-64-v3"));
+    cl::desc("CPUs the fused kernels are compiled for, best first, comma-"
+             "separated: x86-64-v4 (AVX-512), x86-64-v3 (AVX2+FMA), native, "
+             "other x86 CPU names; the runtime loads the first its CPU runs. "
+             "none: run them op by op"),
+    cl::value_desc("cpu[,cpu...]"), cl::init("x86-64-v4,x86-64-v3"));
 static cl::opt<bool> emitAsm(
     "emit-asm", cl::desc("Also print the generated kernels' assembly to stdout"));
 static cl::opt<bool> emitLlvm(
@@ -286,7 +290,7 @@ int main(int argc, char **argv) {
     }
     return success();
   };
-  if (failed(mlir::kiln::writeKilnFile(*module, source, sink, &native.code)))
+  if (failed(mlir::kiln::writeKilnFile(*module, source, sink, native.code)))
     return 1;
   writeTimer.stop();
   if (report)

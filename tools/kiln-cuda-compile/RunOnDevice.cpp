@@ -149,12 +149,12 @@ int runOnDevice(ModuleOp module, const CUDACodegenResult &result, int repeats) {
   void *cpuLibrary = nullptr;
   CPUCodegenResult native;
   if (succeeded(generateCPUCode(module, CPUCodegenOptions{}, native)) &&
-      !native.code.sharedObject.empty()) {
+      !native.code.empty()) {
     llvm::SmallString<128> path;
     if (!llvm::sys::fs::createTemporaryFile("kiln-cpu-ref", "so", path)) {
       std::ofstream(path.c_str(), std::ios::binary)
-          .write(reinterpret_cast<const char *>(native.code.sharedObject.data()),
-                 std::streamsize(native.code.sharedObject.size()));
+          .write(reinterpret_cast<const char *>(native.code[0].sharedObject.data()),
+                 std::streamsize(native.code[0].sharedObject.size()));
       cpuLibrary = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
       llvm::sys::fs::remove(path);
     }

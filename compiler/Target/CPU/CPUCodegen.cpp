@@ -18,6 +18,7 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 
 #include <map>
 
@@ -102,14 +103,23 @@ LogicalResult mlir::kiln::generateCPUCode(ModuleOp module,
                                           const CPUCodegenOptions &options,
                                           CPUCodegenResult &result,
                                           bool wantAssembly, bool wantIR) {
-  cpu::TargetDescription target;
+  SmallVector<cpu::TargetDescription> targets;
   std::string error;
-  if (!cpu::describeTarget(options.cpu, target, error))
-    return module.emitError("CPU code generation: ") << error;
+  SmallVector<StringRef> names;
+  StringRef(options.cpu).split(names, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  for (StringRef name : names) {
+    cpu::TargetDescription target;
+    if (!cpu::describeTarget(name.trim(), target, error))
+      return module.emitError("CPU code generation: ") << error;
+    targets.push_back(std::move(target));
+  }
+  if (targets.empty())
+    return module.emitError("CPU code generation: no target CPU given");
 
   llvm::LLVMContext ctx;
   auto llvmModule = std::make_unique<llvm::Module>("kiln_kernels", ctx);
   std::map<std::string, std::pair<std::string, cpu::KernelLaunch>> kernels;
+  std::vector<std::string> symbols;
   SmallVector<std::pair<FusionOp, std::string>> tagged;
   Builder builder(module.getContext());
 
@@ -136,7 +146,7 @@ LogicalResult mlir::kiln::generateCPUCode(ModuleOp module,
         return;
       }
       it = kernels.insert({key, {symbol, *launch}}).first;
-      result.code.symbols.push_back(symbol);
+      symbols.push_back(symbol);
     }
     const auto &[symbol, launch] = it->second;
     fusion->setAttr(kSymbolAttr, builder.getStringAttr(symbol));
@@ -147,16 +157,29 @@ LogicalResult mlir::kiln::generateCPUCode(ModuleOp module,
   if (kernels.empty())
     return success();
 
-  std::vector<uint8_t> object;
-  if (!cpu::compileModule(*llvmModule, target, object,
-                          wantAssembly ? &result.assembly : nullptr,
-                          wantIR ? &result.optimizedIR : nullptr, error))
-    return module.emitError("CPU code generation: ") << error;
-  if (!cpu::linkSharedObject(object, result.code.sharedObject, error))
-    return module.emitError("CPU code generation: ") << error;
-  result.code.triple = target.triple;
-  result.code.cpu = target.cpu;
-  result.code.features = target.features;
+  // The kernels' IR is the same for every target (a copy each, since
+  // optimization rewrites it); each target's features steer the vectorizer.
+  for (const cpu::TargetDescription &target : targets) {
+    std::unique_ptr<llvm::Module> copy = llvm::CloneModule(*llvmModule);
+    std::string assembly, ir;
+    std::vector<uint8_t> object;
+    NativeCode code;
+    if (!cpu::compileModule(*copy, target, object,
+                            wantAssembly ? &assembly : nullptr,
+                            wantIR ? &ir : nullptr, error) ||
+        !cpu::linkSharedObject(object, code.sharedObject, error))
+      return module.emitError("CPU code generation: ") << error;
+    std::string header = "; kiln-compile: kernels for " + target.cpu + "\n";
+    if (wantAssembly)
+      result.assembly += (targets.size() > 1 ? header : "") + assembly;
+    if (wantIR)
+      result.optimizedIR += (targets.size() > 1 ? header : "") + ir;
+    code.triple = target.triple;
+    code.cpu = target.cpu;
+    code.features = target.features;
+    code.symbols = symbols;
+    result.code.push_back(std::move(code));
+  }
   return success();
 }
 
@@ -166,9 +189,13 @@ void mlir::kiln::printCPUCodegenReport(ModuleOp module,
   DenseMap<Operation *, StringRef> reasons;
   for (const auto &f : result.fallbacks)
     reasons[f.fusion] = f.reason;
+  std::string cpus;
+  for (const NativeCode &code : result.code)
+    cpus += (cpus.empty() ? "" : ",") + code.cpu;
   os << "cpu codegen: " << result.fusionsGenerated << " fused kernel(s) "
-     << "generated as " << result.code.symbols.size() << " function(s) for "
-     << (result.code.cpu.empty() ? "-" : result.code.cpu) << ", "
+     << "generated as "
+     << (result.code.empty() ? 0 : result.code.front().symbols.size())
+     << " function(s) for " << (cpus.empty() ? "-" : cpus) << ", "
      << result.fallbacks.size() << " run op by op\n";
   module.walk([&](FusionOp fusion) {
     std::string ops;

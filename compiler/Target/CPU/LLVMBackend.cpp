@@ -43,11 +43,12 @@ void initializeX86() {
   });
 }
 
-void addLibmvecMappings(llvm::TargetLibraryInfoImpl &tli) {
+void addLibmvecMappings(llvm::TargetLibraryInfoImpl &tli, bool avx512) {
   struct Row {
     const char *scalar, *vector;
     unsigned lanes;
     const char *prefix;
+    bool avx512 = false; // the "e" variants: only where the CPU has AVX-512
   };
   static const Row rows[] = {
       {"tanhf", "_ZGVdN8v_tanhf", 8, "_ZGV_LLVM_N8v"},
@@ -60,9 +61,26 @@ void addLibmvecMappings(llvm::TargetLibraryInfoImpl &tli) {
       {"log1p", "_ZGVdN4v_log1p", 4, "_ZGV_LLVM_N4v"},
       {"llvm.pow.f32", "_ZGVdN8vv_powf", 8, "_ZGV_LLVM_N8vv"},
       {"llvm.pow.f64", "_ZGVdN4vv_pow", 4, "_ZGV_LLVM_N4vv"},
+      // AVX-512 ("e") variants, for targets with 512-bit vectors.
+      {"tanhf", "_ZGVeN16v_tanhf", 16, "_ZGV_LLVM_N16v", true},
+      {"tanh", "_ZGVeN8v_tanh", 8, "_ZGV_LLVM_N8v", true},
+      {"erff", "_ZGVeN16v_erff", 16, "_ZGV_LLVM_N16v", true},
+      {"erf", "_ZGVeN8v_erf", 8, "_ZGV_LLVM_N8v", true},
+      {"expm1f", "_ZGVeN16v_expm1f", 16, "_ZGV_LLVM_N16v", true},
+      {"expm1", "_ZGVeN8v_expm1", 8, "_ZGV_LLVM_N8v", true},
+      {"log1pf", "_ZGVeN16v_log1pf", 16, "_ZGV_LLVM_N16v", true},
+      {"log1p", "_ZGVeN8v_log1p", 8, "_ZGV_LLVM_N8v", true},
+      {"llvm.exp.f32", "_ZGVeN16v_expf", 16, "_ZGV_LLVM_N16v", true},
+      {"llvm.exp.f64", "_ZGVeN8v_exp", 8, "_ZGV_LLVM_N8v", true},
+      {"llvm.log.f32", "_ZGVeN16v_logf", 16, "_ZGV_LLVM_N16v", true},
+      {"llvm.log.f64", "_ZGVeN8v_log", 8, "_ZGV_LLVM_N8v", true},
+      {"llvm.pow.f32", "_ZGVeN16vv_powf", 16, "_ZGV_LLVM_N16vv", true},
+      {"llvm.pow.f64", "_ZGVeN8vv_pow", 8, "_ZGV_LLVM_N8vv", true},
   };
   std::vector<llvm::VecDesc> missing;
   for (const Row &r : rows) {
+    if (r.avx512 && !avx512)
+      continue;
     auto vf = llvm::ElementCount::getFixed(r.lanes);
     if (!tli.isFunctionVectorizable(r.scalar, vf))
       missing.emplace_back(r.scalar, r.vector, vf, /*Masked=*/false, r.prefix);
@@ -153,6 +171,13 @@ bool compileModule(llvm::Module &module, const TargetDescription &target,
     return false;
   module.setTargetTriple(target.triple);
   module.setDataLayout(tm->createDataLayout());
+  // LLVM tunes AVX-512 CPUs to prefer 256-bit vectors (against frequency
+  // drops on early Skylake servers); these kernels are long, uniform loops
+  // where the full width pays.
+  if (llvm::is_contained(target.features, "avx512f"))
+    for (llvm::Function &f : module)
+      if (!f.isDeclaration())
+        f.addFnAttr("prefer-vector-width", "512");
   {
     llvm::raw_string_ostream os(error);
     if (llvm::verifyModule(module, &os))
@@ -163,7 +188,8 @@ bool compileModule(llvm::Module &module, const TargetDescription &target,
   llvm::TargetLibraryInfoImpl tli(triple);
   tli.addVectorizableFunctionsFromVecLib(
       llvm::TargetLibraryInfoImpl::LIBMVEC_X86, triple);
-  addLibmvecMappings(tli);
+  bool avx512 = llvm::is_contained(target.features, "avx512f");
+  addLibmvecMappings(tli, avx512);
 
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;

@@ -18,7 +18,9 @@
 #include "EagerUtil.h"
 #include "kiln/ThreadPool.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace kiln {
 
@@ -387,17 +389,27 @@ void dropoutKernel(const C *x, C *y, int64_t n, double ratio, uint64_t seed,
                    uint8_t *keep) {
   const uint64_t threshold = uint64_t(std::ceil(ratio * 4294967296.0));
   const C scale = C(1.0 / (1.0 - ratio));
-  int64_t blocks = (n + 3) / 4;
-  ThreadPool::global().parallelFor(0, blocks, 2048, [&](int64_t b, int64_t e) {
-    for (int64_t blk = b; blk < e; ++blk) {
-      std::array<uint32_t, 4> r = philox4x32(uint64_t(blk), seed);
-      int64_t base = blk * 4;
-      for (int64_t k = 0; k < 4 && base + k < n; ++k) {
-        bool kept = uint64_t(r[size_t(k)]) >= threshold;
-        y[base + k] = kept ? x[base + k] * scale : C(0);
-        if (keep)
-          keep[base + k] = kept;
-      }
+  // Sixteen Philox blocks (64 elements) per philox4x32x16 call, the
+  // vectorized generator: one block per call took ~15% of a transformer
+  // training step. Groups of 16 blocks, so each chunk starts on a group.
+  const int64_t groups = (n + 63) / 64;
+  ThreadPool::global().parallelFor(0, groups, 32, [&](int64_t b, int64_t e) {
+    uint32_t words[4][16], flat[64];
+    uint8_t kept[64];
+    for (int64_t g = b; g < e; ++g) {
+      philox4x32x16(uint64_t(g) * 16, seed, words);
+      // Element base + 4 i + k is word k of block 16 g + i.
+      for (int i = 0; i < 16; ++i)
+        for (int k = 0; k < 4; ++k)
+          flat[4 * i + k] = words[k][i];
+      const int64_t base = g * 64;
+      const int count = int(std::min<int64_t>(64, n - base));
+      for (int j = 0; j < count; ++j)
+        kept[j] = uint64_t(flat[j]) >= threshold;
+      for (int j = 0; j < count; ++j)
+        y[base + j] = kept[j] ? x[base + j] * scale : C(0);
+      if (keep)
+        std::memcpy(keep + base, kept, size_t(count));
     }
   });
 }

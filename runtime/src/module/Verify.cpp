@@ -424,12 +424,22 @@ Expected<std::shared_ptr<ModuleData>> parseModule(FileBytes file,
   data->name = name;
   data->file = std::move(file);
   if (fb->native_code() && fb->native_code()->size() > 0) {
-    if (fb->native_code()->size() > 1)
-      return unavailable(name, ": native code for ",
-                         fb->native_code()->size(),
-                         " targets; this runtime loads one");
-    KILN_ASSIGN_OR_RETURN(
-        data->native, NativeLibrary::load(*fb->native_code()->Get(0), name));
+    // One shared object per target, best first (kiln-compile --cpu=v4,v3):
+    // the first whose CPU features this host has is loaded. A corrupt one
+    // is an error, never a reason to try the next.
+    std::string refusals;
+    for (const format::NativeCode *code : *fb->native_code()) {
+      std::string cpu = code->cpu() ? code->cpu()->str() : "?";
+      Status fits = checkCpuFeatures(code->features(), cpu, name);
+      if (!fits.isOk()) {
+        refusals += (refusals.empty() ? "" : "; ") + std::string(fits.message());
+        continue;
+      }
+      KILN_ASSIGN_OR_RETURN(data->native, NativeLibrary::load(*code, name));
+      break;
+    }
+    if (!data->native)
+      return unavailable(refusals);
   }
   if (fb->constants()) {
     for (size_t c = 0; c < fb->constants()->size(); ++c) {

@@ -2,7 +2,7 @@
 // in f32, and narrowed with round-to-nearest-even (quiet NaN kept) after
 // every op with a bf16 result, as the runtime's floatToBf16; all of it
 // vectorizes with integer AVX2 ops.
-// RUN: kiln-compile %s -o %t.kiln --emit-llvm | FileCheck %s
+// RUN: kiln-compile %s -o %t.kiln --cpu=x86-64-v3 --emit-llvm | FileCheck %s
 
 // CHECK-LABEL: define void @kiln_kernel_0(
 // CHECK: load <8 x i16>

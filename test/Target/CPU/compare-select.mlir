@@ -2,7 +2,7 @@
 // i1 inputs are loaded as bytes and tested against 0; select becomes a
 // vector select; casts follow the runtime (float -> int saturates).
 // (LLVM folds not(gt) into fcmp ule and the byte test into icmp eq.)
-// RUN: kiln-compile %s -o %t.kiln --emit-llvm | FileCheck %s
+// RUN: kiln-compile %s -o %t.kiln --cpu=x86-64-v3 --emit-llvm | FileCheck %s
 
 // CHECK-LABEL: define void @kiln_kernel_0(
 // CHECK: fcmp {{ogt|ule}} <8 x float>

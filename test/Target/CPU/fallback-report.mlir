@@ -6,7 +6,7 @@
 // RUN: kiln-compile %s -o %t.kiln --report 2>&1 | FileCheck %s
 // RUN: kiln-compile %s -o %t.kiln --report --cpu=none 2>&1 | FileCheck %s --check-prefix=NONE
 
-// CHECK: cpu codegen: 3 fused kernel(s) generated as 2 function(s) for x86-64-v3, 5 run op by op
+// CHECK: cpu codegen: 3 fused kernel(s) generated as 2 function(s) for x86-64-v4,x86-64-v3, 5 run op by op
 // CHECK-DAG: fusion "loop" [add,tanh] at {{.*}}: native kiln_kernel_0
 // CHECK-DAG: fusion "loop" [add,tanh] at {{.*}}: native kiln_kernel_0
 // CHECK-DAG: fusion "reduction" [softmax] at {{.*}}: native kiln_kernel_1

@@ -3,8 +3,8 @@
 // kernels store each op's result), then stored with vcvtps2ph. (LLVM
 // may do the add in half directly: f32 rounding then f16 rounding of a sum
 // of two halves equals rounding it to f16 once.)
-// RUN: kiln-compile %s -o %t.kiln --emit-llvm | FileCheck %s --check-prefix=IR
-// RUN: kiln-compile %s -o %t.kiln --emit-asm | FileCheck %s --check-prefix=ASM
+// RUN: kiln-compile %s -o %t.kiln --cpu=x86-64-v3 --emit-llvm | FileCheck %s --check-prefix=IR
+// RUN: kiln-compile %s -o %t.kiln --cpu=x86-64-v3 --emit-asm | FileCheck %s --check-prefix=ASM
 
 // IR-LABEL: define void @kiln_kernel_0(
 // IR: load <8 x half>

@@ -3,7 +3,7 @@
 // [8, 128] + [128] add is broadcast (stride 0 on rows), so the kernel stays
 // 2-D with rows as its parallel range, and the row loop is vectorized with
 // 8 x f32 and carries the parallel-access metadata (no runtime alias checks).
-// RUN: kiln-compile %s -o %t.kiln --emit-llvm | FileCheck %s
+// RUN: kiln-compile %s -o %t.kiln --cpu=x86-64-v3 --emit-llvm | FileCheck %s
 
 // CHECK-LABEL: define void @kiln_kernel_0(ptr {{.*}}%buffers, i64 %begin, i64 %end)
 // CHECK: %buf0 = load ptr, ptr %buffers

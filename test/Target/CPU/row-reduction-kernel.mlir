@@ -3,8 +3,8 @@
 // one pass per reduction level, each vectorized to 8 x f32 (ymm) with up to
 // four accumulators; the prologue is evaluated once, in the first pass,
 // and stashed in the result row for the later passes.
-// RUN: kiln-compile %s -o %t.kiln --emit-llvm | FileCheck %s --check-prefix=IR
-// RUN: kiln-compile %s -o %t.kiln --emit-asm | FileCheck %s --check-prefix=ASM
+// RUN: kiln-compile %s -o %t.kiln --cpu=x86-64-v3 --emit-llvm | FileCheck %s --check-prefix=IR
+// RUN: kiln-compile %s -o %t.kiln --cpu=x86-64-v3 --emit-asm | FileCheck %s --check-prefix=ASM
 
 // softmax(x / 8): max (NaN-propagating llvm.maximum), sum of exps (libmvec,
 // reassociated adds), scale; the exps stay in the result row.

@@ -33,7 +33,7 @@
 
 // Every reduction fusion is native but one: a layer_norm whose prologue
 // reads an input broadcast inside the normalized dims runs op by op.
-// REPORT: cpu codegen: 23 fused kernel(s) generated as 23 function(s) for x86-64-v3, 1 run op by op
+// REPORT: cpu codegen: 23 fused kernel(s) generated as 23 function(s) for x86-64-v4,x86-64-v3, 1 run op by op
 // REPORT: fusion "reduction" [sub,layer_norm] at {{.*}}: op by op: an input broadcast within the reduced dimensions
 
 // CHECK-COUNT-13: output #{{[0-9]+}} vs expected: {{.*}} OK

@@ -2,7 +2,9 @@
 #include "TestUtil.h"
 
 #include "kiln/NNOps.h"
+#include "kiln/Random.h"
 
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -305,6 +307,26 @@ TEST(NNOps, DropoutIsSeededAndScaled) {
   EXPECT_NEAR(double(kept) / 10000, 0.75, 0.02);
   EXPECT_EQ(dropout(x, 0.5, false, 1)->toDoubles(), x.toDoubles());
   EXPECT_EQ(dropout(x, 1.0, true, 1).status().code(), StatusCode::InvalidArgument);
+}
+
+TEST(NNOps, DropoutMaskIsPhiloxOfTheElementIndex) {
+  // The mask's definition (shared with the compiled dropout): element i is
+  // kept when word i % 4 of philox4x32(i / 4, seed) is >= ratio * 2^32.
+  // Sizes that end inside a 64-element group, and one split over threads.
+  for (int64_t n : {1, 5, 63, 64, 65, 1237, 300001}) {
+    SCOPED_TRACE(n);
+    Tensor x = *Tensor::full({n}, 1.0, DType::F32);
+    const double ratio = 0.3;
+    auto y = dropout(x, ratio, true, 77);
+    ASSERT_TRUE(y.ok());
+    const float *v = y->data<float>();
+    const uint64_t threshold = uint64_t(std::ceil(ratio * 4294967296.0));
+    for (int64_t i = 0; i < n; ++i) {
+      std::array<uint32_t, 4> r = philox4x32(uint64_t(i / 4), 77);
+      bool kept = uint64_t(r[size_t(i % 4)]) >= threshold;
+      ASSERT_EQ(v[i], kept ? float(1.0 / (1.0 - ratio)) : 0.0f) << "element " << i;
+    }
+  }
 }
 
 TEST(NNOps, ConvBadInputs) {

@@ -38,15 +38,17 @@ struct NativeCode {
 /// kiln-plan-memory) into the bytes of a .kiln file: a size-prefixed
 /// FlatBuffer with the payload checksum, then the payload (format 2,
 /// runtime/schema/kiln.fbs). Emits a diagnostic and fails on
-/// anything it cannot represent. With `native`, each fusion that has a
-/// kernel in it is written as one `cpu_kernel` op calling that kernel.
+/// anything it cannot represent. With `native` (one shared object per
+/// target, the same symbols in each, best target first: the runtime loads
+/// the first its CPU can run), each fusion that has a kernel is written as
+/// one `cpu_kernel` op calling that kernel.
 LogicalResult writeKilnFile(ModuleOp module, const ParameterSource &parameters,
                             std::vector<uint8_t> &out,
-                            const NativeCode *native = nullptr);
+                            llvm::ArrayRef<NativeCode> native = {});
 
 /// The same, handing the file's pieces to `sink` instead of copying them.
 LogicalResult writeKilnFile(ModuleOp module, const ParameterSource &parameters,
-                            FileSink sink, const NativeCode *native = nullptr);
+                            FileSink sink, llvm::ArrayRef<NativeCode> native = {});
 
 } // namespace mlir::kiln
 

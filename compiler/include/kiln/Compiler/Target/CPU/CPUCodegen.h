@@ -31,20 +31,24 @@
 namespace mlir::kiln {
 
 struct CPUCodegenOptions {
-  /// "x86-64-v3" (AVX2+FMA, the default), "native", or an x86 CPU name.
+  /// Comma-separated targets, best first: "x86-64-v3" (AVX2+FMA),
+  /// "x86-64-v4" (AVX-512), "native", or x86 CPU names. The same kernels
+  /// are compiled for each, and the runtime loads the first its CPU runs.
   std::string cpu = "x86-64-v3";
 };
 
 struct CPUCodegenResult {
-  NativeCode code;           // empty shared object when nothing was generated
+  /// One shared object per target, in the order of CPUCodegenOptions::cpu,
+  /// with the same symbols; empty when nothing was generated.
+  std::vector<NativeCode> code;
   unsigned fusionsGenerated = 0;
   struct Fallback {
     Operation *fusion;
     std::string reason;
   };
   std::vector<Fallback> fallbacks; // fusions left to the op-by-op path
-  std::string assembly;            // when asked for
-  std::string optimizedIR;         // when asked for
+  std::string assembly;    // when asked for: each target's, under a header
+  std::string optimizedIR; // when asked for: each target's, under a header
 };
 
 /// Generates the kernels of `module`. Fails (with a diagnostic) only when
