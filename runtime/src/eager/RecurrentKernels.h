@@ -104,6 +104,28 @@ void forRows(int64_t rows, int64_t width, const Fn &fn) {
   pool.parallelFor(0, rows, grain, fn);
 }
 
+/// Runs fn(rowBegin, rowEnd) once per group of the `rows` batch rows, one
+/// group per pool thread, when the whole call has `work` multiply-adds or
+/// more in all (~2^20: waking the pool costs several microseconds); else
+/// fn(0, rows) here. For recurrences whose batch rows never meet: each
+/// group runs every step of its rows, so the pool is woken once a call,
+/// not once a step, and a row's state stays in one core's cache.
+template <typename Fn>
+void forRowGroups(int64_t rows, int64_t work, const Fn &fn) {
+  ThreadPool &pool = ThreadPool::global();
+  const int64_t groups = pool.numThreads() > 1 && work >= (int64_t(1) << 20)
+                             ? std::min<int64_t>(pool.numThreads(), rows)
+                             : 1;
+  if (groups <= 1) {
+    fn(int64_t(0), rows);
+    return;
+  }
+  pool.parallelFor(0, groups, 1, [&](int64_t g0, int64_t g1) {
+    for (int64_t g = g0; g < g1; ++g)
+      fn(rows * g / groups, rows * (g + 1) / groups);
+  });
+}
+
 /// The activations in the compute type: f64 uses libm (the gradient checks
 /// run in f64), f32 the vectorizable forms of cpu/VecMath.h.
 template <typename C> struct Activations;
