@@ -3,6 +3,8 @@
 // The four training steps of issue 4 (forward, backward, Adam) with
 // kiln::nn and kiln::optim. Prints one line per workload:
 //   step <name> <median ms> <min ms> <max ms> <loss after the last step>
+//   phases <name> <forward ms> <backward ms> <optimizer ms> (medians; the
+//   zeroGrad and the loss's item() are in none of them)
 // which bench/train/compare.py puts beside PyTorch's (torch_train_bench.py
 // builds the same models). Inputs are seeded; both sides time the same
 // shapes, not the same numbers (weights are initialised by each library).
@@ -51,27 +53,42 @@ struct Workload {
 void timeStep(const Workload &w, int warmup, int reps) {
   auto opt = orDie(optim::Adam::create(w.model->parameters(), {.lr = 1e-3}),
                    "Adam");
+  using Clock = std::chrono::steady_clock;
+  auto msSince = [](Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  };
+  std::vector<double> ms, fwd, bwd, upd;
   auto step = [&]() -> double {
+    auto t0 = Clock::now();
     opt->zeroGrad();
+    auto t1 = Clock::now();
     Tensor loss = orDie(w.loss(), w.name.c_str());
+    fwd.push_back(msSince(t1));
+    auto t2 = Clock::now();
     orDie(loss.backward(), "backward");
+    bwd.push_back(msSince(t2));
+    auto t3 = Clock::now();
     orDie(opt->step(), "step");
-    return orDie(loss.item(), "item");
+    upd.push_back(msSince(t3));
+    double value = orDie(loss.item(), "item");
+    ms.push_back(msSince(t0));
+    return value;
   };
   for (int i = 0; i < warmup; ++i)
     step();
-  std::vector<double> ms;
+  ms.clear(), fwd.clear(), bwd.clear(), upd.clear();
   double last = 0;
-  for (int i = 0; i < reps; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < reps; ++i)
     last = step();
-    ms.push_back(std::chrono::duration<double, std::milli>(
-                     std::chrono::steady_clock::now() - t0)
-                     .count());
-  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
   std::sort(ms.begin(), ms.end());
   std::printf("step %s %.3f %.3f %.3f %.5f\n", w.name.c_str(), ms[ms.size() / 2],
               ms.front(), ms.back(), last);
+  std::printf("phases %s %.3f %.3f %.3f\n", w.name.c_str(), median(fwd),
+              median(bwd), median(upd));
   std::fflush(stdout);
 }
 
