@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 
 namespace kiln::cpu {
@@ -327,14 +328,46 @@ void binaryKernel(char **ptrs, const int64_t *steps, int64_t n, const void *) {
 
 template <typename T>
 void selectKernel(char **ptrs, const int64_t *steps, int64_t n, const void *) {
-  if (steps[0] == sizeof(T) && steps[1] == 1 && steps[2] == sizeof(T) &&
-      steps[3] == sizeof(T)) {
-    T *out = reinterpret_cast<T *>(ptrs[0]);
-    const bool *c = reinterpret_cast<const bool *>(ptrs[1]);
-    const T *a = reinterpret_cast<const T *>(ptrs[2]);
-    const T *b = reinterpret_cast<const T *>(ptrs[3]);
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = c[i] ? a[i] : b[i];
+  // Contiguous output and condition, each branch contiguous or one
+  // broadcast value (the backward of relu and hardtanh selects against a
+  // scalar 0; it ran the strided loop below, unvectorized). The condition
+  // is read as bytes (GCC will not vectorize a load of bool), turned into
+  // a mask, and both branches are read unconditionally and blended on
+  // their bits, so that GCC vectorizes the loop for every T.
+  constexpr int64_t st = sizeof(T);
+  if (steps[0] == st && steps[1] == 1 && (steps[2] == st || steps[2] == 0) &&
+      (steps[3] == st || steps[3] == 0)) {
+    using Bits = std::conditional_t<
+        sizeof(T) == 8, uint64_t,
+        std::conditional_t<sizeof(T) == 4, uint32_t,
+                           std::conditional_t<sizeof(T) == 2, uint16_t, uint8_t>>>;
+    static_assert(sizeof(Bits) == sizeof(T));
+    typedef Bits U __attribute__((may_alias)); // T's bytes read as Bits
+    U *__restrict out = reinterpret_cast<U *>(ptrs[0]);
+    const uint8_t *__restrict c = reinterpret_cast<const uint8_t *>(ptrs[1]);
+    const U *__restrict a = reinterpret_cast<const U *>(ptrs[2]);
+    const U *__restrict b = reinterpret_cast<const U *>(ptrs[3]);
+    const int64_t ai = steps[2] ? 1 : 0, bi = steps[3] ? 1 : 0;
+    auto blend = [](uint8_t cond, U x, U y) {
+      U m = U(0) - U(cond); // all ones where cond
+      return U((x & m) | (y & U(~m)));
+    };
+    if (ai && bi)
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = blend(c[i], a[i], b[i]);
+    else if (ai) {
+      const U y = *b;
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = blend(c[i], a[i], y);
+    } else if (bi) {
+      const U x = *a;
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = blend(c[i], x, b[i]);
+    } else {
+      const U x = *a, y = *b;
+      for (int64_t i = 0; i < n; ++i)
+        out[i] = blend(c[i], x, y);
+    }
     return;
   }
   for (int64_t i = 0; i < n; ++i)

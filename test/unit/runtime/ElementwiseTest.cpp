@@ -172,6 +172,30 @@ TEST(Elementwise, Select) {
   EXPECT_EQ(select(f, f, f).status().code(), StatusCode::InvalidArgument);
 }
 
+// The contiguous loops of select: both branches full, either one a
+// broadcast scalar (relu's backward selects against 0), or both; every
+// dtype's width, lengths of 1, odd and past the vector width, and large
+// enough to split over the pool. Select copies values, so exactly.
+TEST(Elementwise, SelectContiguousAndScalarBranches) {
+  for (DType dt : {DType::F64, DType::F32, DType::F16, DType::BF16, DType::I64,
+                   DType::I32, DType::I8, DType::Bool}) {
+    for (int64_t n : {int64_t(1), int64_t(37), int64_t(100003)}) {
+      SCOPED_TRACE(::testing::Message() << dtypeName(dt) << " n=" << n);
+      Tensor c = randomTensor({n}, DType::Bool, 0, 1, 11);
+      Tensor a = randomTensor({n}, dt, -5, 5, 12);
+      Tensor b = randomTensor({n}, dt, -5, 5, 13);
+      Tensor sa = randomTensor({}, dt, -5, 5, 14);
+      Tensor sb = randomTensor({}, dt, -5, 5, 15);
+      for (auto [x, y] : {std::pair{a, b}, {a, sb}, {sa, b}, {sa, sb}}) {
+        auto got = select(c, x, y);
+        ASSERT_TRUE(got.ok()) << got.status();
+        EXPECT_EQ(got->shape(), (Shape{n}));
+        EXPECT_EQ(got->toDoubles(), ref::select(c, x, y)->toDoubles());
+      }
+    }
+  }
+}
+
 TEST(Elementwise, IntegerEdgeCasesDoNotTrap) {
   auto a = *Tensor::fromVector<int32_t>({INT32_MIN, 7, -7, INT32_MAX}, {4});
   auto b = *Tensor::fromVector<int32_t>({-1, 0, 2, 1}, {4});
