@@ -411,6 +411,37 @@ public:
 
 namespace {
 
+/// Filters [f0, f0 + fb) of the constant OIHW weight `wc` as oneDNN user
+/// memory (GOIHW when grouped, oneDNN's grouped form).
+memory filterSlice(const Tensor &wc, int64_t f0, int64_t fb, int64_t groups) {
+  const Shape &s = wc.shape();
+  memory::dims dims = groups == 1
+                          ? memory::dims{fb, s[1], s[2], s[3]}
+                          : memory::dims{groups, fb / groups, s[1], s[2], s[3]};
+  return memory(memory::desc(dims, dt::f32, groups == 1 ? tag::oihw : tag::goihw),
+                engine(),
+                const_cast<float *>(wc.data<float>() + f0 * (wc.numel() / s[0])));
+}
+
+/// A forward-inference convolution of `src` into `dst` by `filters` (which
+/// oneDNN may want in another layout: see pd.weights_desc()), with the
+/// window's strides and dilations, the given pads and `postOps`.
+dnnl::convolution_forward::primitive_desc
+convPrimitive(const memory::desc &src, const memory &filters,
+              const memory::desc &bias, const memory::desc &dst,
+              const Window2D &win, const memory::dims &padL,
+              const memory::dims &padR, const dnnl::post_ops &postOps) {
+  dnnl::primitive_attr attr = userScratchpad();
+  attr.set_post_ops(postOps);
+  // oneDNN counts dilation from 0 (0 = dense); Kiln from 1.
+  dnnl::convolution_forward::desc desc(
+      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+      src, memory::desc(filters.get_desc().dims(), dt::f32, tag::any), bias,
+      dst, {win.strides[0], win.strides[1]},
+      {win.dilations[0] - 1, win.dilations[1] - 1}, padL, padR);
+  return dnnl::convolution_forward::primitive_desc(desc, attr, engine());
+}
+
 /// The convolution split into parts, in oneDNN's layouts of choice for the
 /// activations (`plain` false: reordered from and to NCHW around each call)
 /// or in NCHW itself (`plain` true: no reorders, maybe a slower kernel);
@@ -431,12 +462,7 @@ buildConv(bool plain, const Shape &xs, const Tensor &wc, const Tensor &bc,
   if (plain)
     call->layout_ = " (NCHW)";
   try {
-    dnnl::primitive_attr attr = userScratchpad();
-    attr.set_post_ops(postOps);
     PackedWeights packed;
-    memory::dims strides = {win.strides[0], win.strides[1]};
-    // oneDNN counts dilation from 0 (0 = dense); Kiln from 1.
-    memory::dims dilates = {win.dilations[0] - 1, win.dilations[1] - 1};
     memory::dims padL = {win.pads[0], win.pads[1]}, padR = {win.pads[2], win.pads[3]};
     const tag act = plain ? tag::nchw : tag::any;
     for (size_t p = 0; p < parts; ++p) {
@@ -444,18 +470,12 @@ buildConv(bool plain, const Shape &xs, const Tensor &wc, const Tensor &bc,
       int64_t hi = items * int64_t(p + 1) / int64_t(parts);
       int64_t nb = byChannel ? n : hi - lo, fb = byChannel ? hi - lo : f;
       memory::dims src = {nb, c, xs[2], xs[3]}, dst = {nb, fb, ys[2], ys[3]};
-      memory::dims wei = groups == 1
-                             ? memory::dims{fb, wc.shape()[1], wc.shape()[2], wc.shape()[3]}
-                             : memory::dims{groups, fb / groups, wc.shape()[1],
-                                            wc.shape()[2], wc.shape()[3]};
-      tag weiTag = groups == 1 ? tag::oihw : tag::goihw;
+      memory user = filterSlice(wc, byChannel ? lo : 0, fb, groups);
       memory::desc biasMd =
           bc.defined() ? memory::desc({fb}, dt::f32, tag::x) : memory::desc();
-      dnnl::convolution_forward::desc desc(
-          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-          memory::desc(src, dt::f32, act), memory::desc(wei, dt::f32, tag::any),
-          biasMd, memory::desc(dst, dt::f32, act), strides, dilates, padL, padR);
-      dnnl::convolution_forward::primitive_desc pd(desc, attr, engine());
+      dnnl::convolution_forward::primitive_desc pd =
+          convPrimitive(memory::desc(src, dt::f32, act), user, biasMd,
+                        memory::desc(dst, dt::f32, act), win, padL, padR, postOps);
       PreparedConv::Part part{byChannel ? 0 : lo * xImage,
                               byChannel ? lo * yPlane : lo * fb * yPlane,
                               byChannel ? lo : 0,
@@ -472,9 +492,6 @@ buildConv(bool plain, const Shape &xs, const Tensor &wc, const Tensor &bc,
       if (pd.dst_desc() != part.userDst)
         part.dstReorder = dnnl::reorder(dnnl::reorder::primitive_desc(
             engine(), pd.dst_desc(), engine(), part.userDst));
-      memory user(memory::desc(wei, dt::f32, weiTag), engine(),
-                  const_cast<float *>(wc.data<float>() +
-                                      (byChannel ? lo * kPerOut : 0)));
       part.weights = packed.get(byChannel ? lo : 0, pd.weights_desc(), user);
       call->parts_.push_back(std::move(part));
     }
@@ -509,15 +526,7 @@ buildConvNhwc(const Shape &xs, const Tensor &wc, const Tensor &bc,
   auto call = std::make_unique<PreparedConv>(bc);
   call->layout_ = " (NHWC)";
   try {
-    dnnl::primitive_attr attr = userScratchpad();
-    attr.set_post_ops(postOps);
     PackedWeights packed;
-    memory::dims strides = {win.strides[0], win.strides[1]};
-    memory::dims dilates = {win.dilations[0] - 1, win.dilations[1] - 1};
-    memory::dims wei = groups == 1
-                           ? memory::dims{f, wc.shape()[1], kh, wc.shape()[3]}
-                           : memory::dims{groups, f / groups, wc.shape()[1], kh,
-                                          wc.shape()[3]};
     for (size_t p = 0; p < parts; ++p) {
       int64_t lo = items * int64_t(p) / int64_t(parts);
       int64_t hi = items * int64_t(p + 1) / int64_t(parts);
@@ -526,10 +535,7 @@ buildConvNhwc(const Shape &xs, const Tensor &wc, const Tensor &bc,
       int64_t f1 = !byChannels ? f : p + 1 == parts ? f : hi * 16;
       int64_t nb = byRows || byChannels ? 1 : hi - lo, r0 = byRows ? lo : 0,
               r1 = byRows ? hi : oh;
-      if (byChannels)
-        wei[0] = f1 - f0;
-      memory user(memory::desc(wei, dt::f32, groups == 1 ? tag::oihw : tag::goihw),
-                  engine(), const_cast<float *>(wc.data<float>() + f0 * kPerOut));
+      memory user = filterSlice(wc, f0, f1 - f0, groups);
       memory::desc biasMd =
           bc.defined() ? memory::desc({f1 - f0}, dt::f32, tag::x) : memory::desc();
       // Input rows [a, b) of the windows of output rows [r0, r1).
@@ -544,11 +550,9 @@ buildConvNhwc(const Shape &xs, const Tensor &wc, const Tensor &bc,
       }
       memory::dims src = {nb, c, b - a, w}, dst = {nb, f1 - f0, r1 - r0, ow};
       memory::desc srcMd(src, dt::f32, tag::nhwc), dstMd(dst, dt::f32, tag::nhwc);
-      dnnl::convolution_forward::desc desc(
-          dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-          srcMd, memory::desc(wei, dt::f32, tag::any), biasMd, dstMd, strides,
-          dilates, {padTop, win.pads[1]}, {padBottom, win.pads[3]});
-      dnnl::convolution_forward::primitive_desc pd(desc, attr, engine());
+      dnnl::convolution_forward::primitive_desc pd =
+          convPrimitive(srcMd, user, biasMd, dstMd, win, {padTop, win.pads[1]},
+                        {padBottom, win.pads[3]}, postOps);
       if (std::string_view(pd.impl_info_str()).starts_with("ref"))
         return nullptr; // oneDNN's reference loops: the op table is faster
       // A channel slice is computed plain and then reordered into its
