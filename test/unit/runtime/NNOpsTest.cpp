@@ -195,6 +195,8 @@ TEST(NNOps, LayerNormAndBatchNorm) {
             StatusCode::InvalidArgument);
 }
 
+Tensor ix4() { return *Tensor::fromVector<int32_t>({0, 8, -1, 3}, {4}); }
+
 TEST(NNOps, GatherAndOneHot) {
   Tensor data = randomTensor({5, 4, 3}, DType::F32, -1, 1, 1);
   Tensor idx = *Tensor::fromVector<int64_t>({0, 4, -1, 2, 2, 0}, {2, 3});
@@ -204,6 +206,20 @@ TEST(NNOps, GatherAndOneHot) {
     ASSERT_TRUE(got.ok()) << got.status();
     EXPECT_TRUE(closeTo(*got, *ref::gather(data, ix, axis), {0, 0})) << axis;
   }
+  // Large enough to split over threads (an embedding table lookup), and a
+  // one-byte dtype.
+  Tensor table = randomTensor({1000, 64}, DType::F32, -1, 1, 2);
+  std::vector<int64_t> many(5000);
+  for (size_t i = 0; i < many.size(); ++i)
+    many[i] = int64_t((i * 7919) % 1000) - (i % 3 == 0 ? 1000 : 0);
+  Tensor manyIdx = *Tensor::fromVector<int64_t>(many, {50, 100});
+  auto rows = gather(table, manyIdx, 0);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_TRUE(closeTo(*rows, *ref::gather(table, manyIdx, 0), {0, 0}));
+  Tensor bytes = *randomTensor({6, 9}, DType::F32, -100, 100, 3).to(DType::I8);
+  auto picked = gather(bytes, ix4(), 1);
+  ASSERT_TRUE(picked.ok()) << picked.status();
+  EXPECT_EQ(picked->toDoubles(), ref::gather(bytes, ix4(), 1)->toDoubles());
   Tensor bad = *Tensor::fromVector<int64_t>({5}, {1});
   auto oob = gather(data, bad, 0);
   EXPECT_EQ(oob.status().code(), StatusCode::OutOfRange);
