@@ -85,7 +85,20 @@ struct ConvToNhwc : OpRewritePattern<Conv2DOp> {
     if (cout < minChannels || (cin < minChannels && cin > 4))
       return rewriter.notifyMatchFailure(conv, "too few channels");
     Location loc = conv.getLoc();
-    Value x = toNhwc(rewriter, loc, conv.getInput());
+    // Branches reading one input (Inception, a residual's projection) share
+    // its NHWC copy.
+    Value x = existingNhwc(conv.getInput(), conv);
+    if (!x) {
+      // Right after the input's definition, so that it comes before every
+      // other reader too, whichever the driver rewrites first.
+      OpBuilder::InsertionGuard guard(rewriter);
+      Value in = conv.getInput();
+      if (Operation *def = in.getDefiningOp())
+        rewriter.setInsertionPointAfter(def);
+      else
+        rewriter.setInsertionPointToStart(in.getParentBlock());
+      x = toNhwc(rewriter, loc, in);
+    }
     auto nhwc = rewriter.create<Conv2DOp>(
         loc, nhwcType(out), x, conv.getWeight(), conv.getBias(),
         conv.getStridesAttr(), conv.getPadsAttr(), conv.getDilationsAttr(),
@@ -164,7 +177,9 @@ struct SinkTransposeBelowElementwise : RewritePattern {
     if (!resultType || resultType.getRank() != 4)
       return failure();
     SmallVector<Value> operands;
+    SmallVector<size_t> perChannel; // operands to reshape to [C]
     bool anyTransposed = false;
+    const int64_t channels = resultType.getDimSize(1);
     for (Value v : op->getOperands()) {
       if (Value src = nhwcSource(v)) {
         if (tensorOf(v).getShape() != resultType.getShape())
@@ -178,6 +193,15 @@ struct SinkTransposeBelowElementwise : RewritePattern {
         operands.push_back(v); // one value: broadcasts in any layout
         continue;
       }
+      // One value per channel, [1, C, 1, 1] or [C, 1, 1] (an unfolded
+      // bias): as [C] it broadcasts along NHWC's last dim.
+      ArrayRef<int64_t> s = tensorOf(v).getShape();
+      if ((s.size() == 4 && s[0] == 1 && s[1] == channels && s[2] == 1 && s[3] == 1) ||
+          (s.size() == 3 && s[0] == channels && s[1] == 1 && s[2] == 1)) {
+        perChannel.push_back(operands.size());
+        operands.push_back(v);
+        continue;
+      }
       Value nhwc = existingNhwc(v, op);
       if (!nhwc || v.getType() != resultType)
         return failure();
@@ -185,11 +209,42 @@ struct SinkTransposeBelowElementwise : RewritePattern {
     }
     if (!anyTransposed)
       return failure();
+    for (size_t i : perChannel)
+      operands[i] = rewriter.create<ReshapeOp>(
+          op->getLoc(),
+          RankedTensorType::get({channels}, tensorOf(operands[i]).getElementType()),
+          operands[i]);
     RankedTensorType nhwc = nhwcType(resultType);
     OperationState state(op->getLoc(), op->getName(), operands, {nhwc},
                          op->getAttrs());
     Operation *moved = rewriter.create(state);
     rewriter.replaceOp(op, toNchw(rewriter, op->getLoc(), moved->getResult(0)));
+    return success();
+  }
+};
+
+/// concat(transpose_to_nchw(a), transpose_to_nchw(b), ...) along any axis
+/// -> transpose_to_nchw(concat(a, b, ...)) along the same dim in NHWC (the
+/// channel concat of Inception, DenseNet and U-Net skips).
+struct ConcatToNhwc : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp concat,
+                                PatternRewriter &rewriter) const override {
+    if (concat.getType().getRank() != 4)
+      return rewriter.notifyMatchFailure(concat, "not rank 4");
+    SmallVector<Value> inputs;
+    for (Value v : concat.getInputs()) {
+      Value src = nhwcSource(v);
+      if (!src)
+        return rewriter.notifyMatchFailure(concat, "an input is not from NHWC");
+      inputs.push_back(src);
+    }
+    int64_t axis = concat.getAxis() < 0 ? concat.getAxis() + 4 : concat.getAxis();
+    constexpr int64_t kNchwToNhwcAxis[] = {0, 3, 1, 2};
+    auto nhwc = rewriter.create<ConcatOp>(
+        concat.getLoc(), inputs,
+        rewriter.getI64IntegerAttr(kNchwToNhwcAxis[axis]));
+    rewriter.replaceOp(concat, toNchw(rewriter, concat.getLoc(), nhwc));
     return success();
   }
 };
@@ -200,8 +255,8 @@ struct ConvLayoutPass : mlir::kiln::impl::ConvLayoutBase<ConvLayoutPass> {
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
     patterns.add<ConvToNhwc>(context, minChannels);
-    patterns.add<MaxPoolToNhwc, BatchNormToNhwc, SinkTransposeBelowElementwise>(
-        context);
+    patterns.add<MaxPoolToNhwc, BatchNormToNhwc, ConcatToNhwc,
+                 SinkTransposeBelowElementwise>(context);
     // The driver folds as it goes: transpose(transpose(x)) composes, and
     // to the identity folds away (TransposeOp::fold).
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))

@@ -54,19 +54,45 @@ func.func @few_channels(%x: tensor<1x1x28x28xf32>, %w1: tensor<6x1x5x5xf32>, %w2
 
 // -----
 
-// A per-channel add that broadcasts (an unfolded batch-norm shift) keeps
-// the transpose before it; a splat scale does not.
+// A splat scale and a per-channel shift ([1, C, 1, 1], reshaped to [C])
+// both follow the value into NHWC; an operand that broadcasts over the
+// batch ([1, 16, 4, 4] against 2 images) keeps the transpose before it.
 // CHECK-LABEL: func.func @broadcast_operand
 // CHECK:         %[[C:.*]] = kiln.conv2d {{.*}}layout = "nhwc"
-// CHECK-NEXT:    %[[M:.*]] = kiln.mul %[[C]], %{{.*}} : tensor<1x4x4x16xf32>, tensor<f32>
-// CHECK-NEXT:    %[[T:.*]] = kiln.transpose %[[M]] {permutation = array<i64: 0, 3, 1, 2>}
-// CHECK-NEXT:    kiln.add %[[T]], %arg2 : tensor<1x16x4x4xf32>, tensor<1x16x1x1xf32>
-func.func @broadcast_operand(%x: tensor<1x16x4x4xf32>, %w: tensor<16x16x1x1xf32>, %shift: tensor<1x16x1x1xf32>) -> tensor<1x16x4x4xf32> {
-  %c = kiln.conv2d %x, %w : tensor<1x16x4x4xf32>, tensor<16x16x1x1xf32>
+// CHECK-NEXT:    %[[M:.*]] = kiln.mul %[[C]], %{{.*}} : tensor<2x4x4x16xf32>, tensor<f32>
+// CHECK-NEXT:    %[[S:.*]] = kiln.reshape %arg2 : tensor<1x16x1x1xf32> -> tensor<16xf32>
+// CHECK-NEXT:    %[[A:.*]] = kiln.add %[[M]], %[[S]] : tensor<2x4x4x16xf32>, tensor<16xf32>
+// CHECK-NEXT:    %[[T:.*]] = kiln.transpose %[[A]] {permutation = array<i64: 0, 3, 1, 2>}
+// CHECK-NEXT:    kiln.add %[[T]], %arg3 : tensor<2x16x4x4xf32>, tensor<1x16x4x4xf32>
+func.func @broadcast_operand(%x: tensor<2x16x4x4xf32>, %w: tensor<16x16x1x1xf32>, %shift: tensor<1x16x1x1xf32>,
+                             %image: tensor<1x16x4x4xf32>) -> tensor<2x16x4x4xf32> {
+  %c = kiln.conv2d %x, %w : tensor<2x16x4x4xf32>, tensor<16x16x1x1xf32>
   %k = kiln.constant dense<2.0> : tensor<f32>
-  %m = kiln.mul %c, %k : tensor<1x16x4x4xf32>, tensor<f32>
-  %a = kiln.add %m, %shift : tensor<1x16x4x4xf32>, tensor<1x16x1x1xf32>
-  return %a : tensor<1x16x4x4xf32>
+  %m = kiln.mul %c, %k : tensor<2x16x4x4xf32>, tensor<f32>
+  %a = kiln.add %m, %shift : tensor<2x16x4x4xf32>, tensor<1x16x1x1xf32>
+  %b = kiln.add %a, %image : tensor<2x16x4x4xf32>, tensor<1x16x4x4xf32>
+  return %b : tensor<2x16x4x4xf32>
+}
+
+// -----
+
+// A channel concat of two NHWC branches concatenates along NHWC's last
+// dim; the conv after it reads the result directly. Both branches read one
+// NHWC copy of the input.
+// CHECK-LABEL: func.func @concat
+// CHECK:         %[[X:.*]] = kiln.transpose %arg0
+// CHECK-NEXT:    %[[A:.*]] = kiln.conv2d %[[X]], {{.*}}layout = "nhwc"
+// CHECK-NEXT:    %[[B:.*]] = kiln.conv2d %[[X]], {{.*}}layout = "nhwc"
+// CHECK-NEXT:    %[[J:.*]] = kiln.concat %[[A]], %[[B]] {axis = 3 : i64} : tensor<1x8x8x16xf32>, tensor<1x8x8x32xf32>
+// CHECK-NEXT:    %[[C:.*]] = kiln.conv2d %[[J]], {{.*}}layout = "nhwc"
+// CHECK-NEXT:    kiln.transpose %[[C]] {permutation = array<i64: 0, 3, 1, 2>}
+func.func @concat(%x: tensor<1x16x8x8xf32>, %w1: tensor<16x16x1x1xf32>, %w2: tensor<32x16x1x1xf32>,
+                  %w3: tensor<16x48x1x1xf32>) -> tensor<1x16x8x8xf32> {
+  %a = kiln.conv2d %x, %w1 : tensor<1x16x8x8xf32>, tensor<16x16x1x1xf32>
+  %b = kiln.conv2d %x, %w2 : tensor<1x16x8x8xf32>, tensor<32x16x1x1xf32>
+  %j = kiln.concat %a, %b {axis = 1 : i64} : tensor<1x16x8x8xf32>, tensor<1x32x8x8xf32>
+  %c = kiln.conv2d %j, %w3 : tensor<1x48x8x8xf32>, tensor<16x48x1x1xf32>
+  return %c : tensor<1x16x8x8xf32>
 }
 
 // -----

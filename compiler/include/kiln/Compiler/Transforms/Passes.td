@@ -112,9 +112,11 @@ def ConvLayout : Pass<"kiln-conv-layout", "func::FuncOp"> {
     chain:
       - transpose(transpose(x)) folds (a conv reading a conv's result);
       - an NHWC-to-NCHW transpose moves below elementwise ops whose other
-        operands are the same transpose, one-element constants, or values
-        already transposed to NHWC for another op (the residual add and its
-        ReLU), and below max_pool2d, which takes the layout too;
+        operands are the same transpose, one-element constants, per-channel
+        values ([1, C, 1, 1], reshaped to [C]), or values already
+        transposed to NHWC for another op (the residual add and its ReLU),
+        below concat (along the matching NHWC dim), and below max_pool2d,
+        which takes the layout too;
       - a batch_norm on an NHWC value becomes x * s + t with per-channel
         s and t, which broadcast along NHWC's last dim (and fuse with the
         ops after it);
