@@ -8,16 +8,19 @@
 #ifndef KILN_RUNTIME_CPU_AVX512_H
 #define KILN_RUNTIME_CPU_AVX512_H
 
+#include "CpuFeatures.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
 namespace kiln::cpu {
 
-/// Whether the CPU runs AVX-512F (asked once).
+/// Whether the CPU runs AVX-512F and the user did not switch it off
+/// (asked once; CpuFeatures.h).
 inline bool haveAvx512() {
 #if defined(__x86_64__)
-  static const bool have = __builtin_cpu_supports("avx512f");
+  static const bool have = cpuFeatureUsable("avx512f");
   return have;
 #else
   return false;

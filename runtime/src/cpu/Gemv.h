@@ -4,9 +4,11 @@
 // stream over the weights: its speed is the memory's, and GEMM libraries
 // spend more on packing and blocking than they save (oneDNN 2.6 here:
 // 1x784x512 took 66-100 us in brgemm and 170 us in its sgemm path, for
-// 1.6 MB of weights). This kernel walks the weights once per row in their
-// [n, k] (output-major) layout, four outputs at a time, with AVX2 FMA when
-// the CPU has it.
+// 1.6 MB of weights). This kernel walks the weights in their [n, k]
+// (output-major) layout: with AVX-512, once per call for all rows, eight
+// outputs at a time (MLP b1 compiled, 784-512-512-10, two threads: 14.5 ->
+// 12.1 us min against the AVX2 kernel); with AVX2 FMA, once per row, four
+// outputs at a time.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_RUNTIME_CPU_GEMV_H

@@ -716,7 +716,13 @@ public:
     const float *b = bias_.defined() ? bias_.data<float>() : nullptr;
     auto body = [&](int64_t n0, int64_t n1) {
       gemvRowsF32(m_, k_, x, w_.data<float>(), b, y, n_, n0, n1);
-      if (act_)
+      if (relu_) // inline, so the compiler vectorizes it (MLP b1: ~1 us a layer)
+        for (int64_t r = 0; r < m_; ++r)
+          for (int64_t j = n0; j < n1; ++j) {
+            float v = y[r * n_ + j];
+            y[r * n_ + j] = v > 0.f ? v : (v == v ? 0.f : v);
+          }
+      else if (act_)
         for (int64_t r = 0; r < m_; ++r)
           for (int64_t j = n0; j < n1; ++j)
             y[r * n_ + j] = act_(y[r * n_ + j]);
@@ -738,6 +744,7 @@ public:
   Tensor w_;    // [n, k] f32, contiguous
   Tensor bias_; // [n] f32 or undefined
   ActivationFn act_;
+  bool relu_ = false;
 };
 
 
@@ -775,6 +782,7 @@ prepareGemm(int64_t m, int64_t k, int64_t n, const Tensor &w, bool transposeW,
     return std::unique_ptr<PreparedCall>();
   auto call = std::make_unique<PreparedGemv>();
   call->m_ = m, call->k_ = k, call->n_ = n, call->bias_ = bc, call->act_ = *act;
+  call->relu_ = activation == "relu";
   // The weights output-major ([n, k]): as given when transposed, else once
   // transposed here.
   if (transposeW) {

@@ -34,6 +34,8 @@
 #ifndef KILN_RUNTIME_CPU_VECMATH_H
 #define KILN_RUNTIME_CPU_VECMATH_H
 
+#include "CpuFeatures.h"
+
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -274,7 +276,7 @@ KILN_VECMATH_INLINE void applyLanes(const float *x, float *y, int64_t n) {
 inline bool haveAvx2Fma() {
 #if KILN_VECMATH_AVX2
   static const bool have =
-      __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("fma") != 0;
+      cpuFeatureUsable("avx2") && cpuFeatureUsable("fma");
   return have;
 #else
   return false;
@@ -284,7 +286,7 @@ inline bool haveAvx2Fma() {
 /// True when the CPU has AVX-512F (checked once).
 inline bool haveAvx512F() {
 #if KILN_VECMATH_AVX2
-  static const bool have = __builtin_cpu_supports("avx512f") != 0;
+  static const bool have = cpuFeatureUsable("avx512f");
   return have;
 #else
   return false;

@@ -2,6 +2,7 @@
 #include "kiln/Random.h"
 
 #include "kiln/ThreadPool.h"
+#include "../cpu/CpuFeatures.h"
 
 #include <algorithm>
 #include <cmath>
@@ -147,9 +148,9 @@ using BlockFn = void (*)(uint64_t, uint64_t, uint32_t (*)[16]);
 
 BlockFn pickBlock() {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f"))
+  if (cpu::cpuFeatureUsable("avx512f"))
     return philoxBlockAvx512;
-  if (__builtin_cpu_supports("avx2"))
+  if (cpu::cpuFeatureUsable("avx2"))
     return philoxBlockAvx2;
 #endif
   return philoxBlockScalar;

@@ -152,7 +152,7 @@ template <typename C> struct ScalarLanes {
 /// True when the CPU runs the AVX2 build of the pointwise loops.
 inline bool haveAvx2() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const bool have = __builtin_cpu_supports("avx2") != 0;
+  static const bool have = cpu::cpuFeatureUsable("avx2");
   return have;
 #else
   return false;

@@ -1,11 +1,8 @@
 //===- NativeCode.cpp - Generated kernels shipped in a .kiln file ---------===//
 #include "NativeCode.h"
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
-
 #include "ModuleData.h"
+#include "../cpu/CpuFeatures.h"
 
 #include "kiln/Support/Checksum.h"
 #include "kiln/ThreadPool.h"
@@ -23,50 +20,6 @@ namespace {
 /// Bound on a kernel's operands + results, against garbage signatures.
 constexpr int64_t kMaxKernelBuffers = 4096;
 
-/// Whether this CPU (and OS, for the ymm/zmm state) has an LLVM-named
-/// feature; nullopt for a name this runtime cannot check.
-std::optional<bool> cpuHas(std::string_view f) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  __builtin_cpu_init();
-  if (f == "sse4.2") return __builtin_cpu_supports("sse4.2") != 0;
-  if (f == "avx") return __builtin_cpu_supports("avx") != 0;
-  if (f == "avx2") return __builtin_cpu_supports("avx2") != 0;
-  if (f == "fma") return __builtin_cpu_supports("fma") != 0;
-  if (f == "bmi") return __builtin_cpu_supports("bmi") != 0;
-  if (f == "bmi2") return __builtin_cpu_supports("bmi2") != 0;
-  if (f == "f16c") { // clang 14's __builtin_cpu_supports has no "f16c"
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
-  }
-  if (f == "avx512f") return __builtin_cpu_supports("avx512f") != 0;
-  if (f == "avx512dq") return __builtin_cpu_supports("avx512dq") != 0;
-  if (f == "avx512bw") return __builtin_cpu_supports("avx512bw") != 0;
-  if (f == "avx512vl") return __builtin_cpu_supports("avx512vl") != 0;
-#else
-  (void)f;
-#endif
-  return std::nullopt;
-}
-
-/// KILN_DISABLE_CPU_FEATURES=avx2,fma makes the loader treat those
-/// features as missing: to test the refusal on any machine, or to force a
-/// host off code that misbehaves on it.
-bool disabledByEnvironment(std::string_view f) {
-  const char *env = std::getenv("KILN_DISABLE_CPU_FEATURES");
-  if (!env)
-    return false;
-  std::string_view list(env);
-  while (!list.empty()) {
-    size_t comma = list.find(',');
-    if (list.substr(0, comma) == f)
-      return true;
-    if (comma == std::string_view::npos)
-      break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 } // namespace
 
 Status checkCpuFeatures(
@@ -75,13 +28,13 @@ Status checkCpuFeatures(
   if (!features)
     return Status::ok();
   for (const flatbuffers::String *f : *features) {
-    std::optional<bool> has = cpuHas(f->string_view());
+    std::optional<bool> has = cpu::cpuHas(f->string_view());
     if (!has)
       return unavailable(where, ": the native code needs CPU feature '",
                          f->string_view(),
                          "', which this runtime cannot check; recompile "
                          "with kiln-compile --cpu=x86-64-v3 or --cpu=none");
-    if (!*has || disabledByEnvironment(f->string_view()))
+    if (!*has || cpu::cpuFeatureDisabled(f->string_view()))
       return unavailable(where, ": the native code was compiled for ", cpu,
                          " and needs '", f->string_view(),
                          "', which this CPU lacks; recompile with "
