@@ -7,7 +7,10 @@
 // count) when PyTorch is importable, so both tables come from one run.
 // Medians of repeated runs; this is a program, never a timed test.
 //
-//   KILN_NUM_THREADS=2 ./kiln-eager-bench [--quick] [--no-torch]
+//   KILN_NUM_THREADS=2 ./kiln-eager-bench [--quick] [--no-torch] [--limits]
+//
+// --limits prints the machine limits alone (other benchmarks compare with
+// them).
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Kiln.h"
@@ -182,12 +185,14 @@ void row(const char *what, double value, const char *unit, double limit = 0) {
 } // namespace
 
 int main(int argc, char **argv) {
-  bool torch = true;
+  bool torch = true, limitsOnly = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick"))
       quick = true;
     if (!std::strcmp(argv[i], "--no-torch"))
       torch = false;
+    if (!std::strcmp(argv[i], "--limits"))
+      limitsOnly = true;
   }
   int threads = ThreadPool::global().numThreads();
   int reps = quick ? 5 : 21;
@@ -202,6 +207,8 @@ int main(int argc, char **argv) {
   if (peak512 > 0)
     row("fp32 FMA peak, AVX-512 (GEMM held to this)", peak512, "GFLOP/s");
   row("triad bandwidth (a = b + s*c)", triad, "GB/s");
+  if (limitsOnly)
+    return 0;
 
   std::printf("Kiln eager\n");
   {

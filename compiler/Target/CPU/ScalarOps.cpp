@@ -1,10 +1,10 @@
 //===- ScalarOps.cpp - One element of a kiln elementwise op in LLVM IR -----===//
 //
-// Float math goes through LLVM intrinsics where LLVM has one (exp, log,
-// sqrt, pow, floor, ...) and through libm calls marked memory(none)
+// Float math goes through LLVM intrinsics where LLVM has one (log, sqrt,
+// pow, floor, f64 exp, ...) and through libm calls marked memory(none)
 // otherwise (erf, expm1, log1p, f64 tanh): both vectorize into glibc's
-// libmvec (see LLVMBackend.cpp for the mappings). f32 tanh is inline
-// (tanhValue). f16 and bf16 values live in
+// libmvec (see LLVMBackend.cpp for the mappings). f32 exp and tanh are
+// inline (expValue, tanhValue). f16 and bf16 values live in
 // registers as f32 and are rounded after every op whose result is f16 or
 // bf16, exactly as the eager kernels (f32 compute, 16-bit storage per op)
 // do. Integers follow the runtime too (wrap-around, x / 0 = 0); integer
@@ -99,6 +99,50 @@ llvm::Value *mulAdd(llvm::IRBuilder<> &b, llvm::Value *x, llvm::Value *y,
   return b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {x->getType()}, {x, y, z});
 }
 
+} // namespace
+
+/// e^x: f32 inline, the runtime's vecmath::exp (Cephes' expf, ~1 ulp) step
+/// for step, so that a fused softmax, sigmoid or SiLU makes no call. As a
+/// libmvec call, _ZGVdN8v_expf cost a 16M-float softmax 2x the time of an
+/// elementwise negation: every vector register is spilled around each call
+/// (the vector ABI saves none), four calls per unrolled step. n = round(x /
+/// ln2), r = x - n ln2 in two parts, e^r by a degree-5 polynomial, 2^n
+/// applied as two factors so that n in [-150, 128] neither overflows the
+/// exponent field nor flushes a subnormal result. Outside [-104, 89] the
+/// result is 0 or inf anyway; NaN computes on 0 (fptosi of NaN is poison)
+/// and is put back last. f64 keeps llvm.exp (libmvec's exp).
+llvm::Value *expValue(llvm::IRBuilder<> &b, llvm::Value *x) {
+  llvm::Type *t = x->getType();
+  if (!t->isFloatTy())
+    return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x);
+  auto c = [&](double v) { return fconst(b, t, v); };
+  llvm::Value *isNumber = b.CreateFCmpORD(x, x);
+  llvm::Value *v = b.CreateSelect(b.CreateFCmpOLT(x, c(-104.0)), c(-104.0), x);
+  v = b.CreateSelect(b.CreateFCmpOGT(v, c(89.0)), c(89.0), v);
+  v = b.CreateSelect(isNumber, v, c(0.0));
+  llvm::Value *n = b.CreateUnaryIntrinsic(
+      llvm::Intrinsic::roundeven, b.CreateFMul(v, c(1.44269504088896341)));
+  llvm::Value *r = b.CreateFSub(v, b.CreateFMul(n, c(0.693359375)));
+  r = b.CreateFAdd(r, b.CreateFMul(n, c(2.12194440e-4)));
+  const double pc[] = {1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3,
+                       4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1};
+  llvm::Value *p = c(pc[0]);
+  for (size_t i = 1; i < std::size(pc); ++i)
+    p = mulAdd(b, p, r, c(pc[i]));
+  llvm::Value *y = b.CreateFAdd(mulAdd(b, b.CreateFMul(p, r), r, r), c(1.0));
+  llvm::Type *i32 = b.getInt32Ty();
+  llvm::Value *k = b.CreateFPToSI(n, i32);
+  llvm::Value *k1 = b.CreateAShr(k, 1), *k2 = b.CreateSub(k, k1);
+  auto pow2 = [&](llvm::Value *e) {
+    return b.CreateBitCast(
+        b.CreateShl(b.CreateAdd(e, llvm::ConstantInt::get(i32, 127)), 23), t);
+  };
+  llvm::Value *e = b.CreateFMul(b.CreateFMul(y, pow2(k1)), pow2(k2));
+  return b.CreateSelect(isNumber, e, x);
+}
+
+namespace {
+
 /// tanh: f32 inline, as Eigen's and XLA's rational form x P(x^2) / Q(x^2)
 /// on (-7.9, 7.9), exactly +-1 beyond, x itself below |x| = 4e-4; absolute error
 /// ~1e-7 against tanh in f64, with no call. libmvec's tanhf took 2.8 us per
@@ -152,7 +196,7 @@ llvm::Value *floatUnary(Operation *op, StringRef name, llvm::IRBuilder<> &b,
   if (name == "abs")
     return unary(llvm::Intrinsic::fabs, b, x);
   if (name == "exp")
-    return unary(llvm::Intrinsic::exp, b, x);
+    return expValue(b, x);
   if (name == "log")
     return unary(llvm::Intrinsic::log, b, x);
   if (name == "sqrt")
@@ -165,7 +209,7 @@ llvm::Value *floatUnary(Operation *op, StringRef name, llvm::IRBuilder<> &b,
     return tanhValue(b, x);
   if (name == "sigmoid")
     return b.CreateFDiv(
-        one, b.CreateFAdd(one, unary(llvm::Intrinsic::exp, b, b.CreateFNeg(x))));
+        one, b.CreateFAdd(one, expValue(b, b.CreateFNeg(x))));
   if (name == "relu") // x < 0 ? 0 : x; NaN stays NaN.
     return b.CreateSelect(b.CreateFCmpOLT(x, zero), zero, x);
   if (name == "leaky_relu")
@@ -192,12 +236,12 @@ llvm::Value *floatUnary(Operation *op, StringRef name, llvm::IRBuilder<> &b,
   }
   if (name == "silu")
     return b.CreateFDiv(
-        x, b.CreateFAdd(one, unary(llvm::Intrinsic::exp, b, b.CreateFNeg(x))));
+        x, b.CreateFAdd(one, expValue(b, b.CreateFNeg(x))));
   if (name == "softplus") {
     // max(x, 0) + log1p(exp(-|x|)), with std::max's (x < 0 ? 0 : x).
     llvm::Value *pos = b.CreateSelect(b.CreateFCmpOLT(x, zero), zero, x);
-    llvm::Value *e = unary(llvm::Intrinsic::exp, b,
-                           b.CreateFNeg(unary(llvm::Intrinsic::fabs, b, x)));
+    llvm::Value *e =
+        expValue(b, b.CreateFNeg(unary(llvm::Intrinsic::fabs, b, x)));
     return b.CreateFAdd(pos, libmCall(b, "log1p", e));
   }
   if (name == "sin")

@@ -28,6 +28,10 @@ llvm::Type *scalarTypeOf(Type type, llvm::LLVMContext &ctx, std::string &why);
 llvm::Value *bf16BitsToFloat(llvm::IRBuilder<> &b, llvm::Value *bits);
 llvm::Value *floatToBF16Bits(llvm::IRBuilder<> &b, llvm::Value *x);
 
+/// e^x as every kernel computes it: f32 inline (no call; the runtime's
+/// vecmath::exp formula), f64 through llvm.exp.
+llvm::Value *expValue(llvm::IRBuilder<> &b, llvm::Value *x);
+
 /// Whether `op` can be emitted (op kind, element types, attributes);
 /// `why` says what is missing when it cannot.
 bool canEmitScalar(Operation *op, std::string &why);

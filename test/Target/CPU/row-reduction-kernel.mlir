@@ -2,12 +2,16 @@
 // kernel: a loop over rows (the parallel range [begin, end)), and per row
 // one pass per reduction level, each vectorized to 8 x f32 (ymm) with up to
 // four accumulators; the prologue is evaluated once, in the first pass,
-// and stashed in the result row for the later passes.
+// and stashed in the result row for the later passes. f32 rows take the
+// target's width (zmm for x86-64-v4); f16 rows are held to 8 lanes.
 // RUN: kiln-compile %s -o %t.kiln --cpu=x86-64-v3 --emit-llvm | FileCheck %s --check-prefix=IR
 // RUN: kiln-compile %s -o %t.kiln --cpu=x86-64-v3 --emit-asm | FileCheck %s --check-prefix=ASM
+// RUN: kiln-compile %s -o %t.kiln --cpu=x86-64-v4 --emit-asm | FileCheck %s --check-prefix=V4
 
-// softmax(x / 8): max (NaN-propagating llvm.maximum), sum of exps (libmvec,
-// reassociated adds), scale; the exps stay in the result row.
+// softmax(x / 8): max (NaN-propagating llvm.maximum), sum of exps (inline,
+// no call: the polynomial's rounding to the nearest power of 2 is
+// llvm.roundeven; reassociated adds), scale; the exps stay in the result
+// row.
 // IR-LABEL: define void @kiln_kernel_0(ptr {{.*}}%buffers, i64 %begin, i64 %end)
 // IR: icmp slt i64 %begin, %end
 // IR: fmul <8 x float>
@@ -15,7 +19,8 @@
 // IR: call <8 x float> @llvm.maximum.v8f32
 // IR: call <8 x float> @llvm.maximum.v8f32
 // IR: call float @llvm.vector.reduce.fmaximum.v8f32
-// IR: call <8 x float> @_ZGVdN8v_expf
+// IR-NOT: _ZGV
+// IR: call <8 x float> @llvm.roundeven.v8f32
 // IR: fadd reassoc <8 x float>
 // IR: fadd reassoc <8 x float>
 // IR: call reassoc float @llvm.vector.reduce.fadd.v8f32
@@ -43,14 +48,22 @@
 // the last pass instead of being rounded to f16 in between.
 // IR: load <8 x half>
 // IR: call <8 x float> @llvm.maximum.v8f32
-// IR: call <8 x float> @_ZGVdN8v_expf
-// IR: call <8 x float> @_ZGVdN8v_expf
+// IR: call <8 x float> @llvm.roundeven.v8f32
+// IR: call <8 x float> @llvm.roundeven.v8f32
 // IR: fptrunc <8 x float> {{.*}} to <8 x half>
+
+// V4-LABEL: kiln_kernel_0:
+// V4: vmaxps {{.*}}%zmm
+// V4-NOT: callq
+// V4: vrndscaleps $8, {{.*}}%zmm
+// V4-LABEL: kiln_kernel_2:
+// V4: vcvtph2ps {{.*}}%ymm
 
 // ASM-LABEL: kiln_kernel_0:
 // ASM: vmulps {{.*}}%ymm
 // ASM: vmaxps {{.*}}%ymm
-// ASM: callq _ZGVdN8v_expf
+// ASM-NOT: callq
+// ASM: vroundps $8, {{.*}}%ymm
 // ASM: vaddps {{.*}}%ymm
 // ASM: vmulps {{.*}}%ymm
 // ASM: vmovups %ymm{{[0-9]+}}, (
