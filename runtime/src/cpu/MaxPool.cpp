@@ -80,6 +80,59 @@ maxPoolAvx512(const float *x, float *y, const PoolPlanes g, int64_t kH,
       }
   }
 }
+
+/// maxPoolAvx512 with winners: taps one at a time in row-major window
+/// order (the first maximum wins), each lane's plane offset carried as
+/// int32 beside its value and widened when stored.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push // GCC 12's 512->256 extracts (see Gemv.cpp)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+template <int SW>
+__attribute__((target("avx512f"))) void
+maxPoolWinnersAvx512(const float *x, float *y, int64_t *winners,
+                     const PoolPlanes g, int64_t kH, int64_t kW, int64_t sH,
+                     int64_t p0, int64_t p1) {
+  const __m512i laneOffsets = _mm512_mullo_epi32(
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+      _mm512_set1_epi32(SW));
+  for (int64_t p = p0; p < p1; ++p) {
+    const float *src = x + p * g.h * g.w;
+    float *dst = y + p * g.oh * g.ow;
+    int64_t *won = winners + p * g.oh * g.ow;
+    for (int64_t oy = 0; oy < g.oh; ++oy)
+      for (int64_t ox0 = 0; ox0 < g.ow; ox0 += 16) {
+        const int64_t n = std::min<int64_t>(16, g.ow - ox0);
+        __m512 acc = _mm512_setzero_ps();
+        __m512i at = _mm512_setzero_si512();
+        for (int64_t ky = 0; ky < kH; ++ky)
+          for (int64_t kx = 0; kx < kW; ++kx) {
+            const int64_t base = (oy * sH + ky) * g.w + ox0 * SW + kx;
+            __m512 v = loadTaps<SW>(src + base, n);
+            __m512i offsets = _mm512_add_epi32(_mm512_set1_epi32(int32_t(base)),
+                                               laneOffsets);
+            __mmask16 take = __mmask16(0xffff);
+            if (ky > 0 || kx > 0) {
+              __mmask16 ordered = _mm512_cmp_ps_mask(acc, acc, _CMP_ORD_Q);
+              take = _mm512_mask_cmp_ps_mask(ordered, v, acc, _CMP_NLE_UQ);
+            }
+            acc = _mm512_mask_mov_ps(acc, take, v);
+            at = _mm512_mask_mov_epi32(at, take, offsets);
+          }
+        const __mmask16 lanes = lowLanes(n);
+        _mm512_mask_storeu_ps(dst + oy * g.ow + ox0, lanes, acc);
+        int64_t *w = won + oy * g.ow + ox0;
+        _mm512_mask_storeu_epi64(w, __mmask8(lanes & 0xff),
+                                 _mm512_cvtepi32_epi64(_mm512_castsi512_si256(at)));
+        _mm512_mask_storeu_epi64(w + 8, __mmask8(lanes >> 8),
+                                 _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(at, 1)));
+      }
+  }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 } // namespace
@@ -129,6 +182,28 @@ void maxPoolF32(const float *x, float *y, const PoolPlanes &g,
   ThreadPool::global().parallelFor(0, g.planes, grain, [&](int64_t b, int64_t e) {
     maxPoolPlanesF32(x, y, g, win, b, e);
   });
+}
+
+void maxPoolWinnersF32(const float *x, float *y, int64_t *winners,
+                       const PoolPlanes &g, const shapes::Window2D &win) {
+#if defined(__x86_64__)
+  const int64_t plane = std::max<int64_t>(g.h * g.w, 1);
+  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 14) / plane);
+  auto run = [&](int64_t b, int64_t e) {
+    if (win.strides[1] == 1)
+      maxPoolWinnersAvx512<1>(x, y, winners, g, win.kernel[0], win.kernel[1],
+                              win.strides[0], b, e);
+    else
+      maxPoolWinnersAvx512<2>(x, y, winners, g, win.kernel[0], win.kernel[1],
+                              win.strides[0], b, e);
+  };
+  if (g.planes <= grain)
+    run(0, g.planes);
+  else
+    ThreadPool::global().parallelFor(0, g.planes, grain, run);
+#else
+  (void)x, (void)y, (void)winners, (void)g, (void)win;
+#endif
 }
 
 namespace {

@@ -47,6 +47,13 @@ void maxPoolPlanesF32(const float *x, float *y, const PoolPlanes &g,
 void maxPoolF32(const float *x, float *y, const PoolPlanes &g,
                 const shapes::Window2D &win);
 
+/// maxPoolF32 that also records each output's winner (its offset in the
+/// plane; the first maximum in row-major window order, a NaN sticks), as
+/// training's max pooling needs for its gradient. Only where
+/// canMaxPoolFast(g, win) and a plane has fewer than 2^31 elements.
+void maxPoolWinnersF32(const float *x, float *y, int64_t *winners,
+                       const PoolPlanes &g, const shapes::Window2D &win);
+
 } // namespace kiln::cpu
 
 #endif // KILN_RUNTIME_CPU_MAXPOOL_H

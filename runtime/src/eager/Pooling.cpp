@@ -111,54 +111,21 @@ inline int64_t avgDivisor(const PoolTaps &t, int64_t oy, int64_t ox,
          (t.cols.hi[size_t(ox)] - t.cols.lo[size_t(ox)]);
 }
 
-/// `argmax` (max pooling, may be null) receives the plane offset of each
-/// output's winner, -1 for a window without taps; the gradient goes there.
-template <typename C>
-void poolPlanes(const C *in, C *out, const PoolGeometry &g, const Window2D &win,
-                bool isMax, bool countIncludePad, int64_t *argmax) {
-  PoolTaps taps = poolTaps(g, win);
-  ThreadPool::global().parallelFor(0, g.planes, 1, [&](int64_t b, int64_t e) {
-    for (int64_t p = b; p < e; ++p) {
-      const C *src = in + p * g.h * g.w;
-      C *dst = out + p * g.oh * g.ow;
-      int64_t *won = argmax ? argmax + p * g.oh * g.ow : nullptr;
-      for (int64_t oy = 0; oy < g.oh; ++oy)
-        for (int64_t ox = 0; ox < g.ow; ++ox) {
-          if (isMax) {
-            // The first maximum wins; a NaN sticks; padding never wins (an
-            // all -inf window picks its first tap).
-            C acc = -std::numeric_limits<C>::infinity();
-            int64_t at0 = -1;
-            forEachTap(g, win, taps, oy, ox, [&](int64_t at) {
-              C v = src[at];
-              bool take = at0 < 0 || ((v > acc || v != v) && acc == acc);
-              acc = take ? v : acc;
-              at0 = take ? at : at0;
-            });
-            dst[oy * g.ow + ox] = acc;
-            if (won)
-              won[oy * g.ow + ox] = at0;
-          } else {
-            double acc = 0;
-            forEachTap(g, win, taps, oy, ox,
-                       [&](int64_t at) { acc += double(src[at]); });
-            int64_t div = avgDivisor(taps, oy, ox, countIncludePad);
-            dst[oy * g.ow + ox] = C(div ? acc / double(div) : 0.0);
-          }
-        }
-    }
-  });
-}
-
-/// The same results as poolPlanes without winners, tap-major: for each
-/// output row, every (ky, kx) tap updates the run of outputs it falls in
-/// with a unit-stride (or `stride`-strided) inner loop the compiler can
-/// vectorize, instead of a per-output walk over a table of taps (4x-40x
-/// faster on LeNet's 2x2 pools). The maximum keeps poolPlanes' NaN rule;
-/// sums accumulate in C (windows are small).
+/// Pooling of each plane, tap-major: for each output row, every (ky, kx)
+/// tap updates the run of outputs it falls in with a unit-stride (or
+/// `stride`-strided) inner loop the compiler can vectorize, instead of a
+/// per-output walk over a table of taps (4x-40x faster on LeNet's 2x2
+/// pools; training LeNet b64 spent 13% of its step in that walk while max
+/// pooling recorded its winners). Max: the first maximum wins, a NaN
+/// sticks, padding never wins; with `argmax`, each output's winner as a
+/// plane offset (taps come in row-major window order, and an output
+/// without a winner yet takes its first tap, so an all -inf window picks
+/// that one), -1 for a window without taps. Sums accumulate in C (windows
+/// are small).
 template <typename C>
 void poolPlanesByTap(const C *in, C *out, const PoolGeometry &g,
-                     const Window2D &win, bool isMax, bool countIncludePad) {
+                     const Window2D &win, bool isMax, bool countIncludePad,
+                     int64_t *argmax) {
   PoolTaps taps = poolTaps(g, win);
   const int64_t sW = win.strides[1], dW = win.dilations[1], kW = win.kernel[1];
   // Per kx: the outputs [lo, hi) whose tap kx lies inside the row.
@@ -173,14 +140,26 @@ void poolPlanesByTap(const C *in, C *out, const PoolGeometry &g,
         C *dst = out + (p * g.oh + oy) * g.ow;
         std::fill(dst, dst + g.ow,
                   isMax ? -std::numeric_limits<C>::infinity() : C(0));
+        int64_t *won = argmax ? argmax + (p * g.oh + oy) * g.ow : nullptr;
+        if (won)
+          std::fill(won, won + g.ow, int64_t(-1));
         int64_t y0 = oy * win.strides[0] - win.pads[0];
         for (int64_t ky = taps.rows.lo[size_t(oy)]; ky < taps.rows.hi[size_t(oy)];
              ++ky) {
-          const C *row = src + (y0 + ky * win.dilations[0]) * g.w;
+          const int64_t rowAt = (y0 + ky * win.dilations[0]) * g.w;
+          const C *row = src + rowAt;
           for (int64_t kx = 0; kx < kW; ++kx) {
             const C *at = row + kx * dW - win.pads[1];
             int64_t lo = colLo[size_t(kx)], hi = colHi[size_t(kx)];
-            if (isMax) {
+            if (won) {
+              const int64_t tapAt = rowAt + kx * dW - win.pads[1];
+              for (int64_t ox = lo; ox < hi; ++ox) {
+                C v = at[ox * sW], acc = dst[ox];
+                bool take = won[ox] < 0 || ((v > acc || v != v) && acc == acc);
+                dst[ox] = take ? v : acc;
+                won[ox] = take ? tapAt + ox * sW : won[ox];
+              }
+            } else if (isMax) {
               for (int64_t ox = lo; ox < hi; ++ox) {
                 C v = at[ox * sW], acc = dst[ox];
                 dst[ox] = (v > acc || v != v) && acc == acc ? v : acc;
@@ -266,20 +245,16 @@ Expected<Tensor> poolForward(const char *op, const Tensor &x,
   if (out.numel() > 0 && !won && isMax && ct == DType::F32 &&
       cpu::canMaxPoolFast(planes, win)) {
     cpu::maxPoolF32(in.data<float>(), out.data<float>(), planes, win);
-  } else if (out.numel() > 0 && !won) {
-    if (ct == DType::F64)
-      poolPlanesByTap(in.data<double>(), out.data<double>(), g, win, isMax,
-                      countIncludePad);
-    else
-      poolPlanesByTap(in.data<float>(), out.data<float>(), g, win, isMax,
-                      countIncludePad);
+  } else if (out.numel() > 0 && won && ct == DType::F32 &&
+             g.h * g.w < (int64_t(1) << 31) && cpu::canMaxPoolFast(planes, win)) {
+    cpu::maxPoolWinnersF32(in.data<float>(), out.data<float>(), won, planes, win);
   } else if (out.numel() > 0) {
     if (ct == DType::F64)
-      poolPlanes(in.data<double>(), out.data<double>(), g, win, isMax,
-                 countIncludePad, won);
+      poolPlanesByTap(in.data<double>(), out.data<double>(), g, win, isMax,
+                      countIncludePad, won);
     else
-      poolPlanes(in.data<float>(), out.data<float>(), g, win, isMax,
-                 countIncludePad, won);
+      poolPlanesByTap(in.data<float>(), out.data<float>(), g, win, isMax,
+                      countIncludePad, won);
   }
   return out.dtype() == x.dtype() ? Expected<Tensor>(out) : out.to(x.dtype());
 }

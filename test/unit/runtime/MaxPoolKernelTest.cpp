@@ -13,6 +13,7 @@
 #include "TestUtil.h"
 
 #include "kiln/NNOps.h"
+#include "kiln/Ops.h"
 
 #include <cstring>
 #include <limits>
@@ -31,24 +32,29 @@ Window2D poolWindow(int64_t kH, int64_t kW, int64_t sH, int64_t sW,
   return w;
 }
 
-/// The eager rule, one window at a time in row-major order.
+/// The eager rule, one window at a time in row-major order; `winners`
+/// (when given) receives each output's winning offset in its plane.
 std::vector<float> scalarMaxPool(const float *x, const cpu::PoolPlanes &g,
-                                 const Window2D &win) {
+                                 const Window2D &win,
+                                 std::vector<int64_t> *winners = nullptr) {
   std::vector<float> y(size_t(g.planes * g.oh * g.ow));
+  if (winners)
+    winners->assign(y.size(), -1);
   for (int64_t p = 0; p < g.planes; ++p)
     for (int64_t oy = 0; oy < g.oh; ++oy)
       for (int64_t ox = 0; ox < g.ow; ++ox) {
         float acc = 0.f;
-        bool first = true;
+        int64_t at = -1;
         for (int64_t ky = 0; ky < win.kernel[0]; ++ky)
           for (int64_t kx = 0; kx < win.kernel[1]; ++kx) {
-            float v = x[(p * g.h + oy * win.strides[0] + ky) * g.w +
-                        ox * win.strides[1] + kx];
-            if (first || ((v > acc || v != v) && acc == acc))
-              acc = v;
-            first = false;
+            int64_t offset = (oy * win.strides[0] + ky) * g.w + ox * win.strides[1] + kx;
+            float v = x[p * g.h * g.w + offset];
+            if (at < 0 || ((v > acc || v != v) && acc == acc))
+              acc = v, at = offset;
           }
         y[size_t((p * g.oh + oy) * g.ow + ox)] = acc;
+        if (winners)
+          (*winners)[size_t((p * g.oh + oy) * g.ow + ox)] = at;
       }
   return y;
 }
@@ -122,6 +128,17 @@ TEST(MaxPoolKernel, MatchesTheRowMajorRuleBitForBit) {
     for (size_t i = 0; i < want.size(); ++i)
       ASSERT_TRUE(sameBits(got[i], want[i]))
           << "output " << i << ": got " << got[i] << ", want " << want[i];
+    // With winners (training): the same values, and the first maximum's
+    // offset, ties and NaNs included.
+    std::vector<int64_t> wantWinners;
+    scalarMaxPool(x.data<float>(), g, c.win, &wantWinners);
+    std::vector<float> got2(want.size(), std::nanf("1"));
+    std::vector<int64_t> gotWinners(want.size(), -7);
+    cpu::maxPoolWinnersF32(x.data<float>(), got2.data(), gotWinners.data(), g, c.win);
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_TRUE(sameBits(got2[i], want[i])) << "output " << i << " (with winners)";
+      ASSERT_EQ(gotWinners[i], wantWinners[i]) << "winner of output " << i;
+    }
     // Plain random values against the independent f64 reference.
     Tensor r = randomTensor(c.x, DType::F32, -5, 5, seed++);
     Tensor y = *Tensor::empty(*shapes::pool2d(c.x, c.win), DType::F32);
@@ -129,6 +146,27 @@ TEST(MaxPoolKernel, MatchesTheRowMajorRuleBitForBit) {
     Tensor ref = *ref::pool2d(*r.to(DType::F64), c.win, true, false);
     EXPECT_TRUE(closeTo(y, ref, ref::toleranceFor(DType::F32)));
   }
+}
+
+TEST(MaxPoolKernel, TrainingGradientsLandWhereThePortableLoopsPutThem) {
+  // Eager max pooling that records winners (a tensor that needs its
+  // gradient): f32 takes the AVX-512 kernel where there is one, f64 the
+  // portable loops; the gradients (upstream values moved to the winners)
+  // must be equal, NaN windows and ties included.
+  Shape xs = {2, 3, 28, 28};
+  Window2D win = poolWindow(2, 2, 2, 2);
+  Tensor x = specialValues(xs, 9);
+  Tensor x64 = *x.to(DType::F64);
+  ASSERT_TRUE(x.setRequiresGrad().isOk());
+  ASSERT_TRUE(x64.setRequiresGrad().isOk());
+  Tensor y = *maxPool2d(x, win), y64 = *maxPool2d(x64, win);
+  Tensor up = randomTensor(y.shape(), DType::F32, 1, 2, 3);
+  ASSERT_TRUE(sum(*mul(y, up))->backward().isOk());
+  ASSERT_TRUE(sum(*mul(y64, *up.to(DType::F64)))->backward().isOk());
+  Tensor g = x.grad(), g64 = *x64.grad().to(DType::F32);
+  ASSERT_EQ(g.numel(), g64.numel());
+  for (int64_t i = 0; i < g.numel(); ++i)
+    ASSERT_EQ(g.data<float>()[i], g64.data<float>()[i]) << "gradient element " << i;
 }
 
 TEST(MaxPoolKernel, DeclinesWhatItDoesNotCover) {
