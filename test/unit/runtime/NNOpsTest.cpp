@@ -323,6 +323,26 @@ TEST(NNOps, DropoutIsSeededAndScaled) {
   EXPECT_NEAR(double(kept) / 10000, 0.75, 0.02);
   EXPECT_EQ(dropout(x, 0.5, false, 1)->toDoubles(), x.toDoubles());
   EXPECT_EQ(dropout(x, 1.0, true, 1).status().code(), StatusCode::InvalidArgument);
+  // A dropped NaN or infinity is +0 (the mask zeroes bits, it does not
+  // multiply); a kept one passes, scaled. f32 and f64.
+  for (DType dt : {DType::F32, DType::F64}) {
+    Tensor odd = *Tensor::full({256}, std::nan(""), dt);
+    for (int64_t i = 0; i < 256; i += 2)
+      ASSERT_TRUE(odd.set(std::array<int64_t, 1>{i}, -INFINITY).isOk());
+    Tensor y = *dropout(odd, 0.5, true, 9);
+    int64_t zeros = 0;
+    for (int64_t i = 0; i < 256; ++i) {
+      double v = *y.at({i});
+      if (v == 0) {
+        EXPECT_FALSE(std::signbit(v)) << "element " << i;
+        ++zeros;
+      } else {
+        EXPECT_TRUE(i % 2 ? std::isnan(v) : v == -INFINITY) << "element " << i;
+      }
+    }
+    EXPECT_GT(zeros, 64);
+    EXPECT_LT(zeros, 192);
+  }
 }
 
 TEST(NNOps, DropoutMaskIsPhiloxOfTheElementIndex) {
