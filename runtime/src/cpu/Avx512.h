@@ -14,6 +14,21 @@
 #include <immintrin.h>
 #endif
 
+/// GCC 12 warns that its own AVX-512 headers read an uninitialized value
+/// (the _mm*_undefined_* operand of the 512-to-256/128-bit narrowing
+/// intrinsics; GCC bug 105593, fixed in 13). Kernels that use those
+/// intrinsics are bracketed by these two.
+#if defined(__GNUC__) && !defined(__clang__)
+#define KILN_AVX512_NARROWING_BEGIN                                            \
+  _Pragma("GCC diagnostic push")                                               \
+  _Pragma("GCC diagnostic ignored \"-Wuninitialized\"")                        \
+  _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
+#define KILN_AVX512_NARROWING_END _Pragma("GCC diagnostic pop")
+#else
+#define KILN_AVX512_NARROWING_BEGIN
+#define KILN_AVX512_NARROWING_END
+#endif
+
 namespace kiln::cpu {
 
 /// Whether the CPU runs AVX-512F and the user did not switch it off

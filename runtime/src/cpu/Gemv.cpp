@@ -82,20 +82,12 @@ gemvAvx2(int64_t m, int64_t k, const float *x, const float *w,
 /// of x feeds J. With R = 1 the weights stream from cache at the load
 /// ports' pace (9 loads per 8 FMAs, 512 bytes of weights a step); with
 /// more rows the FMAs bound it, as they should. One step:
-/// The sum of v's lanes. GCC 12 warns that its own intrinsic headers use
-/// an uninitialized temporary (_mm256_undefined_ps in every 512->256
-/// extract; GCC bug 105593, fixed in 13).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+/// The sum of v's lanes.
+KILN_AVX512_NARROWING_BEGIN
 __attribute__((target("avx512f"))) inline float hsum512(__m512 v) {
   return _mm512_reduce_add_ps(v);
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+KILN_AVX512_NARROWING_END
 
 template <int R, int J>
 __attribute__((target("avx512f"))) inline void

@@ -84,11 +84,7 @@ maxPoolAvx512(const float *x, float *y, const PoolPlanes g, int64_t kH,
 /// maxPoolAvx512 with winners: taps one at a time in row-major window
 /// order (the first maximum wins), each lane's plane offset carried as
 /// int32 beside its value and widened when stored.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push // GCC 12's 512->256 extracts (see Gemv.cpp)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+KILN_AVX512_NARROWING_BEGIN
 template <int SW>
 __attribute__((target("avx512f"))) void
 maxPoolWinnersAvx512(const float *x, float *y, int64_t *winners,
@@ -130,9 +126,7 @@ maxPoolWinnersAvx512(const float *x, float *y, int64_t *winners,
       }
   }
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+KILN_AVX512_NARROWING_END
 #endif
 
 } // namespace
