@@ -22,8 +22,11 @@
 //    newSession() and reused by every run(). It runs from one thread at a
 //    time; for concurrency give each thread its own Session (of the same
 //    Module). Sessions keep their Module alive.
-//  - run() returns tensors that own their memory (copies out of the arena),
-//    so they stay valid across later runs.
+//  - run() returns tensors that own their memory, so they stay valid
+//    across later runs: the results kiln-compile keeps out of the arena
+//    are allocated for each run and handed over without a copy; anything
+//    else (an input or constant returned as is, a view, a value returned
+//    twice, an arena value from another compiler) is copied.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_MODULE_H
@@ -59,7 +62,7 @@ struct SessionOptions {
   bool reference = false;
   /// The most memory, in bytes, that one run of the function may hold at
   /// once: the arena, the executor's temporaries, a kernel's result before
-  /// it is stored, and the output copies (the reference run: every value in
+  /// it is stored, and the outputs (the reference run: every value in
   /// f64). newSession() computes this bound from the file's declared value
   /// types (which load() checked against every op's shape rule, so no
   /// kernel returns more than its file declared) and refuses, with an

@@ -665,9 +665,31 @@ Expected<std::vector<Tensor>> Session::run(std::span<const Tensor> inputs) {
     }
   }
 
+  // A temporary that this run allocated and nothing else holds (the
+  // compiler keeps results out of the arena) is handed over as it is;
+  // anything else (arena bytes, inputs, constants, views, a value returned
+  // twice) is copied, so outputs never alias the session or each other.
   std::vector<Tensor> outputs;
   for (uint32_t id : fn.outputIds) {
-    KILN_ASSIGN_OR_RETURN(Tensor t, read(id));
+    Tensor &temp = temps[id];
+    if (fn.values[id].storage == format::Storage::Temporary && temp.defined() &&
+        temp.isContiguous() && temp.storageOffset() == 0 &&
+        temp.storage().use_count() == 1 && temp.dtype() == fn.values[id].spec.dtype &&
+        temp.shape() == fn.values[id].spec.shape) {
+      outputs.push_back(std::move(temp));
+      temp = Tensor();
+      continue;
+    }
+    Tensor t;
+    if (fn.values[id].storage == format::Storage::Temporary && !temp.defined()) {
+      // Handed over already: this value is returned more than once.
+      for (size_t j = 0; j < outputs.size() && !t.defined(); ++j)
+        if (fn.outputIds[j] == id)
+          t = outputs[j];
+    }
+    if (!t.defined()) {
+      KILN_ASSIGN_OR_RETURN(t, read(id));
+    }
     KILN_ASSIGN_OR_RETURN(Tensor copy, t.clone());
     outputs.push_back(std::move(copy));
   }

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -37,6 +38,7 @@ struct Knobs {
   std::string opName = "add";
   bool readBeforeWrite = false;
   int64_t constantIndex = 0;
+  std::vector<uint32_t> outputs = {3};
 };
 
 /// The file of a finished builder: format 2 puts the payload after the
@@ -79,7 +81,7 @@ std::vector<uint8_t> buildModule(const Knobs &k = {}) {
       b, b.CreateString("main"), b.CreateVector(std::vector<uint32_t>{0}),
       b.CreateVector(std::vector<flatbuffers::Offset<flatbuffers::String>>{
           b.CreateString("x")}),
-      b.CreateVector(std::vector<uint32_t>{3}), b.CreateVector(values),
+      b.CreateVector(k.outputs), b.CreateVector(values),
       b.CreateVector(ops), k.arenaSize, 16, 1);
   float c[4] = {1, -2, 3, -4};
   std::vector<uint8_t> payload(sizeof c);
@@ -124,6 +126,37 @@ TEST(ModuleLoader, RunsAValidModule) {
   auto again = s->run({input()});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)[0].toDoubles(), (std::vector<double>{2, 0, 4, 0}));
+}
+
+TEST(ModuleLoader, OutputsAreTheCallersAcrossRuns) {
+  // A temporary result is handed over without a copy: it must stay the
+  // caller's (a later run neither overwrites nor reuses it), and a value
+  // returned twice, or an arena value, comes back as separate tensors.
+  Knobs k;
+  k.outputs = {3, 3, 2};
+  auto m = kiln::Module::loadBytes(buildModule(k), "test.kiln");
+  ASSERT_TRUE(m.ok()) << m.status().toString();
+  auto s = (*m)->newSession("main");
+  ASSERT_TRUE(s.ok());
+  auto first = s->run({input()});
+  ASSERT_TRUE(first.ok()) << first.status().toString();
+  ASSERT_EQ(first->size(), 3u);
+  EXPECT_EQ((*first)[0].toDoubles(), (std::vector<double>{2, 0, 4, 0}));
+  EXPECT_EQ((*first)[1].toDoubles(), (std::vector<double>{2, 0, 4, 0}));
+  EXPECT_EQ((*first)[2].toDoubles(), (std::vector<double>{2, -1, 4, -3}));
+  EXPECT_NE((*first)[0].rawData(), (*first)[1].rawData());
+  ASSERT_TRUE((*first)[0].set(std::array<int64_t, 1>{0}, 100).isOk());
+  EXPECT_EQ(*(*first)[1].at({0}), 2);
+  auto second = s->run({*kiln::Tensor::fromVector<float>({5, 5, 5, 5}, {4})});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ((*second)[0].toDoubles(), (std::vector<double>{6, 3, 8, 1}));
+  EXPECT_EQ((*second)[2].toDoubles(), (std::vector<double>{6, 3, 8, 1}));
+  // The first run's outputs are untouched by the second.
+  EXPECT_EQ((*first)[0].toDoubles(), (std::vector<double>{100, 0, 4, 0}));
+  EXPECT_EQ((*first)[2].toDoubles(), (std::vector<double>{2, -1, 4, -3}));
+  for (const kiln::Tensor &a : *first)
+    for (const kiln::Tensor &b : *second)
+      EXPECT_NE(a.rawData(), b.rawData());
 }
 
 TEST(ModuleLoader, ProfileTimesEveryOpOfEveryRun) {
