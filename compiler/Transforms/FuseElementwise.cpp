@@ -19,6 +19,7 @@
 #include "OpClasses.h"
 #include "kiln/Compiler/Transforms/Passes.h"
 #include "kiln/Dialect/Kiln/IR/KilnOps.h"
+#include "kiln/Support/Shapes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -109,14 +110,13 @@ Value sliceOperand(OpBuilder &builder, SliceOp slice, Value operand) {
     SmallVector<int64_t> s2, e2, k2;
     for (size_t k = 0; k < in.size(); ++k) {
       int64_t k1 = inner.getSteps().empty() ? 1 : inner.getSteps()[k];
-      auto resolve = [](int64_t v, int64_t n) {
-        return std::clamp<int64_t>(v < 0 ? v + n : v, 0, n);
-      };
-      int64_t s1 = resolve(inner.getStarts()[k], src[k]);
-      int64_t a = resolve(starts[k], in[k]), b = std::max(a, resolve(ends[k], in[k]));
-      s2.push_back(s1 + a * k1);
-      e2.push_back(b > a ? s1 + (b - 1) * k1 + 1 : s2.back());
-      k2.push_back(k1 * steps[k]);
+      namespace shapes = ::kiln::shapes;
+      shapes::SliceRange r = shapes::composeSlices(
+          shapes::resolveSlice(inner.getStarts()[k], inner.getEnds()[k], k1, src[k]),
+          shapes::resolveSlice(starts[k], ends[k], steps[k], in[k]));
+      s2.push_back(r.start);
+      e2.push_back(r.end);
+      k2.push_back(r.step);
     }
     return builder.create<SliceOp>(slice.getLoc(), inner.getInput(),
                                    builder.getDenseI64ArrayAttr(s2),

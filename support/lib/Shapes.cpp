@@ -471,6 +471,23 @@ ShapeOr slice(Dims input, Dims starts, Dims ends, Dims steps) {
   return out;
 }
 
+SliceRange resolveSlice(int64_t start, int64_t end, int64_t step, int64_t n) {
+  auto clampIndex = [n](int64_t v) {
+    return std::clamp<int64_t>(v < 0 ? v + n : v, 0, n);
+  };
+  int64_t s = clampIndex(start), e = clampIndex(end);
+  return {s, std::max(s, e), step};
+}
+
+SliceRange composeSlices(SliceRange inner, SliceRange outer) {
+  const int64_t step = inner.step * outer.step;
+  if (outer.end <= outer.start) // nothing taken: an empty range within x
+    return {inner.end, inner.end, step};
+  // The last element taken, plus one: within x, whatever the steps.
+  return {inner.start + outer.start * inner.step,
+          inner.start + (outer.end - 1) * inner.step + 1, step};
+}
+
 ShapeOr pad(Dims input, Dims pads) {
   size_t rank = input.size();
   if (pads.size() != 2 * rank)

@@ -160,6 +160,35 @@ TEST(Overflow, SliceExtremeSteps) {
   EXPECT_EQ(ok(slice(Shape{9}, Shape{8}, Shape{-10}, Shape{-2})), (Shape{5}));
 }
 
+TEST(ShapeOps, ComposedSlicesPickTheSameElements) {
+  // Every slice of every slice of a dim of 11 (positive steps, negative
+  // and out-of-range bounds), composed, against taking the elements twice.
+  const int64_t n = 11;
+  std::vector<int64_t> bounds = {-13, -4, 0, 2, 5, 11, 14};
+  for (int64_t s1 : bounds)
+    for (int64_t e1 : bounds)
+      for (int64_t k1 : {1, 2, 3})
+        for (int64_t s2 : bounds)
+          for (int64_t e2 : bounds)
+            for (int64_t k2 : {1, 2, 4}) {
+              SliceRange inner = resolveSlice(s1, e1, k1, n);
+              std::vector<int64_t> mid;
+              for (int64_t i = inner.start; i < inner.end; i += k1)
+                mid.push_back(i);
+              SliceRange outer = resolveSlice(s2, e2, k2, int64_t(mid.size()));
+              std::vector<int64_t> want;
+              for (int64_t i = outer.start; i < outer.end; i += k2)
+                want.push_back(mid[size_t(i)]);
+              SliceRange r = composeSlices(inner, outer);
+              std::vector<int64_t> got;
+              for (int64_t i = r.start; i < r.end; i += r.step)
+                got.push_back(i);
+              ASSERT_EQ(got, want) << s1 << ":" << e1 << ":" << k1 << " then "
+                                   << s2 << ":" << e2 << ":" << k2;
+              ASSERT_LE(r.end, n);
+            }
+}
+
 TEST(Overflow, PadConcatSplit) {
   expectError(pad(Shape{10}, Shape{kMax, 1}), "overflows int64");
   expectError(pad(Shape{10}, Shape{1, kMax}), "overflows int64");

@@ -118,6 +118,16 @@ ShapeOr transpose(Dims input, Dims permutation);
 ShapeOr concat(const std::vector<Shape> &inputs, int64_t axis);
 /// Python slicing per axis (one start/end/step per dimension), clamped.
 ShapeOr slice(Dims input, Dims starts, Dims ends, Dims steps);
+/// One dim of a slice with a positive step, resolved against the dim's
+/// size n: Python's negative indices and clamping applied, start <= end.
+struct SliceRange {
+  int64_t start, end, step;
+};
+SliceRange resolveSlice(int64_t start, int64_t end, int64_t step, int64_t n);
+/// slice(slice(x)) along one dim as one slice of x: `inner` resolved
+/// against x's dim, `outer` against the inner slice's result. The outer's
+/// element i is the inner's, x's inner.start + i * inner.step.
+SliceRange composeSlices(SliceRange inner, SliceRange outer);
 /// Constant padding: pads = {low_0, ..., low_{r-1}, high_0, ..., high_{r-1}}.
 ShapeOr pad(Dims input, Dims pads);
 /// Split along `axis` into pieces of the given sizes (which must sum to it).

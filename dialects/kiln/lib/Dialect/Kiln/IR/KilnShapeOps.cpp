@@ -212,11 +212,8 @@ namespace {
 /// a dim of size n, with Python's negative indices and clamping resolved.
 std::pair<int64_t, int64_t> positiveStepRange(int64_t start, int64_t end,
                                               int64_t n) {
-  auto clampIndex = [n](int64_t v) {
-    return std::clamp<int64_t>(v < 0 ? v + n : v, 0, n);
-  };
-  int64_t s = clampIndex(start), e = clampIndex(end);
-  return {s, std::max(s, e)};
+  shapes::SliceRange r = shapes::resolveSlice(start, end, 1, n);
+  return {r.start, r.end};
 }
 
 /// slice(transpose(x, p)) -> transpose(slice(x), p): dim d of the
@@ -314,14 +311,14 @@ struct SliceOfSlice : OpRewritePattern<SliceOp> {
     for (int64_t d = 0; d < rank; ++d) {
       if (innerSteps[d] <= 0 || outerSteps[d] <= 0)
         return rewriter.notifyMatchFailure(op, "a negative step");
-      auto [s1, e1] = positiveStepRange(inner.getStarts()[d], inner.getEnds()[d],
-                                        x.getDimSize(d));
-      auto [s2, e2] = positiveStepRange(op.getStarts()[d], op.getEnds()[d],
-                                        mid.getDimSize(d));
-      starts[d] = s1 + s2 * innerSteps[d];
-      // The last element taken, plus one: within x, whatever the steps.
-      ends[d] = e2 > s2 ? s1 + (e2 - 1) * innerSteps[d] + 1 : starts[d];
-      steps[d] = innerSteps[d] * outerSteps[d];
+      shapes::SliceRange r = shapes::composeSlices(
+          shapes::resolveSlice(inner.getStarts()[d], inner.getEnds()[d],
+                               innerSteps[d], x.getDimSize(d)),
+          shapes::resolveSlice(op.getStarts()[d], op.getEnds()[d], outerSteps[d],
+                               mid.getDimSize(d)));
+      starts[d] = r.start;
+      ends[d] = r.end;
+      steps[d] = r.step;
     }
     rewriter.replaceOpWithNewOp<SliceOp>(
         op, op.getType(), inner.getInput(), rewriter.getDenseI64ArrayAttr(starts),
