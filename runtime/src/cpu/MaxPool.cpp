@@ -163,17 +163,23 @@ void maxPoolPlanesF32(const float *x, float *y, const PoolPlanes &g,
 #endif
 }
 
-void maxPoolF32(const float *x, float *y, const PoolPlanes &g,
-                const shapes::Window2D &win) {
-  // Chunks of >= 16K input floats: below that, waking a thread (~5 us)
-  // costs more than the chunk (a few us at L2 speed).
+namespace {
+/// run(p0, p1) over all planes, split over Kiln's pool in chunks of >= 16K
+/// input floats: below that, waking a thread (~5 us) costs more than the
+/// chunk (a few us at L2 speed).
+template <typename Run> void forEachPlaneChunk(const PoolPlanes &g, Run &&run) {
   const int64_t plane = std::max<int64_t>(g.h * g.w, 1);
   const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 14) / plane);
-  if (g.planes <= grain) {
-    maxPoolPlanesF32(x, y, g, win, 0, g.planes);
-    return;
-  }
-  ThreadPool::global().parallelFor(0, g.planes, grain, [&](int64_t b, int64_t e) {
+  if (g.planes <= grain)
+    run(int64_t(0), g.planes);
+  else
+    ThreadPool::global().parallelFor(0, g.planes, grain, run);
+}
+} // namespace
+
+void maxPoolF32(const float *x, float *y, const PoolPlanes &g,
+                const shapes::Window2D &win) {
+  forEachPlaneChunk(g, [&](int64_t b, int64_t e) {
     maxPoolPlanesF32(x, y, g, win, b, e);
   });
 }
@@ -181,20 +187,14 @@ void maxPoolF32(const float *x, float *y, const PoolPlanes &g,
 void maxPoolWinnersF32(const float *x, float *y, int64_t *winners,
                        const PoolPlanes &g, const shapes::Window2D &win) {
 #if defined(__x86_64__)
-  const int64_t plane = std::max<int64_t>(g.h * g.w, 1);
-  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 14) / plane);
-  auto run = [&](int64_t b, int64_t e) {
+  forEachPlaneChunk(g, [&](int64_t b, int64_t e) {
     if (win.strides[1] == 1)
       maxPoolWinnersAvx512<1>(x, y, winners, g, win.kernel[0], win.kernel[1],
                               win.strides[0], b, e);
     else
       maxPoolWinnersAvx512<2>(x, y, winners, g, win.kernel[0], win.kernel[1],
                               win.strides[0], b, e);
-  };
-  if (g.planes <= grain)
-    run(0, g.planes);
-  else
-    ThreadPool::global().parallelFor(0, g.planes, grain, run);
+  });
 #else
   (void)x, (void)y, (void)winners, (void)g, (void)win;
 #endif
